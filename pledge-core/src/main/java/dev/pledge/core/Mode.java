@@ -1,0 +1,43 @@
+package dev.pledge.core;
+
+import java.util.List;
+
+/** How a global transaction reaches its outcome. The code is what the API and the log store. */
+public enum Mode {
+  SAGA("saga", List.of(Op.ACTION, Op.COMPENSATE)),
+  TCC("tcc", List.of(Op.TRY, Op.CONFIRM, Op.CANCEL)),
+  TWO_PC("2pc", List.of(Op.PREPARE, Op.COMMIT, Op.ROLLBACK)),
+  MSG("msg", List.of());
+
+  private final String code;
+  private final List<Op> branchOps;
+
+  Mode(String code, List<Op> branchOps) {
+    this.code = code;
+    this.branchOps = branchOps;
+  }
+
+  public String code() {
+    return code;
+  }
+
+  /** The ops every branch of this mode names a URL for. */
+  public List<Op> branchOps() {
+    return branchOps;
+  }
+
+  /** The modes whose undecided transactions abort on timeout and on recovery (presumed abort). */
+  public boolean presumesAbort() {
+    return this == TCC || this == TWO_PC;
+  }
+
+  public static Mode fromCode(String code) {
+    for (Mode mode : values()) {
+      if (mode.code.equals(code)) {
+        return mode;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown mode '" + code + "', expected one of saga, tcc, 2pc, msg");
+  }
+}

@@ -1,0 +1,50 @@
+package dev.pledge.core;
+
+/** One call the coordinator makes on a branch (or, for {@code check}, on the producer). */
+public enum Op {
+  ACTION(1, "action", true),
+  COMPENSATE(2, "compensate", false),
+  TRY(3, "try", true),
+  CONFIRM(4, "confirm", false),
+  CANCEL(5, "cancel", false),
+  PREPARE(6, "prepare", true),
+  COMMIT(7, "commit", false),
+  ROLLBACK(8, "rollback", false),
+  CHECK(9, "check", false);
+
+  private final byte code;
+  private final String label;
+  private final boolean forward;
+
+  Op(int code, String label, boolean forward) {
+    this.code = (byte) code;
+    this.label = label;
+    this.forward = forward;
+  }
+
+  public byte code() {
+    return code;
+  }
+
+  public String label() {
+    return label;
+  }
+
+  /**
+   * Forward ops may answer {@code Failed} (a business "no") and retry only within the transaction's
+   * timeout. The others must finish: they retry until they succeed, and a {@code Failed} answer from
+   * them is a protocol violation, retried like {@code Unknown}.
+   */
+  public boolean isForward() {
+    return forward;
+  }
+
+  public static Op fromLabel(String label) {
+    for (Op op : values()) {
+      if (op.label.equals(label)) {
+        return op;
+      }
+    }
+    throw new IllegalArgumentException("unknown op '" + label + "'");
+  }
+}

@@ -1,0 +1,262 @@
+package dev.pledge.core.engine;
+
+import dev.pledge.core.Branch;
+import dev.pledge.core.Delivery;
+import dev.pledge.core.Message;
+import dev.pledge.core.OpStatus;
+import dev.pledge.core.Outcome;
+import dev.pledge.core.Progress;
+import dev.pledge.core.RetryPolicy;
+import dev.pledge.core.Transaction;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The scratch pad of one decision: the state being changed, the effects asked for and the rows fired.
+ * It lives for one call of a decider and is never shared, so the decider stays a pure function of its
+ * arguments. Every status change goes through {@link #fire}, so it follows a row of the table.
+ */
+public final class Draft {
+  /** How a decider reads one answer, before the mode's own rules apply. */
+  public enum Answer {
+    /** Not about the current attempt of an op still under way: a duplicate, or too late. */
+    STALE,
+    SUCCEEDED,
+    /** A business "no" where that is allowed. */
+    FAILED,
+    /** Unknown, pending, or a "no" where none is allowed: ask again later. */
+    RETRY
+  }
+
+  private final Transaction original;
+  private final Instant now;
+  private final RetryPolicy policy;
+  private final TransitionTable table;
+  private final List<Effect> effects = new ArrayList<>();
+  private final List<Transition> fired = new ArrayList<>();
+  private final boolean creating;
+  private Transaction state;
+  private boolean changed;
+
+  /** A draft of a change to {@code state}. */
+  public Draft(Transaction state, Instant now, RetryPolicy policy, TransitionTable table) {
+    this(state, now, policy, table, false);
+  }
+
+  /** A draft of a transaction being created: {@code initial} is its first version. */
+  public static Draft creating(Transaction initial, Instant now, RetryPolicy policy, TransitionTable table) {
+    return new Draft(initial, now, policy, table, true);
+  }
+
+  private Draft(Transaction state, Instant now, RetryPolicy policy, TransitionTable table, boolean creating) {
+    this.creating = creating;
+    this.original = state;
+    this.state = state;
+    this.now = now;
+    this.policy = policy;
+    this.table = table;
+  }
+
+  public Transaction state() {
+    return state;
+  }
+
+  public Instant now() {
+    return now;
+  }
+
+  public RetryPolicy policy() {
+    return policy;
+  }
+
+  /** Moves along the row for the current status and {@code trigger}; no such row is a bug. */
+  public void fire(Trigger trigger) {
+    Transition row = table.transition(state.status(), trigger);
+    fired.add(row);
+    if (row.to() != state.status()) {
+      state = state.withStatus(row.to());
+      changed = true;
+    }
+  }
+
+  /** Records a row that fired when the transaction was created. */
+  public void fireStart() {
+    fired.add(table.transition(null, Trigger.STARTED));
+    changed = true;
+  }
+
+  public Progress progress(Slot slot) {
+    return switch (slot) {
+      case Slot.BranchOp op -> state.branch(op.branchId()).op(op.op());
+      case Slot.Check check -> state.check();
+      case Slot.MessageDelivery d -> state.message(d.messageId()).delivery(d.subscription()).progress();
+    };
+  }
+
+  public void set(Slot slot, Progress progress) {
+    state =
+        switch (slot) {
+          case Slot.BranchOp op -> state.withBranch(op.branchId(), b -> b.with(op.op(), progress));
+          case Slot.Check check -> state.withCheck(progress);
+          case Slot.MessageDelivery d ->
+              state.withMessage(d.messageId(), m -> m.withDeliveries(replace(m, d.subscription(), progress)));
+        };
+    changed = true;
+  }
+
+  private static List<Delivery> replace(Message message, String subscription, Progress progress) {
+    List<Delivery> next = new ArrayList<>(message.deliveries().size());
+    for (Delivery delivery : message.deliveries()) {
+      next.add(delivery.subscription().equals(subscription) ? new Delivery(subscription, progress) : delivery);
+    }
+    return next;
+  }
+
+  public void change(Transaction next) {
+    state = next;
+    changed = true;
+  }
+
+  /** Sends the next attempt of {@code slot}: logged as in flight, with the call as an effect. */
+  public void send(Slot slot) {
+    Progress current = progress(slot);
+    if (current.status() == OpStatus.IN_FLIGHT) {
+      current = new Progress(OpStatus.IN_FLIGHT, current.attempts(), current.dueAt(), "no answer within " + policy.callTimeout());
+    }
+    Progress next = current.sent(now, policy.callTimeout());
+    set(slot, next);
+    int attempt = next.attempts();
+    effects.add(
+        switch (slot) {
+          case Slot.BranchOp op -> {
+            Branch branch = state.branch(op.branchId());
+            yield new Effect.CallOp(
+                state.gid(), state.mode(), branch.branchId(), op.op(), attempt, branch.url(op.op()), branch.payload());
+          }
+          case Slot.Check check -> new Effect.CheckBack(state.gid(), state.checkUrl(), attempt);
+          case Slot.MessageDelivery d -> {
+            Message m = state.message(d.messageId());
+            yield new Effect.Deliver(
+                state.gid(), m.messageId(), d.subscription(), attempt, m.topic(), m.key(), m.payload(), m.headers());
+          }
+        });
+  }
+
+  public void effect(Effect effect) {
+    effects.add(effect);
+  }
+
+  /** Classifies an answer to attempt {@code attempt} of {@code slot}. */
+  public Answer classify(Slot slot, int attempt, Outcome outcome) {
+    Progress progress = progress(slot);
+    if (!progress.status().isActive()) {
+      return Answer.STALE;
+    }
+    boolean current = progress.status() == OpStatus.IN_FLIGHT && attempt == progress.attempts();
+    return switch (outcome) {
+      // Ops are idempotent at the participant (the barrier), so a definitive answer to an earlier
+      // attempt is as good as one to the latest.
+      case Outcome.Succeeded s -> Answer.SUCCEEDED;
+      case Outcome.Failed f -> slot.mayFail() ? Answer.FAILED : current ? Answer.RETRY : Answer.STALE;
+      case Outcome.Pending p -> current ? Answer.RETRY : Answer.STALE;
+      case Outcome.Unknown u -> current ? Answer.RETRY : Answer.STALE;
+    };
+  }
+
+  /**
+   * Schedules the next attempt of {@code slot} after the backoff, firing {@code retryTrigger}. A
+   * must-finish slot that reaches the policy's bound also fires {@code RETRY_BOUND_REACHED} and flags the
+   * transaction for an operator; it keeps retrying at the capped backoff.
+   */
+  public void retryLater(Slot slot, String reason, Trigger retryTrigger) {
+    Progress progress = progress(slot);
+    Instant due = now.plus(policy.backoff(Math.max(1, progress.attempts()), state.gid().value() + "/" + slot.key()));
+    set(slot, progress.waitUntil(due, reason));
+    fire(retryTrigger);
+    boolean mustFinish = !(slot instanceof Slot.BranchOp op && op.op().isForward());
+    if (mustFinish && progress.attempts() == policy.flagAfterAttempts()) {
+      fire(Trigger.RETRY_BOUND_REACHED);
+      state = state.withFlag(slot.key() + " has failed " + progress.attempts() + " attempts: " + reason);
+    }
+  }
+
+  /** The reason carried by an outcome that is not a success. */
+  public static String reason(Outcome outcome) {
+    return switch (outcome) {
+      case Outcome.Succeeded s -> "succeeded";
+      case Outcome.Failed f -> "failed: " + f.reason();
+      case Outcome.Pending p -> "pending";
+      case Outcome.Unknown u -> "unknown: " + u.reason();
+    };
+  }
+
+  /** Every active slot among {@code slots} whose due time has come. */
+  public List<Slot> due(List<? extends Slot> slots) {
+    List<Slot> due = new ArrayList<>();
+    for (Slot slot : slots) {
+      if (progress(slot).isDue(now)) {
+        due.add(slot);
+      }
+    }
+    return due;
+  }
+
+  /** Re-sends every due slot, firing {@code trigger} (unless null) once for each. */
+  public void resendDue(List<? extends Slot> slots, Trigger trigger) {
+    for (Slot slot : due(slots)) {
+      send(slot);
+      if (trigger != null) {
+        fire(trigger);
+      }
+    }
+  }
+
+  /** Marks every active slot among {@code slots} abandoned: its answers no longer matter. */
+  public void abandon(List<? extends Slot> slots) {
+    for (Slot slot : slots) {
+      if (progress(slot).status().isActive()) {
+        set(slot, progress(slot).abandoned());
+      }
+    }
+  }
+
+  /** Makes every active slot due now (after recovery, or on an operator's request). */
+  public void makeDueNow(List<? extends Slot> slots) {
+    for (Slot slot : slots) {
+      Progress progress = progress(slot);
+      if (progress.status().isActive() && progress.dueAt().isAfter(now)) {
+        set(slot, new Progress(progress.status(), progress.attempts(), now, progress.lastError()));
+      }
+    }
+  }
+
+  public Decision reject(String reason) {
+    return Decision.rejected(original, reason);
+  }
+
+  public Decision finish() {
+    Transaction next = creating ? state : changed ? state.nextVersion(now) : original;
+    return new Decision(next, effects, fired, null);
+  }
+
+  /** Every (branch, op) slot of the transaction for one op. */
+  public List<Slot.BranchOp> slots(dev.pledge.core.Op op) {
+    List<Slot.BranchOp> slots = new ArrayList<>();
+    for (Branch branch : state.branches()) {
+      slots.add(new Slot.BranchOp(branch.branchId(), op));
+    }
+    return slots;
+  }
+
+  /** Every delivery slot of the transaction. */
+  public List<Slot.MessageDelivery> deliverySlots() {
+    List<Slot.MessageDelivery> slots = new ArrayList<>();
+    for (Message message : state.messages()) {
+      for (Delivery delivery : message.deliveries()) {
+        slots.add(new Slot.MessageDelivery(message.messageId(), delivery.subscription()));
+      }
+    }
+    return slots;
+  }
+}

@@ -1,0 +1,82 @@
+package dev.pledge.core.spi;
+
+import dev.pledge.core.Gid;
+import dev.pledge.core.Mode;
+import dev.pledge.core.Status;
+import dev.pledge.core.Transaction;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The durable log of global transactions: the only state a coordinator keeps. After a crash a
+ * coordinator knows exactly what this log returns, so every decision is written here before any effect
+ * that reveals it starts (persist, then act).
+ *
+ * <p>Contract, checked by the testkit's {@code TransactionLogContract} for every implementation:
+ *
+ * <ul>
+ *   <li>{@link #create} stores version 1 of a new gid; a second create of the same gid throws {@link
+ *       DuplicateGidException} and changes nothing.
+ *   <li>{@link #update} stores {@code next} only if the stored version is exactly {@code next.version() -
+ *       1}; otherwise it throws {@link VersionConflictException} and changes nothing. Of two racing
+ *       writers of the same version, exactly one wins.
+ *   <li>Once a call returns, what it wrote survives a crash of the process (and, for the durable
+ *       implementations, of the machine).
+ *   <li>{@link #due} returns transactions with something to do at {@code now}: their {@link
+ *       Transaction#wakeAt()} is at or before it. {@link #unsettled} returns every transaction that is
+ *       not final or still owes deliveries: what recovery must look at.
+ *   <li>Operating failures (the database down, a timeout) throw {@link LogUnavailableException}; the
+ *       write may or may not have happened, and the caller reloads before trying again.
+ * </ul>
+ */
+public interface TransactionLog {
+
+  /** Stores the first version of a new transaction. */
+  void create(Transaction first);
+
+  /** Replaces the stored version {@code next.version() - 1} with {@code next}. */
+  void update(Transaction next);
+
+  Optional<Transaction> load(Gid gid);
+
+  /** Up to {@code limit} transactions whose wake-up time is at or before {@code now}, earliest first. */
+  List<Transaction> due(Instant now, int limit);
+
+  /** Up to {@code limit} transactions that are not settled, after {@code afterGid} (null: from the start), by gid. */
+  List<Transaction> unsettled(Gid afterGid, int limit);
+
+  /** A page of transactions, newest first, filtered by status and mode when given. */
+  Page page(Query query);
+
+  /** Appends lines to a transaction's history (one per state transition), for operators. */
+  void appendHistory(Gid gid, List<HistoryEntry> entries);
+
+  /** The history of a transaction, oldest first. */
+  List<HistoryEntry> history(Gid gid);
+
+  /**
+   * A page request.
+   *
+   * @param cursor the opaque cursor of the previous page, or null for the first
+   */
+  record Query(Status status, Mode mode, int limit, String cursor) {
+    public static final int MAX_LIMIT = 500;
+
+    public Query {
+      if (limit < 1 || limit > MAX_LIMIT) {
+        throw new IllegalArgumentException("limit must be in [1, " + MAX_LIMIT + "], got " + limit);
+      }
+    }
+  }
+
+  /** One page, and the cursor of the next (null when this is the last). */
+  record Page(List<Transaction> items, String nextCursor) {
+    public Page {
+      items = List.copyOf(items);
+    }
+  }
+
+  /** One line of history: when, which version, from which status to which, and what happened. */
+  record HistoryEntry(Instant at, long version, Status from, Status to, String what) {}
+}
