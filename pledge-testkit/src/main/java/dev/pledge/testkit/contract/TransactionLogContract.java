@@ -1,0 +1,801 @@
+package dev.pledge.testkit.contract;
+
+import static dev.pledge.testkit.contract.Fixtures.CALL_TIMEOUT;
+import static dev.pledge.testkit.contract.Fixtures.T0;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pledge.core.Gid;
+import dev.pledge.core.Mode;
+import dev.pledge.core.Status;
+import dev.pledge.core.Transaction;
+import dev.pledge.core.engine.Event;
+import dev.pledge.core.spi.DuplicateGidException;
+import dev.pledge.core.spi.TransactionLog;
+import dev.pledge.core.spi.TransactionLog.HistoryEntry;
+import dev.pledge.core.spi.TransactionLog.Page;
+import dev.pledge.core.spi.TransactionLog.Query;
+import dev.pledge.core.spi.VersionConflictException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The contract of {@link TransactionLog}, as its Javadoc states it, checked against any
+ * implementation. An implementation's test extends this class and says how to make a fresh, empty
+ * log:
+ *
+ * <pre>{@code
+ * class PostgresTransactionLogTest extends TransactionLogContract {
+ *   @Override
+ *   protected TransactionLog newLog() {
+ *     return PostgresTransactionLog.open(freshSchema());
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>A durable implementation also overrides {@link #reopen} to close the log and open it again on the
+ * same storage, so that the suite checks that what was written is still there.
+ *
+ * <p>Every transaction here is made by the real engine from a spec and a sequence of events, so the
+ * log sees exactly what a coordinator writes: every mode, branches with op progress in every status,
+ * messages with deliveries, check-backs, flags, non-ASCII payloads. Gids start with the test's name, as
+ * DTM's tests do, so a row left in a shared database says which test wrote it. Instants are whole
+ * milliseconds and must come back exactly.
+ *
+ * <p>What the suite cannot check: that a write survives a crash of the machine, and that operating
+ * failures surface as {@code LogUnavailableException}. Those belong in the implementation's own fault
+ * tests.
+ */
+public abstract class TransactionLogContract {
+  /** Writers in the race tests; enough to make collisions likely on any machine. */
+  private static final int RACERS = 8;
+
+  /** Gids raced on, one race each. */
+  private static final int RACES = 50;
+
+  private static final Duration RACE_TIMEOUT = Duration.ofSeconds(30);
+
+  protected TransactionLog log;
+  private String testName;
+
+  /** A new, empty log. Called before every test. */
+  protected abstract TransactionLog newLog();
+
+  /**
+   * The same storage as {@code log}, closed and opened again. The default returns {@code log}
+   * itself, which is right only for a log that lives in memory.
+   */
+  protected TransactionLog reopen(TransactionLog log) {
+    return log;
+  }
+
+  @BeforeEach
+  final void freshLog(TestInfo info) {
+    log = newLog();
+    String method = info.getTestMethod().map(m -> m.getName()).orElse("test");
+    testName = method.replaceAll("[^A-Za-z0-9.:-]", ".");
+    if (testName.length() > 96) {
+      testName = testName.substring(0, 96);
+    }
+  }
+
+  /** A gid naming the test and the role of the transaction in it. */
+  protected final Gid gid(String suffix) {
+    return Gid.of(testName + "-" + suffix);
+  }
+
+  // --- create and load ---
+
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void create_thenLoad_returnsEveryFieldOfAJustStartedTransaction(Mode mode) {
+    Transaction first = Fixtures.started(mode, gid(mode.code())).latest();
+
+    log.create(first);
+
+    assertThat(log.load(first.gid())).contains(first);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("decidedStories")
+  void update_thenLoad_returnsEveryFieldOfEachDecidedVersion(Fixtures.Shape shape) {
+    List<Transaction> versions = shape.make(gid("tx"), T0).versions();
+
+    log.create(versions.get(0));
+    assertThat(log.load(versions.get(0).gid())).contains(versions.get(0));
+    for (Transaction next : versions.subList(1, versions.size())) {
+      log.update(next);
+      assertThat(log.load(next.gid())).contains(next);
+    }
+  }
+
+  /** Every shape of transaction a coordinator writes, each the full list of its versions. */
+  static Stream<Named<Fixtures.Shape>> decidedStories() {
+    return Stream.of(
+        Named.<Fixtures.Shape>of("saga committed (DAG)", Fixtures::sagaCommitted),
+        Named.<Fixtures.Shape>of("saga compensated, a step skipped", Fixtures::sagaCompensated),
+        Named.<Fixtures.Shape>of("saga with an action waiting", Fixtures::sagaRetrying),
+        Named.<Fixtures.Shape>of("tcc committed", Fixtures::tccCommitted),
+        Named.<Fixtures.Shape>of("tcc timed out", Fixtures::tccTimedOut),
+        Named.<Fixtures.Shape>of("2pc committed", Fixtures::twoPcCommitted),
+        Named.<Fixtures.Shape>of("2pc rolled back, a prepare abandoned", Fixtures::twoPcRolledBack),
+        Named.<Fixtures.Shape>of("2pc flagged for an operator", Fixtures::twoPcFlagged),
+        Named.<Fixtures.Shape>of("msg delivering", Fixtures::msgDelivering),
+        Named.<Fixtures.Shape>of("msg delivered", Fixtures::msgDelivered),
+        Named.<Fixtures.Shape>of("msg checked back", Fixtures::msgCheckedBack),
+        Named.<Fixtures.Shape>of("msg aborted", Fixtures::msgAborted));
+  }
+
+  @Test
+  void load_ofUnknownGid_isEmpty() {
+    log.create(Fixtures.started(Mode.SAGA, gid("known")).latest());
+
+    assertThat(log.load(gid("unknown"))).isEmpty();
+  }
+
+  @Test
+  void create_keepsTransactionsApart() {
+    List<Transaction> all = new ArrayList<>();
+    for (Mode mode : Mode.values()) {
+      all.add(Fixtures.started(mode, gid(mode.code())).latest());
+    }
+
+    all.forEach(log::create);
+
+    for (Transaction tx : all) {
+      assertThat(log.load(tx.gid())).contains(tx);
+    }
+  }
+
+  @Test
+  void create_ofExistingGid_throwsDuplicateGidAndChangesNothing() {
+    Transaction original = Fixtures.started(Mode.TWO_PC, gid("tx")).latest();
+    Transaction impostor = Fixtures.started(Mode.SAGA, gid("tx")).latest().withFlag("impostor");
+    log.create(original);
+
+    assertThatThrownBy(() -> log.create(impostor)).isInstanceOf(DuplicateGidException.class);
+    assertThatThrownBy(() -> log.create(original)).isInstanceOf(DuplicateGidException.class);
+
+    assertThat(log.load(original.gid())).contains(original);
+    assertThat(log.page(new Query(null, null, Query.MAX_LIMIT, null)).items()).containsExactly(original);
+  }
+
+  @Test
+  void create_ofGidAlreadyUpdated_throwsDuplicateGidAndKeepsTheLatestVersion() {
+    Story story = Fixtures.twoPcCommitted(gid("tx"), T0);
+    log.create(story.first());
+    log.update(story.versions().get(1));
+
+    assertThatThrownBy(() -> log.create(story.first())).isInstanceOf(DuplicateGidException.class);
+
+    assertThat(log.load(story.first().gid())).contains(story.versions().get(1));
+  }
+
+  // --- update with an expected version ---
+
+  @Test
+  void update_withNextVersion_replacesTheStoredOne() {
+    Story story = Fixtures.tccCommitted(gid("tx"), T0);
+    List<Transaction> versions = story.versions();
+    log.create(versions.get(0));
+
+    log.update(versions.get(1));
+    log.update(versions.get(2));
+
+    assertThat(log.load(story.first().gid())).contains(versions.get(2));
+  }
+
+  @Test
+  void update_withStaleVersion_throwsVersionConflictAndChangesNothing() {
+    List<Transaction> versions = Fixtures.tccCommitted(gid("tx"), T0).versions();
+    log.create(versions.get(0));
+    log.update(versions.get(1));
+    log.update(versions.get(2));
+
+    Transaction sameVersionAgain = versions.get(2).withFlag("a writer that lost the race");
+    assertThatThrownBy(() -> log.update(sameVersionAgain))
+        .isInstanceOf(VersionConflictException.class);
+    assertThatThrownBy(() -> log.update(versions.get(1)))
+        .isInstanceOf(VersionConflictException.class);
+
+    assertThat(log.load(versions.get(0).gid())).contains(versions.get(2));
+  }
+
+  @Test
+  void update_withFutureVersion_throwsVersionConflictAndChangesNothing() {
+    List<Transaction> versions = Fixtures.tccCommitted(gid("tx"), T0).versions();
+    log.create(versions.get(0));
+
+    assertThatThrownBy(() -> log.update(versions.get(2)))
+        .isInstanceOf(VersionConflictException.class);
+    assertThatThrownBy(() -> log.update(versions.get(versions.size() - 1)))
+        .isInstanceOf(VersionConflictException.class);
+
+    assertThat(log.load(versions.get(0).gid())).contains(versions.get(0));
+    log.update(versions.get(1));
+    assertThat(log.load(versions.get(0).gid())).contains(versions.get(1));
+  }
+
+  @Test
+  void update_ofUnknownGid_throwsVersionConflictAndCreatesNothing() {
+    Transaction second = Fixtures.twoPcCommitted(gid("tx"), T0).versions().get(1);
+
+    assertThatThrownBy(() -> log.update(second)).isInstanceOf(VersionConflictException.class);
+
+    assertThat(log.load(second.gid())).isEmpty();
+    assertThat(log.unsettled(null, 10)).isEmpty();
+  }
+
+  @Test
+  void racingWritersOfTheSameNextVersion_exactlyOneWins() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(RACERS);
+    try {
+      for (int race = 0; race < RACES; race++) {
+        Transaction first = Fixtures.started(Mode.TWO_PC, gid("race-" + race)).latest();
+        log.create(first);
+        List<Transaction> candidates = new ArrayList<>();
+        for (int writer = 0; writer < RACERS; writer++) {
+          candidates.add(first.withFlag("writer " + writer).nextVersion(T0.plusMillis(writer)));
+        }
+
+        List<Boolean> won = race(pool, candidates, candidate -> () -> tryUpdate(candidate));
+
+        assertThat(won).as("race %d: who won", race).containsOnlyOnce(true);
+        Transaction winner = candidates.get(won.indexOf(true));
+        assertThat(log.load(first.gid())).as("race %d: stored", race).contains(winner);
+      }
+    } finally {
+      shutDown(pool);
+    }
+  }
+
+  @Test
+  void racingCreatorsOfTheSameGid_exactlyOneWins() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(RACERS);
+    try {
+      for (int race = 0; race < RACES; race++) {
+        Transaction first = Fixtures.started(Mode.SAGA, gid("race-" + race)).latest();
+        List<Transaction> candidates = new ArrayList<>();
+        for (int writer = 0; writer < RACERS; writer++) {
+          candidates.add(first.withFlag("creator " + writer));
+        }
+
+        List<Boolean> won = race(pool, candidates, candidate -> () -> tryCreate(candidate));
+
+        assertThat(won).as("race %d: who won", race).containsOnlyOnce(true);
+        Transaction winner = candidates.get(won.indexOf(true));
+        assertThat(log.load(first.gid())).as("race %d: stored", race).contains(winner);
+      }
+    } finally {
+      shutDown(pool);
+    }
+  }
+
+  private boolean tryUpdate(Transaction next) {
+    try {
+      log.update(next);
+      return true;
+    } catch (VersionConflictException lost) {
+      return false;
+    }
+  }
+
+  private boolean tryCreate(Transaction first) {
+    try {
+      log.create(first);
+      return true;
+    } catch (DuplicateGidException lost) {
+      return false;
+    }
+  }
+
+  /**
+   * Runs one write per candidate, all released at once by a latch once every writer is ready, and
+   * returns whether each won, in candidate order.
+   */
+  private static List<Boolean> race(
+      ExecutorService pool,
+      List<Transaction> candidates,
+      Function<Transaction, Callable<Boolean>> write)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    CountDownLatch ready = new CountDownLatch(candidates.size());
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Boolean>> results = new ArrayList<>();
+    for (Transaction candidate : candidates) {
+      Callable<Boolean> attempt = write.apply(candidate);
+      results.add(
+          pool.submit(
+              () -> {
+                ready.countDown();
+                if (!go.await(RACE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                  throw new TimeoutException("the race never started");
+                }
+                return attempt.call();
+              }));
+    }
+    assertThat(ready.await(RACE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
+        .as("every writer ready")
+        .isTrue();
+    go.countDown();
+    List<Boolean> won = new ArrayList<>();
+    for (Future<Boolean> result : results) {
+      won.add(result.get(RACE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+    }
+    return won;
+  }
+
+  private static void shutDown(ExecutorService pool) throws InterruptedException {
+    pool.shutdownNow();
+    assertThat(pool.awaitTermination(RACE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
+        .as("writers finished")
+        .isTrue();
+  }
+
+  // --- due work ---
+
+  /**
+   * Six transactions, created in an order unrelated to when they wake: four undecided ones waking at
+   * T0 + 5 s, 10 s, 20 s and 25 s, a committed msg with deliveries due at T0 + 11 s, and a committed
+   * saga that never wakes.
+   */
+  private DueSet createDueSet() {
+    Transaction tccAt5 = Fixtures.started(Mode.TCC, gid("tcc"), T0, Duration.ofSeconds(5)).latest();
+    Transaction twoPcAt10 =
+        Fixtures.started(Mode.TWO_PC, gid("2pc"), T0, Duration.ofSeconds(60)).latest();
+    Transaction msgAt20 =
+        Fixtures.started(Mode.MSG, gid("msg"), T0, Duration.ofSeconds(20)).latest();
+    Transaction sagaAt25 =
+        Fixtures.started(Mode.SAGA, gid("saga"), T0.plusSeconds(15), Duration.ofSeconds(60))
+            .latest();
+    Story delivering = Fixtures.msgDelivering(gid("delivering"), T0);
+    Transaction deliveringAt = delivering.latest();
+    Story settled = Fixtures.sagaCommitted(gid("settled"), T0);
+
+    assertThat(tccAt5.wakeAt()).as("fixture").isEqualTo(T0.plusSeconds(5));
+    assertThat(twoPcAt10.wakeAt()).as("fixture").isEqualTo(T0.plus(CALL_TIMEOUT));
+    assertThat(msgAt20.wakeAt()).as("fixture").isEqualTo(T0.plusSeconds(20));
+    assertThat(sagaAt25.wakeAt()).as("fixture").isEqualTo(T0.plusSeconds(15).plus(CALL_TIMEOUT));
+    assertThat(deliveringAt.wakeAt()).as("fixture").isEqualTo(delivering.now().plus(CALL_TIMEOUT));
+    assertThat(settled.latest().wakeAt()).as("fixture").isNull();
+
+    log.create(sagaAt25);
+    createAll(settled);
+    log.create(msgAt20);
+    log.create(tccAt5);
+    createAll(delivering);
+    log.create(twoPcAt10);
+    return new DueSet(tccAt5, twoPcAt10, deliveringAt, msgAt20, sagaAt25);
+  }
+
+  /** The transactions of {@link #createDueSet}, earliest wake-up first. */
+  private record DueSet(Transaction... earliestFirst) {}
+
+  @Test
+  void due_returnsOnlyTransactionsWhoseWakeAtIsAtOrBeforeNow() {
+    Transaction[] t = createDueSet().earliestFirst();
+    Instant deliveryDue = t[2].wakeAt();
+
+    assertThat(log.due(T0, 100)).isEmpty();
+    assertThat(log.due(T0.plusSeconds(5).minusMillis(1), 100)).isEmpty();
+    assertThat(log.due(T0.plusSeconds(5), 100)).containsExactly(t[0]);
+    assertThat(log.due(deliveryDue.minusMillis(1), 100)).containsExactly(t[0], t[1]);
+    assertThat(log.due(deliveryDue, 100)).containsExactly(t[0], t[1], t[2]);
+  }
+
+  @Test
+  void due_returnsEarliestFirst_andNeverASettledTransaction() {
+    Transaction[] t = createDueSet().earliestFirst();
+
+    assertThat(log.due(T0.plus(Duration.ofDays(365)), 100)).containsExactly(t);
+  }
+
+  @Test
+  void due_returnsAtMostLimit_theEarliest() {
+    Transaction[] t = createDueSet().earliestFirst();
+    Instant later = T0.plus(Duration.ofDays(1));
+
+    assertThat(log.due(later, 1)).containsExactly(t[0]);
+    assertThat(log.due(later, 3)).containsExactly(t[0], t[1], t[2]);
+    assertThat(log.due(T0.plusSeconds(5), 3)).containsExactly(t[0]);
+  }
+
+  @Test
+  void due_followsTheWakeAtOfTheLatestVersion() {
+    Story story = Fixtures.tccTimedOut(gid("tx"), T0);
+    List<Transaction> versions = story.versions();
+    Transaction begun = versions.get(versions.size() - 2);
+    Transaction aborting = story.latest();
+    Instant deadline = begun.deadline();
+    log.create(versions.get(0));
+    log.update(begun);
+    assertThat(log.due(deadline, 10)).containsExactly(begun);
+
+    log.update(aborting);
+    assertThat(aborting.wakeAt()).as("fixture").isEqualTo(deadline.plus(CALL_TIMEOUT));
+    assertThat(log.due(deadline, 10)).isEmpty();
+    assertThat(log.due(deadline.plus(CALL_TIMEOUT), 10)).containsExactly(aborting);
+
+    Story settled = story.succeedEverythingInFlight();
+    log.update(settled.latest());
+    assertThat(settled.latest().status()).as("fixture").isEqualTo(Status.ABORTED);
+    assertThat(log.due(deadline.plus(Duration.ofDays(365)), 10)).isEmpty();
+  }
+
+  // --- unsettled ---
+
+  @Test
+  void unsettled_excludesSettledTransactions_butKeepsACommittedMsgWithPendingDeliveries() {
+    List<Story> unsettled =
+        List.of(
+            Fixtures.started(Mode.TCC, gid("01-tcc-begun")),
+            Fixtures.twoPcFlagged(gid("03-2pc-committing"), T0),
+            Fixtures.msgDelivering(gid("05-msg-committed-delivering"), T0),
+            Fixtures.started(Mode.MSG, gid("07-msg-prepared")),
+            Fixtures.msgCommitting(gid("09-msg-committing"), T0),
+            Fixtures.tccTimedOut(gid("11-tcc-aborting"), T0),
+            Fixtures.msgCheckedBack(gid("13-msg-committed-retrying"), T0));
+    List<Story> settled =
+        List.of(
+            Fixtures.sagaCommitted(gid("02-saga-committed"), T0),
+            Fixtures.twoPcRolledBack(gid("04-2pc-aborted"), T0),
+            Fixtures.msgDelivered(gid("06-msg-delivered"), T0),
+            Fixtures.msgAborted(gid("08-msg-aborted"), T0),
+            Fixtures.msgCommittedWithoutSubscribers(gid("10-msg-no-subscribers"), T0),
+            Fixtures.sagaCompensated(gid("12-saga-compensated"), T0));
+    assertThat(Fixtures.msgDelivering(gid("x"), T0).latest().status())
+        .as("fixture")
+        .isEqualTo(Status.COMMITTED);
+    settled.forEach(s -> assertThat(s.latest().isSettled()).as("fixture").isTrue());
+    unsettled.forEach(s -> assertThat(s.latest().isSettled()).as("fixture").isFalse());
+    settled.forEach(this::createAll);
+    unsettled.forEach(this::createAll);
+
+    assertThat(log.unsettled(null, 100))
+        .containsExactlyElementsOf(unsettled.stream().map(Story::latest).toList());
+  }
+
+  @Test
+  void unsettled_pagesThroughByGid_afterTheGivenGid() {
+    List<Transaction> expected = new ArrayList<>();
+    for (int i = 1; i <= 20; i++) {
+      Gid gid = gid(String.format("%02d", i));
+      if (i % 2 == 0) {
+        createAll(Fixtures.twoPcCommitted(gid, T0));
+      } else {
+        Story story = Fixtures.started(Mode.values()[i % Mode.values().length], gid);
+        createAll(story);
+        expected.add(story.latest());
+      }
+    }
+
+    List<Transaction> walked = new ArrayList<>();
+    Gid after = null;
+    for (int page = 0; page < 10; page++) {
+      List<Transaction> items = log.unsettled(after, 4);
+      assertThat(items).as("page %d", page).hasSizeLessThanOrEqualTo(4);
+      if (items.isEmpty()) {
+        break;
+      }
+      walked.addAll(items);
+      after = items.get(items.size() - 1).gid();
+    }
+
+    assertThat(walked).containsExactlyElementsOf(expected);
+    assertThat(log.unsettled(null, 4)).containsExactlyElementsOf(expected.subList(0, 4));
+    assertThat(log.unsettled(gid("04"), 2)).containsExactly(expected.get(2), expected.get(3));
+    assertThat(log.unsettled(gid("19"), 4)).isEmpty();
+    assertThat(log.unsettled(gid("00"), 1)).containsExactly(expected.get(0));
+  }
+
+  @Test
+  void unsettled_dropsATransactionOnceItSettles() {
+    Story story = Fixtures.msgDelivered(gid("tx"), T0);
+    List<Transaction> versions = story.versions();
+    log.create(versions.get(0));
+    for (Transaction next : versions.subList(1, versions.size() - 1)) {
+      log.update(next);
+      assertThat(log.unsettled(null, 10)).containsExactly(next);
+    }
+
+    log.update(story.latest());
+
+    assertThat(log.unsettled(null, 10)).isEmpty();
+  }
+
+  // --- page ---
+
+  /** Creates transactions of every mode and several statuses, one a second, oldest first. */
+  private List<Transaction> createMixed(int count) {
+    List<Function<Gid, Story>> shapes =
+        List.of(
+            Fixtures::sagaCommitted,
+            Fixtures::tccCommitted,
+            Fixtures::twoPcRolledBack,
+            Fixtures::msgDelivering,
+            gid -> Fixtures.started(Mode.SAGA, gid),
+            Fixtures::tccTimedOut,
+            Fixtures::twoPcCommitted,
+            Fixtures::msgAborted);
+    List<Transaction> created = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Story story = shapes.get(i % shapes.size()).apply(gid(String.format("%03d", i)));
+      createAll(story);
+      created.add(story.latest());
+    }
+    return created;
+  }
+
+  @Test
+  void page_listsNewestFirst() {
+    List<Transaction> created = createMixed(6);
+
+    Page page = log.page(new Query(null, null, 10, null));
+
+    assertThat(page.items()).containsExactlyElementsOf(created.reversed());
+    assertThat(page.nextCursor()).isNull();
+  }
+
+  @Test
+  void page_ofEmptyLog_isEmptyAndLast() {
+    Page page = log.page(new Query(null, null, 10, null));
+
+    assertThat(page.items()).isEmpty();
+    assertThat(page.nextCursor()).isNull();
+  }
+
+  @Test
+  void page_filtersByStatus() {
+    List<Transaction> created = createMixed(16);
+
+    for (Status status : Status.values()) {
+      assertThat(log.page(new Query(status, null, Query.MAX_LIMIT, null)).items())
+          .as("status %s", status)
+          .containsExactlyElementsOf(
+              created.reversed().stream().filter(tx -> tx.status() == status).toList());
+    }
+  }
+
+  @Test
+  void page_filtersByMode() {
+    List<Transaction> created = createMixed(16);
+
+    for (Mode mode : Mode.values()) {
+      assertThat(log.page(new Query(null, mode, Query.MAX_LIMIT, null)).items())
+          .as("mode %s", mode)
+          .containsExactlyElementsOf(
+              created.reversed().stream().filter(tx -> tx.mode() == mode).toList());
+    }
+  }
+
+  @Test
+  void page_filtersByStatusAndMode() {
+    List<Transaction> created = createMixed(16);
+
+    Page committedSagas = log.page(new Query(Status.COMMITTED, Mode.SAGA, Query.MAX_LIMIT, null));
+    Page abortedMsgs = log.page(new Query(Status.ABORTED, Mode.MSG, Query.MAX_LIMIT, null));
+    Page preparedTcc = log.page(new Query(Status.PREPARED, Mode.TCC, Query.MAX_LIMIT, null));
+
+    assertThat(committedSagas.items())
+        .hasSize(2)
+        .containsExactlyElementsOf(
+            created.reversed().stream()
+                .filter(tx -> tx.status() == Status.COMMITTED && tx.mode() == Mode.SAGA)
+                .toList());
+    assertThat(abortedMsgs.items())
+        .hasSize(2)
+        .allMatch(tx -> tx.status() == Status.ABORTED && tx.mode() == Mode.MSG);
+    assertThat(preparedTcc.items()).isEmpty();
+    assertThat(preparedTcc.nextCursor()).isNull();
+  }
+
+  @Test
+  void page_cursorWalksEveryPageWithoutGapOrDuplicate() {
+    List<Transaction> created = createMixed(23);
+
+    List<Page> pages = walk(null, null, 5);
+
+    assertThat(pages).extracting(p -> p.items().size()).containsExactly(5, 5, 5, 5, 3);
+    assertThat(pages.stream().flatMap(p -> p.items().stream()))
+        .containsExactlyElementsOf(created.reversed());
+  }
+
+  @Test
+  void page_cursorWalksAFilteredListWithoutGapOrDuplicate() {
+    List<Transaction> created = createMixed(40);
+    List<Transaction> expected =
+        created.reversed().stream()
+            .filter(tx -> tx.mode() == Mode.TCC && tx.status() == Status.ABORTING)
+            .toList();
+    assertThat(expected).as("fixture").hasSize(5);
+
+    List<Page> pages = walk(Status.ABORTING, Mode.TCC, 2);
+
+    assertThat(pages).extracting(p -> p.items().size()).containsExactly(2, 2, 1);
+    assertThat(pages.stream().flatMap(p -> p.items().stream())).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void page_thatEndsExactlyAtTheLastItem_hasNoCursor() {
+    List<Transaction> created = createMixed(10);
+
+    List<Page> pages = walk(null, null, 5);
+
+    assertThat(pages).hasSize(2);
+    assertThat(pages.get(1).items()).containsExactlyElementsOf(created.reversed().subList(5, 10));
+  }
+
+  @Test
+  void page_cursorIsStable_whileTransactionsAreCreatedAndUpdated() {
+    List<Story> stories = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      Story story = Fixtures.twoPcCommitted(gid(String.format("%02d", i)));
+      log.create(story.first());
+      stories.add(story);
+    }
+
+    List<Gid> walked = new ArrayList<>();
+    String cursor = null;
+    int round = 0;
+    do {
+      Page page = log.page(new Query(null, null, 4, cursor));
+      page.items().forEach(tx -> walked.add(tx.gid()));
+      cursor = page.nextCursor();
+      // Between pages, the oldest transaction moves on and a new one arrives: neither may shift
+      // the walk.
+      Story oldest = stories.get(0);
+      log.update(oldest.versions().get(round + 1));
+      log.create(Fixtures.started(Mode.SAGA, gid("new-" + round)).latest());
+      round++;
+    } while (cursor != null && round < 10);
+
+    assertThat(walked)
+        .containsExactlyElementsOf(stories.reversed().stream().map(s -> s.first().gid()).toList());
+  }
+
+  @Test
+  void page_withMaximumLimit_returnsEverythingAtOnce() {
+    List<Transaction> created = createMixed(Query.MAX_LIMIT);
+
+    Page page = log.page(new Query(null, null, Query.MAX_LIMIT, null));
+
+    assertThat(page.items()).containsExactlyElementsOf(created.reversed());
+    assertThat(page.nextCursor()).isNull();
+  }
+
+  /** Every page of a query, following cursors; fails if the walk does not end. */
+  private List<Page> walk(Status status, Mode mode, int limit) {
+    List<Page> pages = new ArrayList<>();
+    Set<String> cursors = new HashSet<>();
+    String cursor = null;
+    do {
+      Page page = log.page(new Query(status, mode, limit, cursor));
+      assertThat(page.items()).as("page %d", pages.size()).hasSizeLessThanOrEqualTo(limit);
+      pages.add(page);
+      cursor = page.nextCursor();
+      assertThat(cursor == null || cursors.add(cursor)).as("cursor %s is new", cursor).isTrue();
+    } while (cursor != null && pages.size() <= Query.MAX_LIMIT);
+    assertThat(cursor).as("the walk ends").isNull();
+    return pages;
+  }
+
+  @Test
+  void query_rejectsLimitZeroNegativeAndAboveMaximum() {
+    for (int limit : new int[] {0, -1, Query.MAX_LIMIT + 1, Integer.MAX_VALUE}) {
+      assertThatThrownBy(() -> new Query(null, null, limit, null))
+          .as("limit %d", limit)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(Integer.toString(limit));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, Query.MAX_LIMIT})
+  void query_acceptsLimitsFromOneToMaximum(int limit) {
+    assertThatCode(() -> new Query(Status.BEGUN, Mode.SAGA, limit, null)).doesNotThrowAnyException();
+  }
+
+  // --- history ---
+
+  @Test
+  void history_ofGidWithoutEntries_isEmpty() {
+    log.create(Fixtures.started(Mode.SAGA, gid("tx")).latest());
+
+    assertThat(log.history(gid("tx"))).isEmpty();
+    assertThat(log.history(gid("unknown"))).isEmpty();
+  }
+
+  @Test
+  void appendHistory_keepsEveryEntryInOrder_perGid() {
+    List<HistoryEntry> saga = Fixtures.sagaCompensated(gid("saga"), T0).history();
+    List<HistoryEntry> msg = Fixtures.msgCheckedBack(gid("msg"), T0).history();
+    assertThat(saga.get(0).from()).as("fixture: creation has no from").isNull();
+
+    int sagaHalf = saga.size() / 2;
+    int msgHalf = msg.size() / 2;
+    log.appendHistory(gid("saga"), saga.subList(0, 1));
+    log.appendHistory(gid("msg"), msg.subList(0, msgHalf));
+    log.appendHistory(gid("saga"), saga.subList(1, sagaHalf));
+    log.appendHistory(gid("msg"), msg.subList(msgHalf, msg.size()));
+    log.appendHistory(gid("saga"), saga.subList(sagaHalf, saga.size()));
+
+    assertThat(log.history(gid("saga"))).containsExactlyElementsOf(saga);
+    assertThat(log.history(gid("msg"))).containsExactlyElementsOf(msg);
+  }
+
+  @Test
+  void appendHistory_ofSameEntryTwice_keepsBoth() {
+    HistoryEntry entry = Fixtures.started(Mode.TWO_PC, gid("tx")).history().get(0);
+
+    log.appendHistory(gid("tx"), List.of(entry));
+    log.appendHistory(gid("tx"), List.of(entry));
+
+    assertThat(log.history(gid("tx"))).containsExactly(entry, entry);
+  }
+
+  @Test
+  void appendHistory_ofNoEntries_changesNothing() {
+    List<HistoryEntry> entries = Fixtures.tccCommitted(gid("tx"), T0).history();
+    log.appendHistory(gid("tx"), entries);
+
+    log.appendHistory(gid("tx"), List.of());
+    log.appendHistory(gid("other"), List.of());
+
+    assertThat(log.history(gid("tx"))).containsExactlyElementsOf(entries);
+    assertThat(log.history(gid("other"))).isEmpty();
+  }
+
+  // --- durability ---
+
+  @Test
+  void everythingWritten_isThereAfterReopening() {
+    Story story = Fixtures.msgCheckedBack(gid("tx"), T0);
+    Story other = Fixtures.started(Mode.TCC, gid("other"));
+    createAll(story);
+    createAll(other);
+    log.appendHistory(gid("tx"), story.history());
+
+    log = reopen(log);
+
+    assertThat(log.load(gid("tx"))).contains(story.latest());
+    assertThat(log.load(gid("other"))).contains(other.latest());
+    assertThat(log.history(gid("tx"))).containsExactlyElementsOf(story.history());
+    assertThat(log.unsettled(null, 10)).containsExactly(other.latest(), story.latest());
+    assertThatThrownBy(() -> log.update(story.versions().get(1)))
+        .isInstanceOf(VersionConflictException.class);
+    Transaction next = Fixtures.ENGINE.decide(other.latest(), new Event.AbortRequested(), T0).next();
+    log.update(next);
+    assertThat(log.load(gid("other"))).contains(next);
+  }
+
+  /** Writes every version of {@code story}: a create, then one update each. */
+  private void createAll(Story story) {
+    List<Transaction> versions = story.versions();
+    log.create(versions.get(0));
+    for (Transaction next : versions.subList(1, versions.size())) {
+      log.update(next);
+    }
+  }
+}

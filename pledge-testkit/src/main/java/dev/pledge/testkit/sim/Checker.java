@@ -1,0 +1,197 @@
+package dev.pledge.testkit.sim;
+
+import dev.pledge.core.Branch;
+import dev.pledge.core.Delivery;
+import dev.pledge.core.Message;
+import dev.pledge.core.Mode;
+import dev.pledge.core.Status;
+import dev.pledge.core.Transaction;
+import dev.pledge.core.TransactionSpec;
+import dev.pledge.core.engine.Effect;
+import dev.pledge.core.saga.SagaDecider;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Holds the ground truth of a finished run against DESIGN.md's guarantees:
+ *
+ * <ol>
+ *   <li>tcc, 2pc: every branch committed or every branch rolled back, matching the final status;
+ *   <li>saga: every action ran, or every action that ran was compensated, in reverse order;
+ *   <li>msg: a message is delivered iff its transaction committed, iff the producer's local transaction
+ *       committed; each reaches each subscription at least once; same-key messages in order;
+ *   <li>a logged decision never changes (checked at every write by {@link SimCoordinator});
+ *   <li>once faults stop, every transaction is final within its timeout plus a bounded retry delay.
+ * </ol>
+ */
+final class Checker {
+  private final Simulator.Run run;
+  private final List<String> violations;
+
+  Checker(Simulator.Run run, List<String> violations) {
+    this.run = run;
+    this.violations = violations;
+  }
+
+  /** How long after faults stop (or after its deadline) a transaction may take to settle. */
+  static long settleBoundMillis() {
+    long retry = SimOptions.POLICY.maxBackoff().toMillis() + SimOptions.POLICY.callTimeout().toMillis();
+    return SimCoordinator.MAX_RESTART_MILLIS + SimCoordinator.POLL_MILLIS + 3 * retry + 1_000;
+  }
+
+  void check() {
+    Set<String> known = new HashSet<>();
+    for (Transaction tx : run.coordinator.transactions()) {
+      known.add(tx.gid().value());
+      checkLiveness(tx);
+      switch (tx.mode()) {
+        case SAGA -> checkSaga(tx);
+        case TCC, TWO_PC -> checkAtomic(tx);
+        case MSG -> checkMessages(tx);
+      }
+    }
+    for (TransactionSpec spec : run.specs) {
+      if (!known.contains(spec.gid().value())) {
+        if (run.producerBarrier.containsKey(spec.gid().value()) && "committed".equals(run.producerBarrier.get(spec.gid().value()))) {
+          violations.add(spec.gid() + ": the producer committed locally for a transaction the coordinator never stored");
+        }
+      }
+    }
+    for (String gid : run.participants.gids()) {
+      if (!known.contains(gid)) {
+        violations.add(gid + ": a participant was called for a transaction the coordinator never stored");
+      }
+    }
+    for (Map.Entry<String, List<Effect.Deliver>> entry : run.received.entrySet()) {
+      for (Effect.Deliver delivery : entry.getValue()) {
+        Transaction tx = run.coordinator.log().load(delivery.gid()).orElse(null);
+        if (tx == null || tx.status() != Status.COMMITTED) {
+          violations.add(
+              delivery.messageId() + " reached " + entry.getKey() + " but its transaction is "
+                  + (tx == null ? "unknown" : tx.status().label()));
+        }
+      }
+    }
+  }
+
+  private void checkLiveness(Transaction tx) {
+    Long settled = run.coordinator.settledAt().get(tx.gid());
+    long deadlineMillis = tx.deadline().toEpochMilli() - SimCoordinator.EPOCH.toEpochMilli() + SimCoordinator.MAX_BACKWARD_JUMP_MILLIS;
+    long bound = Math.max(run.world.faults().endMillis(), deadlineMillis) + settleBoundMillis();
+    if (settled == null || !tx.isSettled()) {
+      violations.add(tx.gid() + " never settled: " + tx.status().label() + (tx.hasPendingDeliveries() ? " with deliveries pending" : "") + " at " + run.world.now() + " ms");
+    } else if (settled > bound) {
+      violations.add(tx.gid() + " settled at " + settled + " ms, after its bound of " + bound + " ms");
+    }
+  }
+
+  private void checkAtomic(Transaction tx) {
+    List<String> committed = new ArrayList<>();
+    List<String> notCommitted = new ArrayList<>();
+    for (Branch branch : tx.branches()) {
+      Participants.Truth truth = run.participants.find(tx.gid().value(), branch.branchId());
+      if (truth != null) {
+        truth.anomalies.forEach(a -> violations.add(tx.gid() + "/" + branch.branchId() + ": " + a));
+      }
+      if (truth != null && truth.committed()) {
+        committed.add(branch.branchId());
+      } else {
+        notCommitted.add(branch.branchId());
+        if (truth != null && truth.forwardApplied() && !truth.undone() && tx.isFinal()) {
+          violations.add(tx.gid() + "/" + branch.branchId() + ": left " + (tx.mode() == Mode.TCC ? "tried" : "prepared") + " but never " + (tx.mode() == Mode.TCC ? "cancelled" : "rolled back"));
+        }
+      }
+    }
+    if (!committed.isEmpty() && !notCommitted.isEmpty()) {
+      violations.add(tx.gid() + ": mixed outcome, committed " + committed + " but not " + notCommitted);
+    }
+    if (tx.status() == Status.COMMITTED && !notCommitted.isEmpty()) {
+      violations.add(tx.gid() + ": committed, but branches " + notCommitted + " did not commit");
+    }
+    if (tx.status() == Status.ABORTED && !committed.isEmpty()) {
+      violations.add(tx.gid() + ": aborted, but branches " + committed + " committed");
+    }
+  }
+
+  private void checkSaga(Transaction tx) {
+    for (Branch branch : tx.branches()) {
+      Participants.Truth truth = run.participants.find(tx.gid().value(), branch.branchId());
+      boolean applied = truth != null && truth.forwardApplied();
+      boolean compensated = truth != null && truth.undone();
+      if (truth != null) {
+        truth.anomalies.forEach(a -> violations.add(tx.gid() + "/" + branch.branchId() + ": " + a));
+      }
+      if (tx.status() == Status.COMMITTED && (!applied || compensated)) {
+        violations.add(tx.gid() + "/" + branch.branchId() + ": saga committed but the action " + (applied ? "was compensated" : "did not run"));
+      }
+      if (tx.status() == Status.ABORTED && applied && !compensated) {
+        violations.add(tx.gid() + "/" + branch.branchId() + ": saga aborted but the action that ran was never compensated");
+      }
+      if (compensated && truth.undoAt < truth.forwardAt) {
+        violations.add(tx.gid() + "/" + branch.branchId() + ": compensated before its action ran, and the action still took effect");
+      }
+      if (tx.status() == Status.ABORTED && compensated) {
+        for (String earlier : SagaDecider.dependencies(tx, branch)) {
+          Participants.Truth before = run.participants.find(tx.gid().value(), earlier);
+          if (before != null && before.undone() && before.undoAt < truth.undoAt) {
+            violations.add(tx.gid() + ": " + earlier + " was compensated before " + branch.branchId() + ", which ran after it: not reverse order");
+          }
+        }
+      }
+    }
+  }
+
+  private void checkMessages(Transaction tx) {
+    String local = run.producerBarrier.get(tx.gid().value());
+    boolean producerCommitted = "committed".equals(local);
+    if (tx.isFinal() && (tx.status() == Status.COMMITTED) != producerCommitted) {
+      violations.add(tx.gid() + ": transaction " + tx.status().label() + " but the producer's local transaction " + (producerCommitted ? "committed" : "did not commit"));
+    }
+    if (tx.status() != Status.COMMITTED) {
+      return;
+    }
+    Map<String, List<String>> subscriptions = run.subscriptions;
+    for (Message message : tx.messages()) {
+      List<String> expected = subscriptions.getOrDefault(message.topic(), List.of());
+      List<String> planned = message.deliveries().stream().map(Delivery::subscription).toList();
+      if (!planned.equals(expected)) {
+        violations.add(message.messageId() + ": planned deliveries " + planned + " but the topic's subscriptions are " + expected);
+      }
+      for (String subscription : expected) {
+        if (firstReceipt(subscription, message.messageId()) < 0) {
+          violations.add(message.messageId() + " of committed " + tx.gid() + " never reached " + subscription);
+        }
+      }
+    }
+    // Same key, same subscription: first receipts in the order the messages were prepared.
+    for (String subscription : List.of(Simulator.SUBSCRIPTION_SHIPPING, Simulator.SUBSCRIPTION_AUDIT, Simulator.SUBSCRIPTION_ARCHIVE)) {
+      for (int i = 0; i < tx.messages().size(); i++) {
+        for (int j = i + 1; j < tx.messages().size(); j++) {
+          Message a = tx.messages().get(i);
+          Message b = tx.messages().get(j);
+          if (a.key() == null || !a.key().equals(b.key()) || a.delivery(subscription) == null || b.delivery(subscription) == null) {
+            continue;
+          }
+          int ra = firstReceipt(subscription, a.messageId());
+          int rb = firstReceipt(subscription, b.messageId());
+          if (rb >= 0 && (ra < 0 || rb < ra)) {
+            violations.add(subscription + " received " + b.messageId() + " before " + a.messageId() + " (same key " + a.key() + ")");
+          }
+        }
+      }
+    }
+  }
+
+  private int firstReceipt(String subscription, String messageId) {
+    List<Effect.Deliver> got = run.received.getOrDefault(subscription, List.of());
+    for (int i = 0; i < got.size(); i++) {
+      if (got.get(i).messageId().equals(messageId)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

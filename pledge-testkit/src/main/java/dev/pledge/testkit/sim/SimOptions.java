@@ -1,0 +1,44 @@
+package dev.pledge.testkit.sim;
+
+import dev.pledge.core.Limits;
+import dev.pledge.core.Mode;
+import dev.pledge.core.RetryPolicy;
+import dev.pledge.core.engine.Decider;
+import dev.pledge.core.engine.Engine;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * How to simulate: which mode (null: the seed picks one), which deciders (the standard ones unless a
+ * test plants a bug), and whether the runtime acts before it persists (a planted bug too).
+ */
+public record SimOptions(Mode mode, Map<Mode, Decider> deciders, boolean actBeforePersist) {
+
+  /** The retry policy of simulated runs: short waits, so many retries fit in a run. */
+  public static final RetryPolicy POLICY =
+      new RetryPolicy(Duration.ofMillis(50), Duration.ofSeconds(2), 2.0, 0.3, Duration.ofMillis(500), 6);
+
+  public SimOptions {
+    Objects.requireNonNull(deciders, "deciders");
+  }
+
+  public static SimOptions standard(Mode mode) {
+    return new SimOptions(mode, Engine.standardDeciders(Limits.DEFAULT), false);
+  }
+
+  public SimOptions withDecider(Mode forMode, Decider decider) {
+    Map<Mode, Decider> next = new java.util.EnumMap<>(Mode.class);
+    next.putAll(deciders);
+    next.put(forMode, decider);
+    return new SimOptions(mode, next, actBeforePersist);
+  }
+
+  public SimOptions actingBeforePersisting() {
+    return new SimOptions(mode, deciders, true);
+  }
+
+  Engine engine() {
+    return new Engine(Limits.DEFAULT, POLICY, deciders);
+  }
+}

@@ -1,0 +1,404 @@
+package dev.pledge.testkit.sim;
+
+import dev.pledge.core.BranchSpec;
+import dev.pledge.core.Gid;
+import dev.pledge.core.MessageSpec;
+import dev.pledge.core.Mode;
+import dev.pledge.core.Op;
+import dev.pledge.core.Outcome;
+import dev.pledge.core.Transaction;
+import dev.pledge.core.TransactionSpec;
+import dev.pledge.core.engine.Effect;
+import dev.pledge.core.engine.Event;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The deterministic simulator. One seed fixes everything: the mode and shape of a few global
+ * transactions, the fault profile, and every random choice of the network, the participants, the
+ * clients and the coordinator's crashes and clock jumps. The real deciders run inside {@link
+ * SimCoordinator}; simulated participants keep a barrier and the ground truth of their data. After the
+ * run, {@link Checker} holds the ground truth against every guarantee of DESIGN.md.
+ */
+public final class Simulator {
+  static final String SUBSCRIPTION_SHIPPING = "shipping";
+  static final String SUBSCRIPTION_AUDIT = "audit";
+  static final String SUBSCRIPTION_ARCHIVE = "archive";
+  private static final List<String> TOPICS = List.of("orders", "audit", "nowhere");
+  private static final List<String> KEYS = List.of("k1", "k2");
+  private static final int MAX_CRASHES = 4;
+  private static final int CLIENT_TRIES = 3;
+  private static final long CLIENT_WAIT_MILLIS = 1_000;
+
+  private final SimOptions options;
+
+  public Simulator(SimOptions options) {
+    this.options = options;
+  }
+
+  /** Runs one seed to its end and checks it. Deterministic: the same seed gives the same result. */
+  public SimResult run(long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    Mode mode = options.mode() != null ? options.mode() : Mode.values()[random.nextInt(Mode.values().length)];
+    Faults faults = Faults.draw(random);
+    World world = new World(random, faults);
+    List<String> violations = new ArrayList<>();
+    Run run = new Run(seed, mode, world, violations);
+    world.trace("seed " + seed + ", mode " + mode.code() + ", " + faults);
+    run.plan();
+    run.coordinator.startPolling();
+    long limit = run.hardLimitMillis();
+    world.run(limit, run::finished);
+    new Checker(run, violations).check();
+    if (!violations.isEmpty()) {
+      world.trace("VIOLATIONS: " + violations);
+    }
+    return new SimResult(
+        seed,
+        mode,
+        run.specs.size(),
+        world.events(),
+        run.coordinator.decisions(),
+        run.coordinator.crashes(),
+        List.copyOf(violations),
+        List.copyOf(world.trace()),
+        run.coordinator.fired());
+  }
+
+  static String describe(Outcome outcome) {
+    return switch (outcome) {
+      case Outcome.Succeeded s -> "2xx";
+      case Outcome.Failed f -> "409 " + f.reason();
+      case Outcome.Pending p -> "425";
+      case Outcome.Unknown u -> "unknown (" + u.reason() + ")";
+    };
+  }
+
+  /** The state of one run: the coordinator, the simulated services and the clients' progress. */
+  final class Run implements SimCoordinator.Network {
+    final long seed;
+    final Mode mode;
+    final World world;
+    final SimCoordinator coordinator;
+    final Participants participants;
+    final List<TransactionSpec> specs = new ArrayList<>();
+    /** The producer's barrier per msg gid: "committed" or "rolled_back". */
+    final Map<String, String> producerBarrier = new TreeMap<>();
+    /** Every delivery each subscription received, duplicates included, in order. */
+    final Map<String, List<Effect.Deliver>> received = new TreeMap<>();
+    final Map<String, List<String>> subscriptions = new TreeMap<>();
+    int clientsRunning;
+
+    Run(long seed, Mode mode, World world, List<String> violations) {
+      this.seed = seed;
+      this.mode = mode;
+      this.world = world;
+      this.participants = new Participants(world, 0.1);
+      this.coordinator = new SimCoordinator(world, options.engine(), this, options.actBeforePersist(), MAX_CRASHES, violations);
+      subscriptions.put("orders", List.of(SUBSCRIPTION_SHIPPING, SUBSCRIPTION_AUDIT));
+      subscriptions.put("audit", List.of(SUBSCRIPTION_ARCHIVE));
+    }
+
+    boolean finished() {
+      if (clientsRunning > 0) {
+        return false;
+      }
+      for (Transaction tx : coordinator.transactions()) {
+        if (!tx.isSettled()) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Faults end, then every transaction gets its timeout plus the settling bound, three times over. */
+    long hardLimitMillis() {
+      long longestTimeout = 0;
+      for (TransactionSpec spec : specs) {
+        longestTimeout = Math.max(longestTimeout, spec.timeout().toMillis());
+      }
+      return world.faults().endMillis() + 2_000 + longestTimeout + 3 * Checker.settleBoundMillis();
+    }
+
+    void plan() {
+      SplittableRandom random = world.random;
+      int count = 1 + random.nextInt(3);
+      for (int i = 0; i < count; i++) {
+        Gid gid = Gid.of("s" + seed + "-" + mode.code() + "-" + (i + 1));
+        Duration timeout = Duration.ofMillis(1_000 + random.nextInt(4_000));
+        long startAt = random.nextInt(2_000);
+        TransactionSpec spec =
+            switch (mode) {
+              case SAGA -> new TransactionSpec(gid, mode, timeout, sagaSteps(random), List.of(), null);
+              case TWO_PC, TCC -> new TransactionSpec(gid, mode, timeout, mode == Mode.TCC ? List.of() : branches(random, mode), List.of(), null);
+              case MSG -> new TransactionSpec(gid, mode, timeout, List.of(), messages(random), "http://127.0.0.1/check");
+            };
+        specs.add(spec);
+        clientsRunning++;
+        switch (mode) {
+          case SAGA, TWO_PC -> world.at(startAt, "client " + gid, () -> submit(spec));
+          case TCC -> {
+            List<BranchSpec> tccBranches = branches(random, mode);
+            world.at(startAt, "initiator " + gid, () -> tccInitiator(spec, tccBranches));
+          }
+          case MSG -> world.at(startAt, "producer " + gid, () -> producer(spec));
+        }
+      }
+    }
+
+    private List<BranchSpec> sagaSteps(SplittableRandom random) {
+      List<BranchSpec> steps = branches(random, Mode.SAGA);
+      if (steps.size() < 3 || random.nextDouble() < 0.6) {
+        return steps;
+      }
+      // A DAG: each step after a random subset of the earlier ones (acyclic by construction).
+      List<BranchSpec> dag = new ArrayList<>();
+      for (int i = 0; i < steps.size(); i++) {
+        List<String> after = new ArrayList<>();
+        for (int j = 0; j < i; j++) {
+          if (random.nextDouble() < 0.5) {
+            after.add(steps.get(j).branchId());
+          }
+        }
+        BranchSpec step = steps.get(i);
+        dag.add(new BranchSpec(step.branchId(), step.urls(), step.payload(), after));
+      }
+      return dag;
+    }
+
+    private List<BranchSpec> branches(SplittableRandom random, Mode branchMode) {
+      int count = 1 + random.nextInt(4);
+      List<BranchSpec> branches = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        Map<Op, String> urls = new EnumMap<>(Op.class);
+        for (Op op : branchMode.branchOps()) {
+          urls.put(op, "http://127.0.0.1/" + op.label());
+        }
+        branches.add(new BranchSpec("b" + (i + 1), urls, "{\"n\":" + i + "}", List.of()));
+      }
+      return branches;
+    }
+
+    private List<MessageSpec> messages(SplittableRandom random) {
+      int count = 1 + random.nextInt(4);
+      List<MessageSpec> messages = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        String topic = TOPICS.get(random.nextInt(TOPICS.size()));
+        String key = random.nextDouble() < 0.8 ? KEYS.get(random.nextInt(KEYS.size())) : null;
+        messages.add(new MessageSpec(topic, key, "{\"m\":" + i + "}", Map.of()));
+      }
+      return messages;
+    }
+
+    // ---- clients ---------------------------------------------------------------------------
+
+    /**
+     * A client request over the network, retried when no answer comes. {@code onAnswer} gets null for
+     * accepted or the rejection; {@code onNoAnswer} runs once every try went unanswered.
+     */
+    private void request(String label, Consumer<Consumer<String>> call, Consumer<String> onAnswer, Runnable onNoAnswer) {
+      boolean[] done = {false};
+      attempt(label, call, onAnswer, onNoAnswer, done, CLIENT_TRIES);
+    }
+
+    private void attempt(String label, Consumer<Consumer<String>> call, Consumer<String> onAnswer, Runnable onNoAnswer, boolean[] done, int triesLeft) {
+      world.send(label, () -> call.accept(answer -> world.send(label + " answered " + (answer == null ? "ok" : answer), () -> {
+        if (!done[0]) {
+          done[0] = true;
+          onAnswer.accept(answer);
+        }
+      })));
+      world.at(CLIENT_WAIT_MILLIS, label + " wait", () -> {
+        if (done[0]) {
+          return;
+        }
+        if (triesLeft > 1) {
+          attempt(label, call, onAnswer, onNoAnswer, done, triesLeft - 1);
+        } else {
+          done[0] = true;
+          onNoAnswer.run();
+        }
+      });
+    }
+
+    private void clientDone(String why) {
+      world.trace("client  " + why);
+      clientsRunning--;
+    }
+
+    private void submit(TransactionSpec spec) {
+      request("create " + spec.gid(), reply -> coordinator.create(spec, reply), answer -> clientDone(spec.gid() + " submitted: " + (answer == null ? "ok" : answer)), () -> clientDone(spec.gid() + " gave up submitting"));
+    }
+
+    private void tccInitiator(TransactionSpec spec, List<BranchSpec> branches) {
+      request("begin " + spec.gid(), reply -> coordinator.create(spec, reply), answer -> {
+        if (answer != null) {
+          clientDone(spec.gid() + " begin rejected");
+        } else {
+          register(spec, branches, 0);
+        }
+      }, () -> clientDone(spec.gid() + " gave up beginning"));
+    }
+
+    private void register(TransactionSpec spec, List<BranchSpec> branches, int index) {
+      if (world.fault(0.05)) {
+        clientDone(spec.gid() + " initiator died while registering");
+        return;
+      }
+      if (index == branches.size()) {
+        tryAll(spec, branches);
+        return;
+      }
+      BranchSpec branch = branches.get(index);
+      request("register " + spec.gid() + "/" + branch.branchId(), reply -> coordinator.request(spec.gid(), new Event.BranchRegistered(branch), reply), answer -> {
+        if (answer == null) {
+          register(spec, branches, index + 1);
+        } else {
+          decide(spec, false, "registration rejected: " + answer);
+        }
+      }, () -> decide(spec, false, "registration unanswered"));
+    }
+
+    private void tryAll(TransactionSpec spec, List<BranchSpec> branches) {
+      java.util.Set<String> succeeded = new java.util.TreeSet<>();
+      boolean[] decided = {false};
+      for (BranchSpec branch : branches) {
+        world.send("try " + spec.gid() + "/" + branch.branchId(), () -> {
+          Outcome outcome = participants.handle(spec.gid().value(), branch.branchId(), Mode.TCC, Op.TRY);
+          world.send("try " + spec.gid() + "/" + branch.branchId() + " answered " + describe(outcome), () -> {
+            if (decided[0]) {
+              return;
+            }
+            if (!(outcome instanceof Outcome.Succeeded)) {
+              decided[0] = true;
+              decide(spec, false, "the try of " + branch.branchId() + " did not succeed");
+              return;
+            }
+            succeeded.add(branch.branchId());
+            if (succeeded.size() == branches.size()) {
+              decided[0] = true;
+              decide(spec, true, "every try succeeded");
+            }
+          });
+        });
+      }
+      world.at(CLIENT_WAIT_MILLIS, "tries wait " + spec.gid(), () -> {
+        if (!decided[0]) {
+          decided[0] = true;
+          decide(spec, false, "a try went unanswered");
+        }
+      });
+    }
+
+    private void decide(TransactionSpec spec, boolean commit, String why) {
+      if (world.fault(0.1)) {
+        clientDone(spec.gid() + " initiator died before deciding (" + why + ")");
+        return;
+      }
+      world.trace("client  " + spec.gid() + " " + (commit ? "commits" : "aborts") + ": " + why);
+      Event event = commit ? new Event.CommitRequested() : new Event.AbortRequested();
+      request((commit ? "commit " : "abort ") + spec.gid(), reply -> coordinator.request(spec.gid(), event, reply), answer -> clientDone(spec.gid() + " decision answered " + (answer == null ? "ok" : answer)), () -> clientDone(spec.gid() + " decision unanswered"));
+    }
+
+    private void producer(TransactionSpec spec) {
+      request("prepare " + spec.gid(), reply -> coordinator.create(spec, reply), answer -> {
+        if (answer != null) {
+          clientDone(spec.gid() + " prepare rejected");
+          return;
+        }
+        long localMillis = world.random.nextInt((int) (spec.timeout().toMillis() * 3 / 2));
+        world.at(localMillis, "local tx " + spec.gid(), () -> localTransaction(spec));
+      }, () -> clientDone(spec.gid() + " gave up preparing"));
+    }
+
+    private void localTransaction(TransactionSpec spec) {
+      String gid = spec.gid().value();
+      boolean committed;
+      if (producerBarrier.containsKey(gid)) {
+        world.trace("local   " + gid + " blocked: check-back already wrote " + producerBarrier.get(gid));
+        committed = false;
+      } else if (world.chance(0.75)) {
+        producerBarrier.put(gid, "committed");
+        committed = true;
+      } else {
+        committed = false;
+      }
+      world.trace("local   " + gid + (committed ? " committed" : " rolled back"));
+      if (world.fault(0.2)) {
+        clientDone(gid + " producer died after its local transaction");
+        return;
+      }
+      if (committed) {
+        decide(spec, true, "local transaction committed");
+      } else if (world.chance(0.5)) {
+        decide(spec, false, "local transaction rolled back");
+      } else {
+        clientDone(gid + " producer says nothing");
+      }
+    }
+
+    // ---- the coordinator's network --------------------------------------------------------
+
+    @Override
+    public void call(Effect.CallOp call, Consumer<Outcome> reply) {
+      String label = call.op().label() + " " + call.gid() + "/" + call.branchId() + " #" + call.attempt();
+      world.send(label, () -> {
+        Outcome outcome = participants.handle(call.gid().value(), call.branchId(), call.mode(), call.op());
+        world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
+      });
+    }
+
+    @Override
+    public void checkBack(Effect.CheckBack check, Consumer<Outcome> reply) {
+      String label = "check " + check.gid() + " #" + check.attempt();
+      world.send(label, () -> {
+        Outcome outcome = answerCheck(check.gid().value());
+        world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
+      });
+    }
+
+    private Outcome answerCheck(String gid) {
+      if (world.fault(world.faults().serverError())) {
+        return new Outcome.Unknown("503");
+      }
+      if (world.fault(world.faults().pending())) {
+        return Outcome.PENDING;
+      }
+      // The SDK's check handler: insert a "rolled_back" barrier row unless one exists; whichever
+      // row is there answers definitively, and a later local commit is blocked by it.
+      String row = producerBarrier.computeIfAbsent(gid, g -> "rolled_back");
+      return row.equals("committed") ? Outcome.SUCCEEDED : new Outcome.Failed("rolled_back");
+    }
+
+    @Override
+    public void deliver(Effect.Deliver delivery, Consumer<Outcome> reply) {
+      String label = "deliver " + delivery.messageId() + " -> " + delivery.subscription() + " #" + delivery.attempt();
+      world.send(label, () -> {
+        Outcome outcome;
+        if (world.fault(world.faults().serverError())) {
+          if (world.chance(0.5)) {
+            outcome = new Outcome.Unknown("503 before processing");
+          } else {
+            received.computeIfAbsent(delivery.subscription(), s -> new ArrayList<>()).add(delivery);
+            outcome = new Outcome.Unknown("500 after processing");
+          }
+        } else {
+          received.computeIfAbsent(delivery.subscription(), s -> new ArrayList<>()).add(delivery);
+          outcome = Outcome.SUCCEEDED;
+        }
+        world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
+      });
+    }
+
+    @Override
+    public Map<String, List<String>> subscriptions() {
+      return subscriptions;
+    }
+  }
+}
