@@ -52,6 +52,7 @@ public final class Simulator {
     Run run = new Run(seed, mode, world, violations);
     world.trace("seed " + seed + ", mode " + mode.code() + ", " + faults);
     run.plan();
+    run.planOperator();
     run.coordinator.startPolling();
     long limit = run.hardLimitMillis();
     world.run(limit, run::finished);
@@ -149,6 +150,21 @@ public final class Simulator {
           }
           case MSG -> world.at(startAt, "producer " + gid, () -> producer(spec));
         }
+      }
+    }
+
+    /** An operator who, now and then, asks for the next attempt of some transaction at once. */
+    void planOperator() {
+      int pokes = world.random.nextInt(3);
+      for (int i = 0; i < pokes; i++) {
+        world.at(world.random.nextInt((int) world.faults().endMillis() + 3_000), "operator", () -> {
+          List<Transaction> all = coordinator.transactions();
+          if (!all.isEmpty() && coordinator.alive()) {
+            Transaction tx = all.get(world.random.nextInt(all.size()));
+            world.trace("operator asks to retry " + tx.gid() + " now");
+            coordinator.request(tx.gid(), new Event.RetryNow(), answer -> {});
+          }
+        });
       }
     }
 
