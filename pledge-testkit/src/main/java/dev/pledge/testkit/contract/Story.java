@@ -165,7 +165,8 @@ final class Story {
     versions.add(next);
     for (Transition row : decision.fired()) {
       history.add(
-          new HistoryEntry(now, next.version(), row.from(), row.to(), row.trigger().label()));
+          new HistoryEntry(
+              now, next.version(), row.from(), row.to(), row.trigger().label() + ": " + row.action()));
     }
   }
 }

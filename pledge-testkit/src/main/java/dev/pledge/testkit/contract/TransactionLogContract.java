@@ -358,10 +358,10 @@ public abstract class TransactionLogContract {
 
   /**
    * Six transactions, created in an order unrelated to when they wake: four undecided ones waking at
-   * T0 + 5 s, 10 s, 20 s and 25 s, a committed msg with deliveries due at T0 + 11 s, and a committed
-   * saga that never wakes.
+   * T0 + 5 s, 10 s, 20 s and 25 s, a committed msg whose deliveries are due just after T0 + 10 s, and
+   * a committed saga that never wakes. Returns the five that wake, earliest first.
    */
-  private DueSet createDueSet() {
+  private List<Transaction> createDueSet() {
     Transaction tccAt5 = Fixtures.started(Mode.TCC, gid("tcc"), T0, Duration.ofSeconds(5)).latest();
     Transaction twoPcAt10 =
         Fixtures.started(Mode.TWO_PC, gid("2pc"), T0, Duration.ofSeconds(60)).latest();
@@ -371,14 +371,18 @@ public abstract class TransactionLogContract {
         Fixtures.started(Mode.SAGA, gid("saga"), T0.plusSeconds(15), Duration.ofSeconds(60))
             .latest();
     Story delivering = Fixtures.msgDelivering(gid("delivering"), T0);
-    Transaction deliveringAt = delivering.latest();
+    Transaction deliveringAt10 = delivering.latest();
     Story settled = Fixtures.sagaCommitted(gid("settled"), T0);
 
     assertThat(tccAt5.wakeAt()).as("fixture").isEqualTo(T0.plusSeconds(5));
     assertThat(twoPcAt10.wakeAt()).as("fixture").isEqualTo(T0.plus(CALL_TIMEOUT));
+    assertThat(deliveringAt10.wakeAt())
+        .as("fixture")
+        .isEqualTo(delivering.now().plus(CALL_TIMEOUT))
+        .isAfter(twoPcAt10.wakeAt())
+        .isBefore(T0.plusSeconds(11));
     assertThat(msgAt20.wakeAt()).as("fixture").isEqualTo(T0.plusSeconds(20));
     assertThat(sagaAt25.wakeAt()).as("fixture").isEqualTo(T0.plusSeconds(15).plus(CALL_TIMEOUT));
-    assertThat(deliveringAt.wakeAt()).as("fixture").isEqualTo(delivering.now().plus(CALL_TIMEOUT));
     assertThat(settled.latest().wakeAt()).as("fixture").isNull();
 
     log.create(sagaAt25);
@@ -387,39 +391,36 @@ public abstract class TransactionLogContract {
     log.create(tccAt5);
     createAll(delivering);
     log.create(twoPcAt10);
-    return new DueSet(tccAt5, twoPcAt10, deliveringAt, msgAt20, sagaAt25);
+    return List.of(tccAt5, twoPcAt10, deliveringAt10, msgAt20, sagaAt25);
   }
-
-  /** The transactions of {@link #createDueSet}, earliest wake-up first. */
-  private record DueSet(Transaction... earliestFirst) {}
 
   @Test
   void due_returnsOnlyTransactionsWhoseWakeAtIsAtOrBeforeNow() {
-    Transaction[] t = createDueSet().earliestFirst();
-    Instant deliveryDue = t[2].wakeAt();
+    List<Transaction> t = createDueSet();
+    Instant deliveryDue = t.get(2).wakeAt();
 
     assertThat(log.due(T0, 100)).isEmpty();
     assertThat(log.due(T0.plusSeconds(5).minusMillis(1), 100)).isEmpty();
-    assertThat(log.due(T0.plusSeconds(5), 100)).containsExactly(t[0]);
-    assertThat(log.due(deliveryDue.minusMillis(1), 100)).containsExactly(t[0], t[1]);
-    assertThat(log.due(deliveryDue, 100)).containsExactly(t[0], t[1], t[2]);
+    assertThat(log.due(T0.plusSeconds(5), 100)).containsExactly(t.get(0));
+    assertThat(log.due(deliveryDue.minusMillis(1), 100)).containsExactly(t.get(0), t.get(1));
+    assertThat(log.due(deliveryDue, 100)).containsExactly(t.get(0), t.get(1), t.get(2));
   }
 
   @Test
   void due_returnsEarliestFirst_andNeverASettledTransaction() {
-    Transaction[] t = createDueSet().earliestFirst();
+    List<Transaction> t = createDueSet();
 
-    assertThat(log.due(T0.plus(Duration.ofDays(365)), 100)).containsExactly(t);
+    assertThat(log.due(T0.plus(Duration.ofDays(365)), 100)).containsExactlyElementsOf(t);
   }
 
   @Test
   void due_returnsAtMostLimit_theEarliest() {
-    Transaction[] t = createDueSet().earliestFirst();
+    List<Transaction> t = createDueSet();
     Instant later = T0.plus(Duration.ofDays(1));
 
-    assertThat(log.due(later, 1)).containsExactly(t[0]);
-    assertThat(log.due(later, 3)).containsExactly(t[0], t[1], t[2]);
-    assertThat(log.due(T0.plusSeconds(5), 3)).containsExactly(t[0]);
+    assertThat(log.due(later, 1)).containsExactly(t.get(0));
+    assertThat(log.due(later, 3)).containsExactlyElementsOf(t.subList(0, 3));
+    assertThat(log.due(T0.plusSeconds(5), 3)).containsExactly(t.get(0));
   }
 
   @Test
@@ -465,9 +466,7 @@ public abstract class TransactionLogContract {
             Fixtures.msgAborted(gid("08-msg-aborted"), T0),
             Fixtures.msgCommittedWithoutSubscribers(gid("10-msg-no-subscribers"), T0),
             Fixtures.sagaCompensated(gid("12-saga-compensated"), T0));
-    assertThat(Fixtures.msgDelivering(gid("x"), T0).latest().status())
-        .as("fixture")
-        .isEqualTo(Status.COMMITTED);
+    assertThat(unsettled.get(2).latest().status()).as("fixture").isEqualTo(Status.COMMITTED);
     settled.forEach(s -> assertThat(s.latest().isSettled()).as("fixture").isTrue());
     unsettled.forEach(s -> assertThat(s.latest().isSettled()).as("fixture").isFalse());
     settled.forEach(this::createAll);
@@ -485,7 +484,7 @@ public abstract class TransactionLogContract {
       if (i % 2 == 0) {
         createAll(Fixtures.twoPcCommitted(gid, T0));
       } else {
-        Story story = Fixtures.started(Mode.values()[i % Mode.values().length], gid);
+        Story story = Fixtures.started(Mode.values()[(i / 2) % Mode.values().length], gid);
         createAll(story);
         expected.add(story.latest());
       }
@@ -527,21 +526,25 @@ public abstract class TransactionLogContract {
 
   // --- page ---
 
-  /** Creates transactions of every mode and several statuses, one a second, oldest first. */
+  /**
+   * Creates {@code count} transactions of every mode and several statuses, one a second (so their
+   * creation times, too, say which is newer), and returns them oldest first.
+   */
   private List<Transaction> createMixed(int count) {
-    List<Function<Gid, Story>> shapes =
+    List<Fixtures.Shape> shapes =
         List.of(
             Fixtures::sagaCommitted,
             Fixtures::tccCommitted,
             Fixtures::twoPcRolledBack,
             Fixtures::msgDelivering,
-            gid -> Fixtures.started(Mode.SAGA, gid),
+            (gid, start) -> Fixtures.started(Mode.SAGA, gid, start, Fixtures.TIMEOUT),
             Fixtures::tccTimedOut,
             Fixtures::twoPcCommitted,
             Fixtures::msgAborted);
     List<Transaction> created = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      Story story = shapes.get(i % shapes.size()).apply(gid(String.format("%03d", i)));
+      Story story =
+          shapes.get(i % shapes.size()).make(gid(String.format("%03d", i)), T0.plusSeconds(i));
       createAll(story);
       created.add(story.latest());
     }
@@ -651,7 +654,7 @@ public abstract class TransactionLogContract {
   void page_cursorIsStable_whileTransactionsAreCreatedAndUpdated() {
     List<Story> stories = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
-      Story story = Fixtures.twoPcCommitted(gid(String.format("%02d", i)));
+      Story story = Fixtures.twoPcCommitted(gid(String.format("%02d", i)), T0.plusSeconds(i));
       log.create(story.first());
       stories.add(story);
     }
@@ -667,7 +670,9 @@ public abstract class TransactionLogContract {
       // the walk.
       Story oldest = stories.get(0);
       log.update(oldest.versions().get(round + 1));
-      log.create(Fixtures.started(Mode.SAGA, gid("new-" + round)).latest());
+      Instant later = T0.plus(Duration.ofHours(1)).plusSeconds(round);
+      log.create(
+          Fixtures.started(Mode.SAGA, gid("new-" + round), later, Fixtures.TIMEOUT).latest());
       round++;
     } while (cursor != null && round < 10);
 
@@ -772,7 +777,7 @@ public abstract class TransactionLogContract {
   @Test
   void everythingWritten_isThereAfterReopening() {
     Story story = Fixtures.msgCheckedBack(gid("tx"), T0);
-    Story other = Fixtures.started(Mode.TCC, gid("other"));
+    Story other = Fixtures.started(Mode.TCC, gid("other"), T0.plusSeconds(1), Fixtures.TIMEOUT);
     createAll(story);
     createAll(other);
     log.appendHistory(gid("tx"), story.history());
@@ -785,9 +790,9 @@ public abstract class TransactionLogContract {
     assertThat(log.unsettled(null, 10)).containsExactly(other.latest(), story.latest());
     assertThatThrownBy(() -> log.update(story.versions().get(1)))
         .isInstanceOf(VersionConflictException.class);
-    Transaction next = Fixtures.ENGINE.decide(other.latest(), new Event.AbortRequested(), T0).next();
-    log.update(next);
-    assertThat(log.load(gid("other"))).contains(next);
+    Transaction aborted = other.on(new Event.AbortRequested()).latest();
+    log.update(aborted);
+    assertThat(log.load(gid("other"))).contains(aborted);
   }
 
   /** Writes every version of {@code story}: a create, then one update each. */

@@ -16,6 +16,8 @@ public record SimResult(
     long seed,
     Mode mode,
     int transactions,
+    int committed,
+    int aborted,
     long events,
     long decisions,
     int crashes,

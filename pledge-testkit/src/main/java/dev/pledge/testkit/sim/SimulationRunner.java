@@ -32,6 +32,8 @@ public final class SimulationRunner {
       int failing,
       List<SimResult> failures,
       Map<Mode, Integer> seedsByMode,
+      Map<Mode, Integer> committedByMode,
+      Map<Mode, Integer> abortedByMode,
       long events,
       long decisions,
       long crashes,
@@ -67,7 +69,7 @@ public final class SimulationRunner {
         total.add(future.get());
       }
       Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-      return new Summary(count, total.failing, List.copyOf(total.failures), Map.copyOf(total.byMode), total.events, total.decisions, total.crashes, elapsed, total.fired);
+      return new Summary(count, total.failing, List.copyOf(total.failures), Map.copyOf(total.byMode), Map.copyOf(total.committed), Map.copyOf(total.aborted), total.events, total.decisions, total.crashes, elapsed, total.fired);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while simulating", e);
@@ -86,6 +88,8 @@ public final class SimulationRunner {
         throw new IllegalStateException("seed " + seed + " threw (replay: bin/pledge simulate --seed " + seed + " --trace)", e);
       }
       partial.byMode.merge(result.mode(), 1, Integer::sum);
+      partial.committed.merge(result.mode(), result.committed(), Integer::sum);
+      partial.aborted.merge(result.mode(), result.aborted(), Integer::sum);
       partial.events += result.events();
       partial.decisions += result.decisions();
       partial.crashes += result.crashes();
@@ -102,6 +106,8 @@ public final class SimulationRunner {
 
   private static final class Partial {
     final Map<Mode, Integer> byMode = new EnumMap<>(Mode.class);
+    final Map<Mode, Integer> committed = new EnumMap<>(Mode.class);
+    final Map<Mode, Integer> aborted = new EnumMap<>(Mode.class);
     final List<SimResult> failures = new ArrayList<>();
     final Set<Transition> fired = new LinkedHashSet<>();
     int failing;
@@ -111,6 +117,8 @@ public final class SimulationRunner {
 
     void add(Partial other) {
       other.byMode.forEach((mode, n) -> byMode.merge(mode, n, Integer::sum));
+      other.committed.forEach((mode, n) -> committed.merge(mode, n, Integer::sum));
+      other.aborted.forEach((mode, n) -> aborted.merge(mode, n, Integer::sum));
       for (SimResult failure : other.failures) {
         if (failures.size() < MAX_FAILURES_KEPT) {
           failures.add(failure);

@@ -45,7 +45,10 @@ public final class Simulator {
   /** Runs one seed to its end and checks it. Deterministic: the same seed gives the same result. */
   public SimResult run(long seed) {
     SplittableRandom random = new SplittableRandom(seed);
-    Mode mode = options.mode() != null ? options.mode() : Mode.values()[random.nextInt(Mode.values().length)];
+    // The draw happens even when the mode is forced, so that "--seed S --mode M" replays exactly the
+    // run that seed S made when it drew M by itself.
+    Mode drawn = Mode.values()[random.nextInt(Mode.values().length)];
+    Mode mode = options.mode() != null ? options.mode() : drawn;
     Faults faults = Faults.draw(random);
     World world = new World(random, faults);
     List<String> violations = new ArrayList<>();
@@ -64,6 +67,8 @@ public final class Simulator {
         seed,
         mode,
         run.specs.size(),
+        (int) run.coordinator.transactions().stream().filter(t -> t.status() == dev.pledge.core.Status.COMMITTED).count(),
+        (int) run.coordinator.transactions().stream().filter(t -> t.status() == dev.pledge.core.Status.ABORTED).count(),
         world.events(),
         run.coordinator.decisions(),
         run.coordinator.crashes(),
