@@ -37,7 +37,7 @@ record Faults(
         1 + random.nextInt(harshness > 0.5 ? 800 : 60),
         0.3 * harshness * random.nextDouble(),
         0.15 * harshness * random.nextDouble(),
-        0.04 * harshness * random.nextDouble(),
+        0.12 * harshness * random.nextDouble(),
         0.1 * harshness * random.nextDouble());
   }
 }

@@ -32,7 +32,7 @@ public final class Simulator {
   static final String SUBSCRIPTION_ARCHIVE = "archive";
   private static final List<String> TOPICS = List.of("orders", "audit", "nowhere");
   private static final List<String> KEYS = List.of("k1", "k2");
-  private static final int MAX_CRASHES = 4;
+  private static final int MAX_CRASHES = 6;
   private static final int CLIENT_TRIES = 3;
   private static final long CLIENT_WAIT_MILLIS = 1_000;
 
@@ -134,7 +134,7 @@ public final class Simulator {
 
     void plan() {
       SplittableRandom random = world.random;
-      int count = 1 + random.nextInt(3);
+      int count = 1 + random.nextInt(4);
       for (int i = 0; i < count; i++) {
         Gid gid = Gid.of("s" + seed + "-" + mode.code() + "-" + (i + 1));
         Duration timeout = Duration.ofMillis(1_000 + random.nextInt(4_000));
