@@ -27,7 +27,9 @@ final class Fixtures {
 
   static final Engine ENGINE = new Engine(Limits.DEFAULT, RetryPolicy.DEFAULT);
 
-  /** Flags a must-finish op after its first failed attempt, so a transaction carries a flag early. */
+  /**
+   * Flags a must-finish op after its first failed attempt, so a transaction carries a flag early.
+   */
   static final Engine IMPATIENT_ENGINE =
       new Engine(
           Limits.DEFAULT,
@@ -70,7 +72,10 @@ final class Fixtures {
               gid,
               mode,
               timeout,
-              List.of(sagaStep("reserve", List.of()), sagaStep("charge", List.of()), sagaStep("ship", List.of())),
+              List.of(
+                  sagaStep("reserve", List.of()),
+                  sagaStep("charge", List.of()),
+                  sagaStep("ship", List.of())),
               List.of(),
               null);
       case TWO_PC ->
@@ -89,7 +94,11 @@ final class Fixtures {
               timeout,
               List.of(),
               List.of(
-                  new MessageSpec(TOPIC_ORDERS, "order-7", PAYLOAD, Map.of("content-type", "application/json", "tenant", "acme")),
+                  new MessageSpec(
+                      TOPIC_ORDERS,
+                      "order-7",
+                      PAYLOAD,
+                      Map.of("content-type", "application/json", "tenant", "acme")),
                   new MessageSpec(TOPIC_ORDERS, "order-7", "{\"status\":\"paid\"}", Map.of()),
                   new MessageSpec(TOPIC_AUDIT, null, "{}", null)),
               "http://127.0.0.1:8081/orders/check");
@@ -107,7 +116,13 @@ final class Fixtures {
   static BranchSpec twoPcBranch(String id) {
     return new BranchSpec(
         id,
-        Map.of(Op.PREPARE, url(id, "prepare"), Op.COMMIT, url(id, "commit"), Op.ROLLBACK, url(id, "rollback")),
+        Map.of(
+            Op.PREPARE,
+            url(id, "prepare"),
+            Op.COMMIT,
+            url(id, "commit"),
+            Op.ROLLBACK,
+            url(id, "rollback")),
         PAYLOAD,
         null);
   }
@@ -115,7 +130,8 @@ final class Fixtures {
   static BranchSpec tccBranch(String id) {
     return new BranchSpec(
         id,
-        Map.of(Op.TRY, url(id, "try"), Op.CONFIRM, url(id, "confirm"), Op.CANCEL, url(id, "cancel")),
+        Map.of(
+            Op.TRY, url(id, "try"), Op.CONFIRM, url(id, "confirm"), Op.CANCEL, url(id, "cancel")),
         "{\"amount\":\"12.50\"}",
         null);
   }
@@ -146,7 +162,9 @@ final class Fixtures {
                 sagaStep("ship", List.of("charge", "notify"))),
             List.of(),
             null);
-    return Story.start(ENGINE, spec, start).after(Duration.ofMillis(40)).succeedEverythingInFlight();
+    return Story.start(ENGINE, spec, start)
+        .after(Duration.ofMillis(40))
+        .succeedEverythingInFlight();
   }
 
   /**
@@ -195,18 +213,21 @@ final class Fixtures {
 
   /** A tcc with one branch whose initiator never decided: the timeout cancels it (aborting). */
   static Story tccTimedOut(Gid gid, Instant start) {
-    Story story = started(Mode.TCC, gid, start, TIMEOUT).on(new Event.BranchRegistered(tccBranch("wallet")));
+    Story story =
+        started(Mode.TCC, gid, start, TIMEOUT).on(new Event.BranchRegistered(tccBranch("wallet")));
     return story.at(story.first().deadline()).on(new Event.Tick());
   }
 
   /** A 2pc whose prepares all succeeded, then its commits: committed. */
   static Story twoPcCommitted(Gid gid, Instant start) {
-    return started(Mode.TWO_PC, gid, start, TIMEOUT).after(Duration.ofMillis(25)).succeedEverythingInFlight();
+    return started(Mode.TWO_PC, gid, start, TIMEOUT)
+        .after(Duration.ofMillis(25))
+        .succeedEverythingInFlight();
   }
 
   /**
-   * A 2pc where one prepare succeeded, one said no and one was cut off (abandoned); every branch was
-   * rolled back: aborted.
+   * A 2pc where one prepare succeeded, one said no and one was cut off (abandoned); every branch
+   * was rolled back: aborted.
    */
   static Story twoPcRolledBack(Gid gid, Instant start) {
     return started(Mode.TWO_PC, gid, start, TIMEOUT)
@@ -276,6 +297,8 @@ final class Fixtures {
 
   /** A msg the producer aborted. */
   static Story msgAborted(Gid gid, Instant start) {
-    return started(Mode.MSG, gid, start, TIMEOUT).after(Duration.ofMillis(70)).on(new Event.AbortRequested());
+    return started(Mode.MSG, gid, start, TIMEOUT)
+        .after(Duration.ofMillis(70))
+        .on(new Event.AbortRequested());
   }
 }

@@ -62,7 +62,9 @@ final class Story {
     return at(now.plus(duration));
   }
 
-  /** Feeds {@code event} to the engine at {@link #now()}; it must be accepted and change something. */
+  /**
+   * Feeds {@code event} to the engine at {@link #now()}; it must be accepted and change something.
+   */
   Story on(Event event) {
     Transaction latest = latest();
     Decision decision = engine.decide(latest, event, now);
@@ -166,7 +168,11 @@ final class Story {
     for (Transition row : decision.fired()) {
       history.add(
           new HistoryEntry(
-              now, next.version(), row.from(), row.to(), row.trigger().label() + ": " + row.action()));
+              now,
+              next.version(),
+              row.from(),
+              row.to(),
+              row.trigger().label() + ": " + row.action()));
     }
   }
 }

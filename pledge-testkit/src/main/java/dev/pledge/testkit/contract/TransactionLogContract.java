@@ -56,32 +56,36 @@ import org.junit.jupiter.params.provider.ValueSource;
  * }
  * }</pre>
  *
- * <p>A durable implementation also overrides {@link #reopen} to close the log and open it again on the
- * same storage, so that the suite checks that what was written is still there.
+ * <p>A durable implementation also overrides {@link #reopen} to close the log and open it again on
+ * the same storage, so that the suite checks that what was written is still there.
  *
  * <p>Every transaction here is made by the real engine from a spec and a sequence of events, so the
- * log sees exactly what a coordinator writes: every mode, branches with op progress in every status,
- * messages with deliveries, check-backs, flags, non-ASCII payloads. Gids start with the test's name, as
- * DTM's tests do, so a row left in a shared database says which test wrote it. Instants are whole
- * milliseconds and must come back exactly.
+ * log sees exactly what a coordinator writes: every mode, branches with op progress in every
+ * status, messages with deliveries, check-backs, flags, non-ASCII payloads. Gids start with the
+ * test's name, as DTM's tests do, so a row left in a shared database says which test wrote it.
+ * Instants are whole milliseconds and must come back exactly.
  *
  * <p>What the suite cannot check: that a write survives a crash of the machine, and that operating
- * failures surface as {@code LogUnavailableException}. Those belong in the implementation's own fault
- * tests.
+ * failures surface as {@code LogUnavailableException}. Those belong in the implementation's own
+ * fault tests.
  */
 public abstract class TransactionLogContract {
   /** Writers in the race tests; enough to make collisions likely on any machine. */
   private static final int RACERS = 8;
 
   /** Gids raced on, one race each. */
-  private static final int RACES = 50;
+  private static final int RACES = 200;
 
   private static final Duration RACE_TIMEOUT = Duration.ofSeconds(30);
 
   protected TransactionLog log;
   private String testName;
 
-  /** A new, empty log. Called before every test. */
+  /**
+   * A new, empty log. Called before every test, before the subclass's own {@code @BeforeEach}
+   * methods run, so whatever it needs (a database, a schema) must be ready by then: made here, or
+   * in a {@code @BeforeAll}.
+   */
   protected abstract TransactionLog newLog();
 
   /**
@@ -180,7 +184,8 @@ public abstract class TransactionLogContract {
     assertThatThrownBy(() -> log.create(original)).isInstanceOf(DuplicateGidException.class);
 
     assertThat(log.load(original.gid())).contains(original);
-    assertThat(log.page(new Query(null, null, Query.MAX_LIMIT, null)).items()).containsExactly(original);
+    assertThat(log.page(new Query(null, null, Query.MAX_LIMIT, null)).items())
+        .containsExactly(original);
   }
 
   @Test
@@ -327,14 +332,13 @@ public abstract class TransactionLogContract {
     for (Transaction candidate : candidates) {
       Callable<Boolean> attempt = write.apply(candidate);
       results.add(
-          pool.submit(
-              () -> {
-                ready.countDown();
-                if (!go.await(RACE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                  throw new TimeoutException("the race never started");
-                }
-                return attempt.call();
-              }));
+          pool.submit(() -> {
+            ready.countDown();
+            if (!go.await(RACE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+              throw new TimeoutException("the race never started");
+            }
+            return attempt.call();
+          }));
     }
     assertThat(ready.await(RACE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
         .as("every writer ready")
@@ -357,9 +361,9 @@ public abstract class TransactionLogContract {
   // --- due work ---
 
   /**
-   * Six transactions, created in an order unrelated to when they wake: four undecided ones waking at
-   * T0 + 5 s, 10 s, 20 s and 25 s, a committed msg whose deliveries are due just after T0 + 10 s, and
-   * a committed saga that never wakes. Returns the five that wake, earliest first.
+   * Six transactions, created in an order unrelated to when they wake: four undecided ones waking
+   * at T0 + 5 s, 10 s, 20 s and 25 s, a committed msg whose deliveries are due just after T0 + 10
+   * s, and a committed saga that never wakes. Returns the five that wake, earliest first.
    */
   private List<Transaction> createDueSet() {
     Transaction tccAt5 = Fixtures.started(Mode.TCC, gid("tcc"), T0, Duration.ofSeconds(5)).latest();
@@ -478,13 +482,14 @@ public abstract class TransactionLogContract {
 
   @Test
   void unsettled_pagesThroughByGid_afterTheGivenGid() {
+    List<Mode> modes = List.of(Mode.SAGA, Mode.TCC, Mode.TWO_PC, Mode.MSG);
     List<Transaction> expected = new ArrayList<>();
     for (int i = 1; i <= 20; i++) {
       Gid gid = gid(String.format("%02d", i));
       if (i % 2 == 0) {
         createAll(Fixtures.twoPcCommitted(gid, T0));
       } else {
-        Story story = Fixtures.started(Mode.values()[(i / 2) % Mode.values().length], gid);
+        Story story = Fixtures.started(modes.get((i / 2) % modes.size()), gid);
         createAll(story);
         expected.add(story.latest());
       }
@@ -719,7 +724,8 @@ public abstract class TransactionLogContract {
   @ParameterizedTest
   @ValueSource(ints = {1, Query.MAX_LIMIT})
   void query_acceptsLimitsFromOneToMaximum(int limit) {
-    assertThatCode(() -> new Query(Status.BEGUN, Mode.SAGA, limit, null)).doesNotThrowAnyException();
+    assertThatCode(() -> new Query(Status.BEGUN, Mode.SAGA, limit, null))
+        .doesNotThrowAnyException();
   }
 
   // --- history ---
