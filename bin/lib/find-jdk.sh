@@ -62,6 +62,7 @@ pledge_find_jdk() {
   fi
   export JAVA_HOME=$best
   export PATH="$JAVA_HOME/bin:$PATH"
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   PLEDGE_JAVA_MAJOR=$best_major
   # Maven 3.8's bundled Guava uses sun.misc.Unsafe, which JDK 24+ warns about on every run. The option
   # that silences it does not exist before JDK 23, so it is added only here, where the version is known.
