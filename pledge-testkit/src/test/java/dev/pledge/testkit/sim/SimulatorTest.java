@@ -34,7 +34,7 @@ class SimulatorTest {
 
   @Test
   void everyTransitionExceptUnreachableOnes_isExercisedBySimulation() {
-    SimulationRunner.Summary summary = SimulationRunner.run(SimOptions.standard(null), 0, 3_000, 2);
+    SimulationRunner.Summary summary = SimulationRunner.run(SimOptions.standard(null), 0, 20_000, 2);
     List<String> never = new ArrayList<>();
     for (var table : Engine.tables()) {
       for (Transition row : table.rows()) {
