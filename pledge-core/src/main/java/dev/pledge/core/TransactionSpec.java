@@ -112,7 +112,7 @@ public record TransactionSpec(
           }
         }
       }
-      if (errors.isEmpty() && hasCycle(branches)) {
+      if (hasCycle(branches)) {
         errors.add(new FieldError("branches", "the steps' after lists form a cycle"));
       }
     }
@@ -199,7 +199,8 @@ public record TransactionSpec(
     }
     state.put(id, 1);
     for (String dep : deps.get(id)) {
-      if (visit(dep, deps, state)) {
+      // An unknown name is reported on its own; it cannot be part of a cycle.
+      if (deps.containsKey(dep) && visit(dep, deps, state)) {
         return true;
       }
     }

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Spec validation: every broken rule at once, each naming its field (a JSON path). */
@@ -174,10 +173,6 @@ public class TransactionSpecTest {
   }
 
   @Test
-  @Disabled(
-      "bug: TransactionSpec.validateBranches checks for a cycle only when the shared error list is"
-          + " empty, so any unrelated error (here the timeout) hides the cycle, against \"every"
-          + " broken rule at once\"")
   public void specValidation_namesACycleAlongsideOtherErrors() {
     TransactionSpec spec =
         Specs.withTimeout(

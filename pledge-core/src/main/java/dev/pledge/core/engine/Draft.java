@@ -120,11 +120,7 @@ public final class Draft {
 
   /** Sends the next attempt of {@code slot}: logged as in flight, with the call as an effect. */
   public void send(Slot slot) {
-    Progress current = progress(slot);
-    if (current.status() == OpStatus.IN_FLIGHT) {
-      current = new Progress(OpStatus.IN_FLIGHT, current.attempts(), current.dueAt(), "no answer within " + policy.callTimeout());
-    }
-    Progress next = current.sent(now, policy.callTimeout());
+    Progress next = progress(slot).sent(now, policy.callTimeout());
     set(slot, next);
     int attempt = next.attempts();
     effects.add(
@@ -175,7 +171,7 @@ public final class Draft {
     set(slot, progress.waitUntil(due, reason));
     fire(retryTrigger);
     boolean mustFinish = !(slot instanceof Slot.BranchOp op && op.op().isForward());
-    if (mustFinish && progress.attempts() == policy.flagAfterAttempts()) {
+    if (mustFinish && progress.attempts() >= policy.flagAfterAttempts() && state.flag() == null) {
       fire(Trigger.RETRY_BOUND_REACHED);
       state = state.withFlag(slot.key() + " has failed " + progress.attempts() + " attempts: " + reason);
     }
@@ -202,12 +198,28 @@ public final class Draft {
     return due;
   }
 
-  /** Re-sends every due slot, firing {@code trigger} (unless null) once for each. */
-  public void resendDue(List<? extends Slot> slots, Trigger trigger) {
+  /**
+   * Handles every due slot among {@code slots}: a waiting one is sent again, firing {@code
+   * RETRY_DUE}; an in-flight one whose answer is overdue counts as unknown and waits out its backoff,
+   * firing {@code retryTrigger} (so a participant that hangs is backed off, and flagged, like one that
+   * fails).
+   */
+  public void onDue(List<? extends Slot> slots, Trigger retryTrigger) {
     for (Slot slot : due(slots)) {
-      send(slot);
-      if (trigger != null) {
-        fire(trigger);
+      if (progress(slot).status() == OpStatus.IN_FLIGHT) {
+        retryLater(slot, "no answer within " + policy.callTimeout(), retryTrigger);
+      } else {
+        send(slot);
+        fire(Trigger.RETRY_DUE);
+      }
+    }
+  }
+
+  /** Sends again, now, every slot among {@code slots} still under way: after a recovery, or for an operator. */
+  public void resendActive(List<? extends Slot> slots) {
+    for (Slot slot : slots) {
+      if (progress(slot).status().isActive()) {
+        send(slot);
       }
     }
   }
@@ -217,16 +229,6 @@ public final class Draft {
     for (Slot slot : slots) {
       if (progress(slot).status().isActive()) {
         set(slot, progress(slot).abandoned());
-      }
-    }
-  }
-
-  /** Makes every active slot due now (after recovery, or on an operator's request). */
-  public void makeDueNow(List<? extends Slot> slots) {
-    for (Slot slot : slots) {
-      Progress progress = progress(slot);
-      if (progress.status().isActive() && progress.dueAt().isAfter(now)) {
-        set(slot, new Progress(progress.status(), progress.attempts(), now, progress.lastError()));
       }
     }
   }

@@ -47,7 +47,6 @@ public final class Phases {
   /** Re-sends, after a recovery or on an operator's request, every op of the phase still under way. */
   public static void resendNow(Draft draft, Op op, Trigger trigger) {
     draft.fire(trigger);
-    draft.makeDueNow(draft.slots(op));
-    draft.resendDue(draft.slots(op), null);
+    draft.resendActive(draft.slots(op));
   }
 }

@@ -65,8 +65,8 @@ public final class MsgDecider implements Decider {
           .row(PREPARED, COMMIT_REQUESTED, COMMITTING, "log the commit decision, then resolve the topics' subscriptions")
           .row(PREPARED, ABORT_REQUESTED, ABORTED, "drop the messages: none was ever visible")
           .row(PREPARED, CHECK_DUE, PREPARED, "the timeout passed with no word: ask the producer's check URL")
-          .row(PREPARED, RETRY_DUE, PREPARED, "ask the check URL again: the backoff passed or the answer is overdue")
-          .row(PREPARED, CHECK_PENDING, PREPARED, "pending or unknown: ask again after a capped, jittered backoff")
+          .row(PREPARED, RETRY_DUE, PREPARED, "ask the check URL again: its backoff passed")
+          .row(PREPARED, CHECK_PENDING, PREPARED, "pending, unknown or unanswered: ask again after a capped, jittered backoff")
           .row(PREPARED, RETRY_BOUND_REACHED, PREPARED, "flag for an operator; keep asking at the cap")
           .row(PREPARED, CHECK_COMMITTED, COMMITTING, "the local transaction committed: log the commit decision")
           .row(PREPARED, CHECK_ROLLED_BACK, ABORTED, "the local transaction rolled back (or was blocked): drop the messages")
@@ -78,7 +78,7 @@ public final class MsgDecider implements Decider {
           .row(COMMITTING, STALE_ANSWER, COMMITTING, "ignore a late check-back answer")
           .row(COMMITTED, DELIVERED, COMMITTED, "send the next message of the same key to that subscription")
           .row(COMMITTED, ALL_DELIVERED, COMMITTED, "none: every subscription acknowledged every message")
-          .row(COMMITTED, OP_RETRY, COMMITTED, "not acknowledged: deliver again after a backoff, without end")
+          .row(COMMITTED, OP_RETRY, COMMITTED, "not acknowledged in time: deliver again after a capped, jittered backoff, without end")
           .row(COMMITTED, RETRY_DUE, COMMITTED, "deliver again")
           .row(COMMITTED, RETRY_BOUND_REACHED, COMMITTED, "dead letter: flag for an operator; keep delivering at the cap")
           .row(COMMITTED, STALE_ANSWER, COMMITTED, "ignore a duplicate or late answer")
@@ -174,10 +174,10 @@ public final class MsgDecider implements Decider {
             draft.send(check);
             draft.fire(CHECK_DUE);
           } else {
-            draft.resendDue(List.of(check), RETRY_DUE);
+            draft.onDue(List.of(check), CHECK_PENDING);
           }
         } else if (status == COMMITTED) {
-          draft.resendDue(draft.deliverySlots(), RETRY_DUE);
+          draft.onDue(draft.deliverySlots(), OP_RETRY);
         }
       }
       case Event.Recovered recovered -> {
@@ -201,8 +201,7 @@ public final class MsgDecider implements Decider {
           if (draft.progress(check).status() == OpStatus.IDLE) {
             draft.send(check);
           } else {
-            draft.makeDueNow(List.of(check));
-            draft.resendDue(List.of(check), null);
+            draft.resendActive(List.of(check));
           }
         } else if (status == COMMITTED && state.hasPendingDeliveries()) {
           resendNow(draft, draft.deliverySlots(), OPERATOR_RETRY);
@@ -219,8 +218,7 @@ public final class MsgDecider implements Decider {
 
   private static void resendNow(Draft draft, List<? extends Slot> slots, Trigger trigger) {
     draft.fire(trigger);
-    draft.makeDueNow(slots);
-    draft.resendDue(slots, null);
+    draft.resendActive(slots);
   }
 
   private static void commit(Draft draft, Trigger trigger) {

@@ -56,14 +56,14 @@ public final class SagaDecider implements Decider {
           .row(BEGUN, ALL_SUCCEEDED, COMMITTED, "none: every action ran")
           .row(BEGUN, OP_FAILED, ABORTING, "log the abort, then compensate in reverse order every step whose action may have run")
           .row(BEGUN, TIMEOUT, ABORTING, "log the abort, then compensate in reverse order every step whose action may have run")
-          .row(BEGUN, OP_RETRY, BEGUN, "unknown or pending action: call again after a capped, jittered backoff, within the timeout")
-          .row(BEGUN, RETRY_DUE, BEGUN, "call the action again: the backoff passed or the answer is overdue")
+          .row(BEGUN, OP_RETRY, BEGUN, "unknown, pending or unanswered action: call again after a capped, jittered backoff, within the timeout")
+          .row(BEGUN, RETRY_DUE, BEGUN, "call the action again: its backoff passed")
           .row(BEGUN, STALE_ANSWER, BEGUN, "ignore a duplicate or late answer")
           .row(BEGUN, RECOVERED, BEGUN, "re-send every action that was in flight")
           .row(BEGUN, OPERATOR_RETRY, BEGUN, "call every waiting action now")
           .row(ABORTING, OP_SUCCEEDED, ABORTING, "compensate the steps whose later steps are all compensated")
           .row(ABORTING, ALL_SUCCEEDED, ABORTED, "none: every step that may have run is compensated")
-          .row(ABORTING, OP_RETRY, ABORTING, "compensate again after a capped, jittered backoff, without end")
+          .row(ABORTING, OP_RETRY, ABORTING, "unknown or unanswered: compensate again after a capped, jittered backoff, without end")
           .row(ABORTING, RETRY_DUE, ABORTING, "compensate again")
           .row(ABORTING, RETRY_BOUND_REACHED, ABORTING, "flag for an operator; keep retrying at the cap")
           .row(ABORTING, STALE_ANSWER, ABORTING, "ignore a duplicate or late answer (an action cut off by the abort)")
@@ -125,7 +125,7 @@ public final class SagaDecider implements Decider {
         if (status == BEGUN && !now.isBefore(state.deadline())) {
           abort(draft, TIMEOUT);
         } else {
-          draft.resendDue(draft.slots(phaseOp), RETRY_DUE);
+          draft.onDue(draft.slots(phaseOp), OP_RETRY);
         }
       }
       case Event.Recovered recovered -> resendNow(draft, phaseOp, RECOVERED);
@@ -142,8 +142,7 @@ public final class SagaDecider implements Decider {
 
   private static void resendNow(Draft draft, Op op, Trigger trigger) {
     draft.fire(trigger);
-    draft.makeDueNow(draft.slots(op));
-    draft.resendDue(draft.slots(op), null);
+    draft.resendActive(draft.slots(op));
   }
 
   private static void onAction(Draft draft, Slot.BranchOp slot, Event.OpCompleted done) {

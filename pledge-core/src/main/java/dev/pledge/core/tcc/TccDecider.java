@@ -62,7 +62,7 @@ public final class TccDecider implements Decider {
           .row(BEGUN, STALE_ANSWER, BEGUN, "ignore an answer that belongs to no call")
           .row(COMMITTING, OP_SUCCEEDED, COMMITTING, "record the confirm; wait for the others")
           .row(COMMITTING, ALL_SUCCEEDED, COMMITTED, "none: every branch confirmed")
-          .row(COMMITTING, OP_RETRY, COMMITTING, "confirm again after a capped, jittered backoff, without end")
+          .row(COMMITTING, OP_RETRY, COMMITTING, "unknown or unanswered: confirm again after a capped, jittered backoff, without end")
           .row(COMMITTING, RETRY_DUE, COMMITTING, "confirm again")
           .row(COMMITTING, RETRY_BOUND_REACHED, COMMITTING, "flag for an operator; keep retrying at the cap")
           .row(COMMITTING, STALE_ANSWER, COMMITTING, "ignore a duplicate or late answer")
@@ -70,7 +70,7 @@ public final class TccDecider implements Decider {
           .row(COMMITTING, OPERATOR_RETRY, COMMITTING, "confirm every waiting branch now")
           .row(ABORTING, OP_SUCCEEDED, ABORTING, "record the cancel; wait for the others")
           .row(ABORTING, ALL_SUCCEEDED, ABORTED, "none: every branch cancelled")
-          .row(ABORTING, OP_RETRY, ABORTING, "cancel again after a capped, jittered backoff, without end")
+          .row(ABORTING, OP_RETRY, ABORTING, "unknown or unanswered: cancel again after a capped, jittered backoff, without end")
           .row(ABORTING, RETRY_DUE, ABORTING, "cancel again")
           .row(ABORTING, RETRY_BOUND_REACHED, ABORTING, "flag for an operator; keep retrying at the cap")
           .row(ABORTING, STALE_ANSWER, ABORTING, "ignore a duplicate or late answer")
@@ -140,9 +140,9 @@ public final class TccDecider implements Decider {
         if (status == BEGUN && !now.isBefore(state.deadline())) {
           abort(draft, TIMEOUT);
         } else if (status == COMMITTING) {
-          draft.resendDue(draft.slots(Op.CONFIRM), RETRY_DUE);
+          draft.onDue(draft.slots(Op.CONFIRM), OP_RETRY);
         } else if (status == ABORTING) {
-          draft.resendDue(draft.slots(Op.CANCEL), RETRY_DUE);
+          draft.onDue(draft.slots(Op.CANCEL), OP_RETRY);
         }
       }
       case Event.Recovered recovered -> {

@@ -53,13 +53,13 @@ public final class TwoPcDecider implements Decider {
           .row(BEGUN, OP_FAILED, ABORTING, "log the abort decision, then roll back every branch")
           .row(BEGUN, TIMEOUT, ABORTING, "presumed abort: roll back every branch")
           .row(BEGUN, RECOVERED, ABORTING, "presumed abort: an undecided transaction found by recovery rolls back")
-          .row(BEGUN, OP_RETRY, BEGUN, "unknown or pending prepare: ask again after a capped, jittered backoff")
-          .row(BEGUN, RETRY_DUE, BEGUN, "prepare again: the backoff passed or the answer is overdue")
+          .row(BEGUN, OP_RETRY, BEGUN, "unknown, pending or unanswered prepare: ask again after a capped, jittered backoff")
+          .row(BEGUN, RETRY_DUE, BEGUN, "prepare again: its backoff passed")
           .row(BEGUN, STALE_ANSWER, BEGUN, "ignore a duplicate or late answer")
           .row(BEGUN, OPERATOR_RETRY, BEGUN, "prepare every waiting branch now")
           .row(COMMITTING, OP_SUCCEEDED, COMMITTING, "record the commit; wait for the others")
           .row(COMMITTING, ALL_SUCCEEDED, COMMITTED, "none: every branch committed")
-          .row(COMMITTING, OP_RETRY, COMMITTING, "commit again after a backoff, without end")
+          .row(COMMITTING, OP_RETRY, COMMITTING, "unknown or unanswered: commit again after a capped, jittered backoff, without end")
           .row(COMMITTING, RETRY_DUE, COMMITTING, "commit again")
           .row(COMMITTING, RETRY_BOUND_REACHED, COMMITTING, "flag for an operator; keep retrying at the cap")
           .row(COMMITTING, STALE_ANSWER, COMMITTING, "ignore a duplicate or late answer")
@@ -67,7 +67,7 @@ public final class TwoPcDecider implements Decider {
           .row(COMMITTING, OPERATOR_RETRY, COMMITTING, "commit every waiting branch now")
           .row(ABORTING, OP_SUCCEEDED, ABORTING, "record the rollback; wait for the others")
           .row(ABORTING, ALL_SUCCEEDED, ABORTED, "none: every branch rolled back")
-          .row(ABORTING, OP_RETRY, ABORTING, "roll back again after a backoff, without end")
+          .row(ABORTING, OP_RETRY, ABORTING, "unknown or unanswered: roll back again after a capped, jittered backoff, without end")
           .row(ABORTING, RETRY_DUE, ABORTING, "roll back again")
           .row(ABORTING, RETRY_BOUND_REACHED, ABORTING, "flag for an operator; keep retrying at the cap")
           .row(ABORTING, STALE_ANSWER, ABORTING, "ignore a duplicate or late answer (a prepare cut off by the abort)")
@@ -181,7 +181,7 @@ public final class TwoPcDecider implements Decider {
       abort(draft, TIMEOUT);
       return;
     }
-    draft.resendDue(draft.slots(phaseOp(status)), RETRY_DUE);
+    draft.onDue(draft.slots(phaseOp(status)), OP_RETRY);
   }
 
   private static void abort(Draft draft, Trigger trigger) {

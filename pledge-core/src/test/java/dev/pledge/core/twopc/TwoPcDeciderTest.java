@@ -39,7 +39,6 @@ import dev.pledge.core.engine.Decision;
 import dev.pledge.core.engine.Driver;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.engine.Specs;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** The 2pc decider, one behaviour per test. Branches are named {@code b1, b2, …}. */
@@ -257,10 +256,6 @@ public class TwoPcDeciderTest {
   }
 
   @Test
-  @Disabled(
-      "bug: Draft.retryLater flags only when attempts == flagAfterAttempts; a must-finish op whose"
-          + " answers are lost is re-sent by Tick (Draft.send, attempts + 1) without passing"
-          + " retryLater, so the bound is skipped and the transaction is never flagged")
   public void mustFinishOp_flagsOperatorEvenWhenAnswersAreLost() {
     Driver run = Driver.start(twoPc(gid(), "b1"));
     run.succeed("b1", PREPARE);
@@ -273,10 +268,6 @@ public class TwoPcDeciderTest {
   }
 
   @Test
-  @Disabled(
-      "bug: Draft.retryLater flags only when attempts == flagAfterAttempts; once one overdue"
-          + " attempt was re-sent by Tick at the bound, later unknown answers arrive with"
-          + " attempts > bound and never flag")
   public void mustFinishOp_flagsOperatorWhenTheBoundIsPassedByAnOverdueResend() {
     Driver run = Driver.start(twoPc(gid(), "b1"));
     run.succeed("b1", PREPARE);
