@@ -205,12 +205,53 @@ public class MsgDeciderTest {
   }
 
   @Test
-  public void checkBackOverdue_isAskedAgain() {
+  public void checkBackOverdue_isBackedOffThenAskedAgain() {
     Driver run = prepareOne(gid());
     run.at(T0.plusSeconds(60)).tick();
-    Decision d = run.at(T0.plusSeconds(70)).tick();
+    Decision d = run.at(T0.plusSeconds(70).minusMillis(1)).tick();
+    assertThat(d.fired()).isEmpty();
+    assertThat(d.effects()).isEmpty();
+    // No answer within the call timeout counts as unknown: asked again after the backoff.
+    d = run.at(T0.plusSeconds(70)).tick();
+    assertThat(d.fired()).containsExactly(run.row(PREPARED, CHECK_PENDING));
+    assertThat(d.effects()).isEmpty();
+    Progress waiting = run.tx().check();
+    assertThat(waiting.status()).isEqualTo(WAITING);
+    assertThat(waiting.attempts()).isEqualTo(1);
+    assertThat(waiting.lastError()).isEqualTo("no answer within PT10S");
+    assertThat(waiting.dueAt()).isBetween(run.now().plusMillis(160), run.now().plusMillis(200));
+    assertThat(run.tx().wakeAt()).isEqualTo(waiting.dueAt());
+    d = run.tickWhenDue();
     assertThat(d.fired()).containsExactly(run.row(PREPARED, RETRY_DUE));
     assertThat(d.effects()).containsExactly(run.checkBack(2));
+    assertThat(run.tx().check())
+        .isEqualTo(new Progress(IN_FLIGHT, 2, run.now().plusSeconds(10), "no answer within PT10S"));
+    assertThat(run.status()).isEqualTo(PREPARED);
+  }
+
+  @Test
+  public void checkUrlThatNeverAnswers_isBackedOff_andFlaggedAfterBound() {
+    Driver run = prepareOne(gid());
+    run.at(T0.plusSeconds(60)).tick();
+    int bound = RetryPolicy.DEFAULT.flagAfterAttempts();
+    for (int attempt = 1; attempt < bound; attempt++) {
+      Decision d = run.tickWhenDue();
+      assertThat(d.fired()).containsExactly(run.row(PREPARED, CHECK_PENDING));
+      assertThat(d.effects()).isEmpty();
+      d = run.tickWhenDue();
+      assertThat(d.fired()).containsExactly(run.row(PREPARED, RETRY_DUE));
+      assertThat(d.effects()).containsExactly(run.checkBack(attempt + 1));
+    }
+    assertThat(run.tx().flag()).isNull();
+    Decision d = run.tickWhenDue();
+    assertThat(d.fired())
+        .containsExactly(run.row(PREPARED, CHECK_PENDING), run.row(PREPARED, RETRY_BOUND_REACHED));
+    assertThat(run.tx().flag()).isEqualTo("check has failed 10 attempts: no answer within PT10S");
+    assertThat(run.status()).isEqualTo(PREPARED);
+    d = run.tickWhenDue();
+    assertThat(d.effects()).containsExactly(run.checkBack(bound + 1));
+    run.checkAnswer(ROLLED_BACK);
+    assertThat(run.status()).isEqualTo(ABORTED);
   }
 
   @Test
@@ -237,8 +278,10 @@ public class MsgDeciderTest {
   public void lateDefinitiveCheckAnswerToEarlierAttempt_isAccepted() {
     Driver run = prepareOne(gid());
     run.at(T0.plusSeconds(60)).tick();
-    run.at(T0.plusSeconds(70)).tick();
-    Decision d = run.on(new Event.CheckCompleted(1, ROLLED_BACK));
+    run.at(T0.plusSeconds(70)).tick(); // attempt 1 is overdue: backed off
+    Decision d = run.tickWhenDue();
+    assertThat(d.effects()).containsExactly(run.checkBack(2));
+    d = run.on(new Event.CheckCompleted(1, ROLLED_BACK));
     assertThat(d.fired()).containsExactly(run.row(PREPARED, CHECK_ROLLED_BACK));
     assertThat(run.status()).isEqualTo(ABORTED);
   }
@@ -426,6 +469,39 @@ public class MsgDeciderTest {
         .containsExactly(run.row(COMMITTED, OP_RETRY), run.row(COMMITTED, RETRY_BOUND_REACHED));
     assertThat(run.tx().flag())
         .isEqualTo(id(run, 1) + "->billing has failed 10 attempts: unknown: HTTP 500");
+    d = run.tickWhenDue();
+    assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", bound + 1));
+    d = run.deliveryAnswer(id(run, 1), "billing", Outcome.SUCCEEDED);
+    assertThat(d.fired())
+        .containsExactly(run.row(COMMITTED, DELIVERED), run.row(COMMITTED, ALL_DELIVERED));
+    assertThat(run.tx().isSettled()).isTrue();
+  }
+
+  @Test
+  public void deliveryNeverAcknowledged_isBackedOff_andDeadLetteredAfterBound() {
+    Driver run = prepareOne(gid());
+    run.on(new Event.CommitRequested());
+    run.on(SUBSCRIBED);
+    run.deliveryAnswer(id(run, 1), "shipping", Outcome.SUCCEEDED);
+    int bound = RetryPolicy.DEFAULT.flagAfterAttempts();
+    // billing never answers: each delivery is overdue at the call timeout, then backed off.
+    for (int attempt = 1; attempt < bound; attempt++) {
+      Decision d = run.tickWhenDue();
+      assertThat(d.fired()).containsExactly(run.row(COMMITTED, OP_RETRY));
+      assertThat(d.effects()).isEmpty();
+      assertThat(run.delivery(id(run, 1), "billing"))
+          .extracting(Progress::status, Progress::attempts, Progress::lastError)
+          .containsExactly(WAITING, attempt, "no answer within PT10S");
+      d = run.tickWhenDue();
+      assertThat(d.fired()).containsExactly(run.row(COMMITTED, RETRY_DUE));
+      assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", attempt + 1));
+    }
+    assertThat(run.tx().flag()).isNull();
+    Decision d = run.tickWhenDue();
+    assertThat(d.fired())
+        .containsExactly(run.row(COMMITTED, OP_RETRY), run.row(COMMITTED, RETRY_BOUND_REACHED));
+    assertThat(run.tx().flag())
+        .isEqualTo(id(run, 1) + "->billing has failed 10 attempts: no answer within PT10S");
     d = run.tickWhenDue();
     assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", bound + 1));
     d = run.deliveryAnswer(id(run, 1), "billing", Outcome.SUCCEEDED);

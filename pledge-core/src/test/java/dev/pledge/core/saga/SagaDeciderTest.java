@@ -40,6 +40,7 @@ import dev.pledge.core.engine.Decision;
 import dev.pledge.core.engine.Driver;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.engine.Specs;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -188,12 +189,34 @@ public class SagaDeciderTest {
   }
 
   @Test
-  public void overdueAnswer_isAskedAgain() {
+  public void overdueAnswer_isBackedOffThenAskedAgain() {
     Driver run = Driver.start(saga(gid(), "s1"));
-    Decision d = run.at(T0.plusSeconds(10)).tick();
+    Decision d = run.at(T0.plusSeconds(10).minusMillis(1)).tick();
+    assertThat(d.fired()).isEmpty();
+    assertThat(d.effects()).isEmpty();
+    assertThat(d.changes(run.tx())).isFalse();
+
+    // No answer within the call timeout counts as unknown: the action waits out the backoff.
+    d = run.at(T0.plusSeconds(10)).tick();
+    assertThat(d.fired()).containsExactly(run.row(BEGUN, OP_RETRY));
+    assertThat(d.effects()).isEmpty();
+    Progress waiting = run.progress("s1", ACTION);
+    assertThat(waiting.status()).isEqualTo(WAITING);
+    assertThat(waiting.attempts()).isEqualTo(1);
+    assertThat(waiting.lastError()).isEqualTo("no answer within PT10S");
+    assertThat(waiting.dueAt()).isBetween(run.now().plusMillis(160), run.now().plusMillis(200));
+    assertThat(run.tx().wakeAt()).isEqualTo(waiting.dueAt());
+    assertThat(run.tx().flag()).isNull();
+
+    d = run.at(waiting.dueAt().minusMillis(1)).tick();
+    assertThat(d.fired()).isEmpty();
+    assertThat(d.effects()).isEmpty();
+
+    d = run.at(waiting.dueAt()).tick();
     assertThat(d.fired()).containsExactly(run.row(BEGUN, RETRY_DUE));
     assertThat(d.effects()).containsExactly(run.call("s1", ACTION, 2));
-    assertThat(run.progress("s1", ACTION).lastError()).isEqualTo("no answer within PT10S");
+    assertThat(run.progress("s1", ACTION))
+        .isEqualTo(new Progress(IN_FLIGHT, 2, run.now().plusSeconds(10), "no answer within PT10S"));
   }
 
   @Test
@@ -210,6 +233,36 @@ public class SagaDeciderTest {
     assertThat(run.tx().flag()).isNull();
     run.tickWhenDue();
     assertThat(run.status()).isEqualTo(ABORTING);
+  }
+
+  @Test
+  public void hangingAction_isBackedOffNeverFlagged_andAbortsAtTimeout() {
+    Driver run = Driver.start(withTimeout(saga(gid(), "s1"), ofSeconds(300)));
+    int overdue = 0;
+    while (run.tx().wakeAt().isBefore(run.tx().deadline())) {
+      // No answer ever comes: each attempt is overdue at the call timeout, then backed off.
+      Instant sent = run.now();
+      Decision d = run.tickWhenDue();
+      assertThat(run.now()).isEqualTo(sent.plus(RetryPolicy.DEFAULT.callTimeout()));
+      assertThat(d.fired()).containsExactly(run.row(BEGUN, OP_RETRY));
+      assertThat(d.effects()).isEmpty();
+      overdue++;
+      assertThat(run.progress("s1", ACTION))
+          .extracting(Progress::status, Progress::attempts, Progress::lastError)
+          .containsExactly(WAITING, overdue, "no answer within PT10S");
+      if (!run.tx().wakeAt().isBefore(run.tx().deadline())) {
+        break;
+      }
+      d = run.tickWhenDue();
+      assertThat(d.fired()).containsExactly(run.row(BEGUN, RETRY_DUE));
+      assertThat(d.effects()).containsExactly(run.call("s1", ACTION, overdue + 1));
+    }
+    assertThat(overdue).isGreaterThan(RetryPolicy.DEFAULT.flagAfterAttempts());
+    assertThat(run.tx().flag()).isNull();
+    Decision d = run.at(run.tx().deadline()).tick();
+    assertThat(d.fired()).containsExactly(run.row(BEGUN, TIMEOUT));
+    assertThat(d.effects()).containsExactly(run.call("s1", COMPENSATE, 1));
+    assertThat(run.statuses(ACTION)).containsExactly(ABANDONED);
   }
 
   @Test
@@ -231,7 +284,7 @@ public class SagaDeciderTest {
   @Test
   public void lateDefinitiveAnswerToEarlierAttempt_isAccepted() {
     Driver run = Driver.start(saga(gid(), "s1", "s2"));
-    run.at(T0.plusSeconds(10)).tick(); // attempt 2 goes out, attempt 1 still unanswered
+    sendSecondAttemptOfOverdueAction(run, "s1");
     Decision d = run.answer("s1", ACTION, 1, Outcome.SUCCEEDED);
     assertThat(d.fired()).containsExactly(run.row(BEGUN, OP_SUCCEEDED));
     assertThat(d.effects()).containsExactly(run.call("s2", ACTION, 1));
@@ -241,7 +294,7 @@ public class SagaDeciderTest {
   @Test
   public void lateBusinessNoToEarlierAttempt_isAccepted() {
     Driver run = Driver.start(saga(gid(), "s1"));
-    run.at(T0.plusSeconds(10)).tick();
+    sendSecondAttemptOfOverdueAction(run, "s1");
     Decision d = run.answer("s1", ACTION, 1, NO);
     assertThat(d.fired()).containsExactly(run.row(BEGUN, OP_FAILED));
     assertThat(d.effects()).containsExactly(run.call("s1", COMPENSATE, 1));
@@ -250,11 +303,23 @@ public class SagaDeciderTest {
   @Test
   public void lateUnknownToEarlierAttempt_isIgnored() {
     Driver run = Driver.start(saga(gid(), "s1"));
+    // While the overdue attempt waits out its backoff, its late unknown changes nothing.
     run.at(T0.plusSeconds(10)).tick();
+    Progress waiting = run.progress("s1", ACTION);
     Decision d = run.answer("s1", ACTION, 1, UNKNOWN);
     assertThat(d.fired()).containsExactly(run.row(BEGUN, STALE_ANSWER));
+    assertThat(d.effects()).isEmpty();
+    assertThat(d.changes(run.tx())).isFalse();
+    assertThat(run.progress("s1", ACTION)).isEqualTo(waiting);
+
+    // Nor once attempt 2 is out.
+    run.tickWhenDue();
+    Instant sent = run.now();
+    d = run.answer("s1", ACTION, 1, UNKNOWN);
+    assertThat(d.fired()).containsExactly(run.row(BEGUN, STALE_ANSWER));
+    assertThat(d.effects()).isEmpty();
     assertThat(run.progress("s1", ACTION))
-        .isEqualTo(new Progress(IN_FLIGHT, 2, T0.plusSeconds(20), "no answer within PT10S"));
+        .isEqualTo(new Progress(IN_FLIGHT, 2, sent.plusSeconds(10), "no answer within PT10S"));
   }
 
   @Test
@@ -458,6 +523,17 @@ public class SagaDeciderTest {
       assertThat(d.effects()).isEmpty();
       assertThat(d.next()).isSameAs(committed);
     }
+  }
+
+  /**
+   * Lets attempt 1 of {@code stepId}'s action go unanswered past the call timeout, then sends
+   * attempt 2 once its backoff has passed: attempt 1 is still unanswered.
+   */
+  private static void sendSecondAttemptOfOverdueAction(Driver run, String stepId) {
+    run.at(T0.plusSeconds(10)).tick();
+    assertThat(run.progress(stepId, ACTION).status()).isEqualTo(WAITING);
+    Decision d = run.tickWhenDue();
+    assertThat(d.effects()).containsExactly(run.call(stepId, ACTION, 2));
   }
 
   @Test

@@ -357,6 +357,33 @@ public class TccDeciderTest {
   }
 
   @Test
+  public void hangingCancel_isBackedOff_andFlaggedAfterBound() {
+    Driver run = begin(gid(), "b1");
+    run.on(new Event.AbortRequested());
+    int bound = RetryPolicy.DEFAULT.flagAfterAttempts();
+    // No cancel is ever answered: each attempt is overdue at the call timeout, then backed off.
+    for (int attempt = 1; attempt < bound; attempt++) {
+      Decision d = run.tickWhenDue();
+      assertThat(d.fired()).containsExactly(run.row(ABORTING, OP_RETRY));
+      assertThat(d.effects()).isEmpty();
+      assertThat(run.statuses(CANCEL)).containsExactly(WAITING);
+      d = run.tickWhenDue();
+      assertThat(d.fired()).containsExactly(run.row(ABORTING, RETRY_DUE));
+      assertThat(d.effects()).containsExactly(run.call("b1", CANCEL, attempt + 1));
+    }
+    assertThat(run.tx().flag()).isNull();
+    Decision d = run.tickWhenDue();
+    assertThat(d.fired())
+        .containsExactly(run.row(ABORTING, OP_RETRY), run.row(ABORTING, RETRY_BOUND_REACHED));
+    assertThat(d.effects()).isEmpty();
+    assertThat(run.tx().flag()).isEqualTo("b1/cancel has failed 10 attempts: no answer within PT10S");
+    d = run.tickWhenDue();
+    assertThat(d.effects()).containsExactly(run.call("b1", CANCEL, bound + 1));
+    run.succeed("b1", CANCEL);
+    assertThat(run.status()).isEqualTo(ABORTED);
+  }
+
+  @Test
   public void duplicateAnswer_isIgnored() {
     Driver run = begin(gid(), "b1", "b2");
     run.on(new Event.CommitRequested());
@@ -386,9 +413,18 @@ public class TccDeciderTest {
   public void lateDefinitiveAnswerToEarlierAttempt_isAccepted() {
     Driver run = begin(gid(), "b1");
     run.on(new Event.CommitRequested());
-    run.advance(ofSeconds(10)).tick(); // the confirm's answer is overdue: attempt 2 goes out
-    assertThat(run.progress("b1", CONFIRM).attempts()).isEqualTo(2);
-    Decision d = run.answer("b1", CONFIRM, 1, Outcome.SUCCEEDED);
+    // The confirm's answer is overdue: it counts as unknown and waits out the backoff.
+    Decision d = run.advance(ofSeconds(10)).tick();
+    assertThat(d.fired()).containsExactly(run.row(COMMITTING, OP_RETRY));
+    assertThat(d.effects()).isEmpty();
+    assertThat(run.statuses(CONFIRM)).containsExactly(WAITING);
+    assertThat(run.progress("b1", CONFIRM).lastError()).isEqualTo("no answer within PT10S");
+    assertThat(run.progress("b1", CONFIRM).dueAt())
+        .isBetween(run.now().plusMillis(160), run.now().plusMillis(200));
+    d = run.tickWhenDue(); // attempt 2 goes out, attempt 1 still unanswered
+    assertThat(d.fired()).containsExactly(run.row(COMMITTING, RETRY_DUE));
+    assertThat(d.effects()).containsExactly(run.call("b1", CONFIRM, 2));
+    d = run.answer("b1", CONFIRM, 1, Outcome.SUCCEEDED);
     assertThat(d.fired()).containsExactly(run.row(COMMITTING, ALL_SUCCEEDED));
     assertThat(run.status()).isEqualTo(COMMITTED);
   }

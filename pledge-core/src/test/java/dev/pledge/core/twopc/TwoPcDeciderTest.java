@@ -39,6 +39,7 @@ import dev.pledge.core.engine.Decision;
 import dev.pledge.core.engine.Driver;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.engine.Specs;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /** The 2pc decider, one behaviour per test. Branches are named {@code b1, b2, …}. */
@@ -138,8 +139,7 @@ public class TwoPcDeciderTest {
   @Test
   public void lateDefinitiveAnswerToEarlierAttempt_isAccepted() {
     Driver run = Driver.start(twoPc(gid(), "b1"));
-    run.at(T0.plusSeconds(10)).tick();
-    assertThat(run.progress("b1", PREPARE).attempts()).isEqualTo(2);
+    sendSecondPrepareAfterAnOverdueFirst(run);
     Decision d = run.answer("b1", PREPARE, 1, NO);
     assertThat(d.fired()).containsExactly(run.row(BEGUN, OP_FAILED));
     assertThat(d.effects()).containsExactly(run.call("b1", ROLLBACK, 1));
@@ -165,7 +165,7 @@ public class TwoPcDeciderTest {
   @Test
   public void lateVoteAfterCommitDecision_isIgnored() {
     Driver run = Driver.start(twoPc(gid(), "b1"));
-    run.at(T0.plusSeconds(10)).tick(); // attempt 2 of the prepare
+    sendSecondPrepareAfterAnOverdueFirst(run);
     run.answer("b1", PREPARE, 2, Outcome.SUCCEEDED);
     assertThat(run.status()).isEqualTo(COMMITTING);
     Decision d = run.answer("b1", PREPARE, 1, NO);
@@ -256,19 +256,72 @@ public class TwoPcDeciderTest {
   }
 
   @Test
-  public void mustFinishOp_flagsOperatorEvenWhenAnswersAreLost() {
-    Driver run = Driver.start(twoPc(gid(), "b1"));
-    run.succeed("b1", PREPARE);
-    // The participant hangs: no commit is ever answered, every attempt is overdue.
-    for (int i = 0; i < 3 * RetryPolicy.DEFAULT.flagAfterAttempts(); i++) {
-      run.tickWhenDue();
-    }
-    assertThat(run.progress("b1", COMMIT).attempts()).isGreaterThan(30);
-    assertThat(run.tx().flag()).isNotNull();
+  public void overduePrepare_isBackedOffThenAskedAgain() {
+    Driver run = Driver.start(twoPc(gid(), "b1", "b2"));
+    run.succeed("b2", PREPARE);
+    // No answer within the call timeout counts as unknown: asked again after the backoff.
+    Decision d = run.at(T0.plusSeconds(10)).tick();
+    assertThat(d.fired()).containsExactly(run.row(BEGUN, OP_RETRY));
+    assertThat(d.effects()).isEmpty();
+    assertThat(run.statuses(PREPARE)).containsExactly(WAITING, SUCCEEDED);
+    Progress waiting = run.progress("b1", PREPARE);
+    assertThat(waiting.attempts()).isEqualTo(1);
+    assertThat(waiting.lastError()).isEqualTo("no answer within PT10S");
+    assertThat(waiting.dueAt()).isBetween(run.now().plusMillis(160), run.now().plusMillis(200));
+    d = run.tickWhenDue();
+    assertThat(d.fired()).containsExactly(run.row(BEGUN, RETRY_DUE));
+    assertThat(d.effects()).containsExactly(run.call("b1", PREPARE, 2));
+    assertThat(run.statuses(PREPARE)).containsExactly(IN_FLIGHT, SUCCEEDED);
   }
 
   @Test
-  public void mustFinishOp_flagsOperatorWhenTheBoundIsPassedByAnOverdueResend() {
+  public void mustFinishOp_flagsOperatorEvenWhenAnswersAreLost() {
+    Driver run = Driver.start(twoPc(gid(), "b1"));
+    run.succeed("b1", PREPARE);
+    int bound = RetryPolicy.DEFAULT.flagAfterAttempts();
+    // The participant hangs: no commit is ever answered. Each attempt is overdue at the call
+    // timeout, counts as unknown and waits out the backoff, then the next goes out.
+    for (int attempt = 1; attempt < bound; attempt++) {
+      Instant sent = run.now();
+      Decision d = run.tickWhenDue();
+      assertThat(run.now()).isEqualTo(sent.plus(RetryPolicy.DEFAULT.callTimeout()));
+      assertThat(d.fired()).containsExactly(run.row(COMMITTING, OP_RETRY));
+      assertThat(d.effects()).isEmpty();
+      assertThat(run.progress("b1", COMMIT))
+          .extracting(Progress::status, Progress::attempts, Progress::lastError)
+          .containsExactly(WAITING, attempt, "no answer within PT10S");
+      assertThat(run.tx().flag()).isNull();
+      d = run.tickWhenDue();
+      assertThat(d.fired()).containsExactly(run.row(COMMITTING, RETRY_DUE));
+      assertThat(d.effects()).containsExactly(run.call("b1", COMMIT, attempt + 1));
+    }
+    Decision d = run.tickWhenDue();
+    assertThat(d.fired())
+        .containsExactly(run.row(COMMITTING, OP_RETRY), run.row(COMMITTING, RETRY_BOUND_REACHED));
+    assertThat(d.effects()).isEmpty();
+    String flag = "b1/commit has failed 10 attempts: no answer within PT10S";
+    assertThat(run.tx().flag()).isEqualTo(flag);
+    assertThat(run.status()).isEqualTo(COMMITTING);
+    // The commit goes on, waiting at the 30 s cap (less jitter); the flag is raised only once.
+    for (int attempt = bound + 1; attempt <= bound + 5; attempt++) {
+      Progress waiting = run.progress("b1", COMMIT);
+      assertThat(waiting.dueAt()).isBetween(run.now().plusSeconds(24), run.now().plusSeconds(30));
+      d = run.tickWhenDue();
+      assertThat(d.fired()).containsExactly(run.row(COMMITTING, RETRY_DUE));
+      assertThat(d.effects()).containsExactly(run.call("b1", COMMIT, attempt));
+      d = run.tickWhenDue();
+      assertThat(d.fired()).containsExactly(run.row(COMMITTING, OP_RETRY));
+      assertThat(d.effects()).isEmpty();
+      assertThat(run.tx().flag()).isEqualTo(flag);
+    }
+    run.tickWhenDue();
+    run.succeed("b1", COMMIT);
+    assertThat(run.status()).isEqualTo(COMMITTED);
+    assertThat(run.tx().flag()).isEqualTo(flag);
+  }
+
+  @Test
+  public void mustFinishOp_flagsOperatorWhenTheBoundIsPassedByAResend() {
     Driver run = Driver.start(twoPc(gid(), "b1"));
     run.succeed("b1", PREPARE);
     int bound = RetryPolicy.DEFAULT.flagAfterAttempts();
@@ -276,13 +329,55 @@ public class TwoPcDeciderTest {
       run.answer("b1", COMMIT, UNKNOWN);
       run.tickWhenDue();
     }
-    run.tickWhenDue(); // attempt `bound` is never answered; attempt bound + 1 goes out
-    for (int i = 0; i < 5; i++) {
-      run.answer("b1", COMMIT, UNKNOWN);
-      run.tickWhenDue();
+    assertThat(run.progress("b1", COMMIT).attempts()).isEqualTo(bound);
+    // Attempt `bound` is re-sent by a recovering coordinator before it is answered: no failure of
+    // the attempt that reaches the bound is ever seen.
+    Decision d = run.advance(ofSeconds(1)).on(new Event.Recovered());
+    assertThat(d.fired()).containsExactly(run.row(COMMITTING, RECOVERED));
+    assertThat(d.effects()).containsExactly(run.call("b1", COMMIT, bound + 1));
+    assertThat(run.tx().flag()).isNull();
+    // The first failure past the bound flags the transaction.
+    d = run.answer("b1", COMMIT, UNKNOWN);
+    assertThat(d.fired())
+        .containsExactly(run.row(COMMITTING, OP_RETRY), run.row(COMMITTING, RETRY_BOUND_REACHED));
+    String flag = "b1/commit has failed 11 attempts: unknown: HTTP 502";
+    assertThat(run.tx().flag()).isEqualTo(flag);
+    // Later failures leave the flag as it is.
+    for (int attempt = bound + 2; attempt <= bound + 4; attempt++) {
+      d = run.tickWhenDue();
+      assertThat(d.effects()).containsExactly(run.call("b1", COMMIT, attempt));
+      d = run.answer("b1", COMMIT, UNKNOWN);
+      assertThat(d.fired()).containsExactly(run.row(COMMITTING, OP_RETRY));
+      assertThat(run.tx().flag()).isEqualTo(flag);
     }
-    assertThat(run.progress("b1", COMMIT).attempts()).isEqualTo(bound + 6);
-    assertThat(run.tx().flag()).isNotNull();
+  }
+
+  @Test
+  public void mustFinishOps_flagTheTransactionOnce_forTheFirstToReachTheBound() {
+    Driver run = Driver.start(twoPc(gid(), "b1", "b2"));
+    run.succeed("b1", PREPARE);
+    run.succeed("b2", PREPARE);
+    int bound = RetryPolicy.DEFAULT.flagAfterAttempts();
+    for (int attempt = 1; attempt < bound; attempt++) {
+      run.answer("b1", COMMIT, UNKNOWN);
+      run.answer("b2", COMMIT, UNKNOWN);
+      // Every wait is at most the 30 s cap: both commits are due again.
+      Decision d = run.advance(ofSeconds(30)).tick();
+      assertThat(d.fired())
+          .containsExactly(run.row(COMMITTING, RETRY_DUE), run.row(COMMITTING, RETRY_DUE));
+      assertThat(d.effects())
+          .containsExactly(run.call("b1", COMMIT, attempt + 1), run.call("b2", COMMIT, attempt + 1));
+    }
+    Decision d = run.answer("b1", COMMIT, UNKNOWN);
+    assertThat(d.fired())
+        .containsExactly(run.row(COMMITTING, OP_RETRY), run.row(COMMITTING, RETRY_BOUND_REACHED));
+    String flag = "b1/commit has failed 10 attempts: unknown: HTTP 502";
+    assertThat(run.tx().flag()).isEqualTo(flag);
+    // b2 reaches the bound too, but the transaction is already flagged.
+    d = run.answer("b2", COMMIT, UNKNOWN);
+    assertThat(d.fired()).containsExactly(run.row(COMMITTING, OP_RETRY));
+    assertThat(run.tx().flag()).isEqualTo(flag);
+    assertThat(run.statuses(COMMIT)).containsExactly(WAITING, WAITING);
   }
 
   @Test
@@ -365,5 +460,17 @@ public class TwoPcDeciderTest {
     Decision d = run.advance(ofSeconds(100)).tick();
     assertThat(d.fired()).isEmpty();
     assertThat(d.changes(run.tx())).isFalse();
+  }
+
+  /**
+   * Lets attempt 1 of b1's prepare go unanswered past the call timeout, then sends attempt 2 once its
+   * backoff has passed: attempt 1 is still unanswered.
+   */
+  private static void sendSecondPrepareAfterAnOverdueFirst(Driver run) {
+    Decision d = run.at(T0.plusSeconds(10)).tick();
+    assertThat(d.fired()).containsExactly(run.row(BEGUN, OP_RETRY));
+    d = run.tickWhenDue();
+    assertThat(d.fired()).containsExactly(run.row(BEGUN, RETRY_DUE));
+    assertThat(d.effects()).containsExactly(run.call("b1", PREPARE, 2));
   }
 }
