@@ -10,7 +10,11 @@ import java.util.Objects;
  * op, the branches it runs after (saga DAG), and the progress of each op.
  */
 public record Branch(
-    String branchId, Map<Op, String> urls, String payload, List<String> after, Map<Op, Progress> ops) {
+    String branchId,
+    Map<Op, String> urls,
+    String payload,
+    List<String> after,
+    Map<Op, Progress> ops) {
 
   public Branch {
     Objects.requireNonNull(branchId, "branchId");

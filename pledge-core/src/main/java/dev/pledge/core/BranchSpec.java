@@ -7,10 +7,11 @@ import java.util.Objects;
 /**
  * A branch as the caller describes it: a saga step ({@code action}, {@code compensate}, optional
  * {@code after}), a tcc branch ({@code try}, {@code confirm}, {@code cancel}) or a 2pc branch
- * ({@code prepare}, {@code commit}, {@code rollback}). {@code payload} is JSON text sent as the body
- * of every op.
+ * ({@code prepare}, {@code commit}, {@code rollback}). {@code payload} is JSON text sent as the
+ * body of every op.
  */
-public record BranchSpec(String branchId, Map<Op, String> urls, String payload, List<String> after) {
+public record BranchSpec(
+    String branchId, Map<Op, String> urls, String payload, List<String> after) {
   public BranchSpec {
     Objects.requireNonNull(branchId, "branchId");
     urls = Map.copyOf(urls);

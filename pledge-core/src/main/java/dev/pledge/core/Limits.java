@@ -3,8 +3,8 @@ package dev.pledge.core;
 import java.time.Duration;
 
 /**
- * The bounds on what one transaction may carry. Every field is checked when the record is built, and
- * a request that exceeds any of them is rejected whole.
+ * The bounds on what one transaction may carry. Every field is checked when the record is built,
+ * and a request that exceeds any of them is rejected whole.
  */
 public record Limits(
     int maxBranches,
@@ -27,7 +27,8 @@ public record Limits(
     positive("maxHeaderBytes", maxHeaderBytes);
     positive("maxUrlLength", maxUrlLength);
     if (defaultTimeout == null || defaultTimeout.isNegative() || defaultTimeout.isZero()) {
-      throw new IllegalArgumentException("limits defaultTimeout must be > 0, got " + defaultTimeout);
+      throw new IllegalArgumentException(
+          "limits defaultTimeout must be > 0, got " + defaultTimeout);
     }
     if (maxTimeout == null || maxTimeout.compareTo(defaultTimeout) < 0) {
       throw new IllegalArgumentException(

@@ -32,8 +32,8 @@ public enum Op {
 
   /**
    * Forward ops may answer {@code Failed} (a business "no") and retry only within the transaction's
-   * timeout. The others must finish: they retry until they succeed, and a {@code Failed} answer from
-   * them is a protocol violation, retried like {@code Unknown}.
+   * timeout. The others must finish: they retry until they succeed, and a {@code Failed} answer
+   * from them is a protocol violation, retried like {@code Unknown}.
    */
   public boolean isForward() {
     return forward;

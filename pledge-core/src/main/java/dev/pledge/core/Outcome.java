@@ -3,8 +3,8 @@ package dev.pledge.core;
 import java.util.Objects;
 
 /**
- * How one op ended, as the participant said it (or as the transport saw it). {@code Unknown} is never
- * taken as {@code Failed}: the op may have run, so it is asked again.
+ * How one op ended, as the participant said it (or as the transport saw it). {@code Unknown} is
+ * never taken as {@code Failed}: the op may have run, so it is asked again.
  */
 public sealed interface Outcome {
   Succeeded SUCCEEDED = new Succeeded();
@@ -23,7 +23,10 @@ public sealed interface Outcome {
   /** Not decided yet, ask again later (HTTP 425; for check-back, "pending"). */
   record Pending() implements Outcome {}
 
-  /** No usable answer: timeout, transport error, 5xx, a malformed reply. The op may or may not have run. */
+  /**
+   * No usable answer: timeout, transport error, 5xx, a malformed reply. The op may or may not have
+   * run.
+   */
   record Unknown(String reason) implements Outcome {
     public Unknown {
       Objects.requireNonNull(reason, "reason");

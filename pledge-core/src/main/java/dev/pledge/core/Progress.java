@@ -17,7 +17,8 @@ public record Progress(OpStatus status, int attempts, Instant dueAt, String last
       throw new IllegalArgumentException("attempts must be >= 0, got " + attempts);
     }
     if (status.isActive() != (dueAt != null)) {
-      throw new IllegalArgumentException("dueAt must be set exactly when active, status " + status + " dueAt " + dueAt);
+      throw new IllegalArgumentException(
+          "dueAt must be set exactly when active, status " + status + " dueAt " + dueAt);
     }
   }
 

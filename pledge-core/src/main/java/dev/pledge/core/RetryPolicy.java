@@ -7,8 +7,8 @@ import java.util.Objects;
  * Capped exponential backoff with jitter, and the bound after which a must-finish op flags its
  * transaction for an operator (it keeps retrying at the cap: nothing is dropped).
  *
- * <p>The jitter is pure: it is drawn from a hash of the op's identity and attempt number, not from a
- * random source, so the deciders stay deterministic and a simulator seed replays exactly, while
+ * <p>The jitter is pure: it is drawn from a hash of the op's identity and attempt number, not from
+ * a random source, so the deciders stay deterministic and a simulator seed replays exactly, while
  * retries of different ops still spread out.
  *
  * @param initialBackoff the wait after the first failed attempt
@@ -27,18 +27,36 @@ public record RetryPolicy(
     int flagAfterAttempts) {
 
   public static final RetryPolicy DEFAULT =
-      new RetryPolicy(Duration.ofMillis(200), Duration.ofSeconds(30), 2.0, 0.2, Duration.ofSeconds(10), 10);
+      new RetryPolicy(
+          Duration.ofMillis(200), Duration.ofSeconds(30), 2.0, 0.2, Duration.ofSeconds(10), 10);
 
   public RetryPolicy {
     Objects.requireNonNull(initialBackoff, "initialBackoff");
     Objects.requireNonNull(maxBackoff, "maxBackoff");
     Objects.requireNonNull(callTimeout, "callTimeout");
-    require(!initialBackoff.isNegative() && !initialBackoff.isZero(), "initialBackoff", initialBackoff, "must be > 0");
-    require(maxBackoff.compareTo(initialBackoff) >= 0, "maxBackoff", maxBackoff, "must be >= initialBackoff " + initialBackoff);
-    require(multiplier >= 1.0 && multiplier <= 10.0, "multiplier", multiplier, "must be in [1, 10]");
+    require(
+        !initialBackoff.isNegative() && !initialBackoff.isZero(),
+        "initialBackoff",
+        initialBackoff,
+        "must be > 0");
+    require(
+        maxBackoff.compareTo(initialBackoff) >= 0,
+        "maxBackoff",
+        maxBackoff,
+        "must be >= initialBackoff " + initialBackoff);
+    require(
+        multiplier >= 1.0 && multiplier <= 10.0, "multiplier", multiplier, "must be in [1, 10]");
     require(jitter >= 0.0 && jitter < 1.0, "jitter", jitter, "must be in [0, 1)");
-    require(!callTimeout.isNegative() && !callTimeout.isZero(), "callTimeout", callTimeout, "must be > 0");
-    require(flagAfterAttempts >= 1 && flagAfterAttempts <= 1_000_000, "flagAfterAttempts", flagAfterAttempts, "must be in [1, 1000000]");
+    require(
+        !callTimeout.isNegative() && !callTimeout.isZero(),
+        "callTimeout",
+        callTimeout,
+        "must be > 0");
+    require(
+        flagAfterAttempts >= 1 && flagAfterAttempts <= 1_000_000,
+        "flagAfterAttempts",
+        flagAfterAttempts,
+        "must be in [1, 1000000]");
   }
 
   private static void require(boolean ok, String field, Object value, String rule) {

@@ -59,7 +59,10 @@ public enum Status {
     throw new IllegalArgumentException("unknown status '" + label + "'");
   }
 
-  /** The decision a status implies. Once a transaction has a direction other than undecided, it keeps it. */
+  /**
+   * The decision a status implies. Once a transaction has a direction other than undecided, it
+   * keeps it.
+   */
   public enum Direction {
     UNDECIDED,
     COMMIT,

@@ -7,9 +7,9 @@ import java.util.Objects;
 import java.util.function.UnaryOperator;
 
 /**
- * A global transaction's whole durable state, as the log holds it. Immutable: a decider returns a new
- * one. {@code version} grows by one with every logged change; the log refuses a write whose version is
- * not exactly one more than the stored one, so two writers can never both win.
+ * A global transaction's whole durable state, as the log holds it. Immutable: a decider returns a
+ * new one. {@code version} grows by one with every logged change; the log refuses a write whose
+ * version is not exactly one more than the stored one, so two writers can never both win.
  *
  * @param deadline the end of the undecided phase (abort for saga, tcc, 2pc; check-back for msg)
  * @param check the check-back's progress (msg only, otherwise {@link Progress#IDLE})
@@ -66,7 +66,10 @@ public record Transaction(
     return status.isFinal();
   }
 
-  /** Whether deliveries of committed messages are still owed, which keeps a final msg transaction busy. */
+  /**
+   * Whether deliveries of committed messages are still owed, which keeps a final msg transaction
+   * busy.
+   */
   public boolean hasPendingDeliveries() {
     for (Message message : messages) {
       for (Delivery delivery : message.deliveries()) {
@@ -84,8 +87,9 @@ public record Transaction(
   }
 
   /**
-   * The earliest instant at which a {@code Tick} has something to do: an answer overdue, a retry due,
-   * the undecided phase ending; null when nothing is scheduled. The log indexes it to find due work.
+   * The earliest instant at which a {@code Tick} has something to do: an answer overdue, a retry
+   * due, the undecided phase ending; null when nothing is scheduled. The log indexes it to find due
+   * work.
    */
   public Instant wakeAt() {
     Instant earliest = null;
@@ -117,28 +121,50 @@ public record Transaction(
   }
 
   public Transaction withStatus(Status next) {
-    return new Transaction(gid, mode, next, version, createdAt, updatedAt, deadline, checkUrl, check, branches, messages, flag);
+    return new Transaction(
+        gid, mode, next, version, createdAt, updatedAt, deadline, checkUrl, check, branches,
+        messages, flag);
   }
 
   public Transaction withCheck(Progress next) {
-    return new Transaction(gid, mode, status, version, createdAt, updatedAt, deadline, checkUrl, next, branches, messages, flag);
+    return new Transaction(
+        gid, mode, status, version, createdAt, updatedAt, deadline, checkUrl, next, branches,
+        messages, flag);
   }
 
   public Transaction withFlag(String next) {
-    return new Transaction(gid, mode, status, version, createdAt, updatedAt, deadline, checkUrl, check, branches, messages, next);
+    return new Transaction(
+        gid, mode, status, version, createdAt, updatedAt, deadline, checkUrl, check, branches,
+        messages, next);
   }
 
   public Transaction withBranches(List<Branch> next) {
-    return new Transaction(gid, mode, status, version, createdAt, updatedAt, deadline, checkUrl, check, next, messages, flag);
+    return new Transaction(
+        gid, mode, status, version, createdAt, updatedAt, deadline, checkUrl, check, next, messages,
+        flag);
   }
 
   public Transaction withMessages(List<Message> next) {
-    return new Transaction(gid, mode, status, version, createdAt, updatedAt, deadline, checkUrl, check, branches, next, flag);
+    return new Transaction(
+        gid, mode, status, version, createdAt, updatedAt, deadline, checkUrl, check, branches, next,
+        flag);
   }
 
   /** The same state as the next logged version, changed at {@code now}. */
   public Transaction nextVersion(Instant now) {
-    return new Transaction(gid, mode, status, version + 1, createdAt, now, deadline, checkUrl, check, branches, messages, flag);
+    return new Transaction(
+        gid,
+        mode,
+        status,
+        version + 1,
+        createdAt,
+        now,
+        deadline,
+        checkUrl,
+        check,
+        branches,
+        messages,
+        flag);
   }
 
   public Transaction withBranch(String branchId, UnaryOperator<Branch> change) {

@@ -11,8 +11,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * A request to start a global transaction. {@link #validate(Limits)} lists every broken rule at once,
- * each naming its field, so a caller can fix them all in one go.
+ * A request to start a global transaction. {@link #validate(Limits)} lists every broken rule at
+ * once, each naming its field, so a caller can fix them all in one go.
  *
  * @param timeout the undecided phase: for saga, tcc and 2pc its end means abort; for msg it is when
  *     check-back starts. Null means the default of {@link Limits}.
@@ -39,20 +39,28 @@ public record TransactionSpec(
   /** Every rule this spec breaks; empty when it is acceptable. */
   public List<FieldError> validate(Limits limits) {
     List<FieldError> errors = new ArrayList<>();
-    if (timeout != null && (timeout.isNegative() || timeout.isZero() || timeout.compareTo(limits.maxTimeout()) > 0)) {
-      errors.add(new FieldError("timeoutSeconds", "must be between 1 and " + limits.maxTimeout().toSeconds()));
+    if (timeout != null
+        && (timeout.isNegative()
+            || timeout.isZero()
+            || timeout.compareTo(limits.maxTimeout()) > 0)) {
+      errors.add(
+          new FieldError(
+              "timeoutSeconds", "must be between 1 and " + limits.maxTimeout().toSeconds()));
     }
     switch (mode) {
       case SAGA, TWO_PC -> {
         if (branches.isEmpty()) {
-          errors.add(new FieldError("branches", "a " + mode.code() + " transaction needs at least one branch"));
+          errors.add(
+              new FieldError(
+                  "branches", "a " + mode.code() + " transaction needs at least one branch"));
         }
         validateBranches(branches, mode, limits, errors);
         noMessages(errors);
       }
       case TCC -> {
         if (!branches.isEmpty()) {
-          errors.add(new FieldError("branches", "tcc branches are registered one by one after begin"));
+          errors.add(
+              new FieldError("branches", "tcc branches are registered one by one after begin"));
         }
         noMessages(errors);
       }
@@ -64,7 +72,10 @@ public record TransactionSpec(
           errors.add(new FieldError("messages", "a msg transaction needs at least one message"));
         }
         if (messages.size() > limits.maxMessages()) {
-          errors.add(new FieldError("messages", "at most " + limits.maxMessages() + " messages, got " + messages.size()));
+          errors.add(
+              new FieldError(
+                  "messages",
+                  "at most " + limits.maxMessages() + " messages, got " + messages.size()));
         }
         for (int i = 0; i < messages.size(); i++) {
           validateMessage(messages.get(i), "messages[" + i + "]", limits, errors);
@@ -88,10 +99,16 @@ public record TransactionSpec(
     }
   }
 
-  /** Checks a list of branches of {@code mode}: ids unique, URLs present, DAG acyclic, sizes bounded. */
-  public static void validateBranches(List<BranchSpec> branches, Mode mode, Limits limits, List<FieldError> errors) {
+  /**
+   * Checks a list of branches of {@code mode}: ids unique, URLs present, DAG acyclic, sizes
+   * bounded.
+   */
+  public static void validateBranches(
+      List<BranchSpec> branches, Mode mode, Limits limits, List<FieldError> errors) {
     if (branches.size() > limits.maxBranches()) {
-      errors.add(new FieldError("branches", "at most " + limits.maxBranches() + " branches, got " + branches.size()));
+      errors.add(
+          new FieldError(
+              "branches", "at most " + limits.maxBranches() + " branches, got " + branches.size()));
     }
     Set<String> ids = new HashSet<>();
     for (int i = 0; i < branches.size(); i++) {
@@ -99,16 +116,21 @@ public record TransactionSpec(
       String path = "branches[" + i + "]";
       validateBranch(branch, mode, path, limits, errors);
       if (!ids.add(branch.branchId())) {
-        errors.add(new FieldError(path + ".branchId", "duplicate branch id '" + branch.branchId() + "'"));
+        errors.add(
+            new FieldError(path + ".branchId", "duplicate branch id '" + branch.branchId() + "'"));
       }
     }
     if (mode == Mode.SAGA) {
       for (int i = 0; i < branches.size(); i++) {
         for (String dep : branches.get(i).after()) {
           if (!ids.contains(dep)) {
-            errors.add(new FieldError("branches[" + i + "].after", "names unknown branch '" + Gid.abbreviate(dep) + "'"));
+            errors.add(
+                new FieldError(
+                    "branches[" + i + "].after",
+                    "names unknown branch '" + Gid.abbreviate(dep) + "'"));
           } else if (dep.equals(branches.get(i).branchId())) {
-            errors.add(new FieldError("branches[" + i + "].after", "a step cannot run after itself"));
+            errors.add(
+                new FieldError("branches[" + i + "].after", "a step cannot run after itself"));
           }
         }
       }
@@ -119,40 +141,50 @@ public record TransactionSpec(
   }
 
   /** Checks one branch of {@code mode}, reporting errors under {@code path}. */
-  public static void validateBranch(BranchSpec branch, Mode mode, String path, Limits limits, List<FieldError> errors) {
-    if (branch.branchId().isEmpty() || !Gid.isValid(branch.branchId()) || branch.branchId().length() > 64) {
+  public static void validateBranch(
+      BranchSpec branch, Mode mode, String path, Limits limits, List<FieldError> errors) {
+    if (branch.branchId().isEmpty()
+        || !Gid.isValid(branch.branchId())
+        || branch.branchId().length() > 64) {
       errors.add(new FieldError(path + ".branchId", "must match [A-Za-z0-9._:-]{1,64}"));
     }
     for (Op op : mode.branchOps()) {
       String url = branch.urls().get(op);
       if (url == null || url.isBlank()) {
-        errors.add(new FieldError(path + "." + op.label(), "required for a " + mode.code() + " branch"));
+        errors.add(
+            new FieldError(path + "." + op.label(), "required for a " + mode.code() + " branch"));
       } else {
         validateUrl(url, path + "." + op.label(), limits, errors);
       }
     }
     for (Op op : branch.urls().keySet()) {
       if (!mode.branchOps().contains(op)) {
-        errors.add(new FieldError(path + "." + op.label(), "not an op of a " + mode.code() + " branch"));
+        errors.add(
+            new FieldError(path + "." + op.label(), "not an op of a " + mode.code() + " branch"));
       }
     }
     if (mode != Mode.SAGA && !branch.after().isEmpty()) {
       errors.add(new FieldError(path + ".after", "only saga steps have after"));
     }
     if (utf8Length(branch.payload()) > limits.maxPayloadBytes()) {
-      errors.add(new FieldError(path + ".payload", "larger than " + limits.maxPayloadBytes() + " bytes"));
+      errors.add(
+          new FieldError(path + ".payload", "larger than " + limits.maxPayloadBytes() + " bytes"));
     }
   }
 
-  private static void validateMessage(MessageSpec message, String path, Limits limits, List<FieldError> errors) {
-    if (message.topic().isEmpty() || message.topic().length() > 255 || !Gid.isValid(message.topic())) {
+  private static void validateMessage(
+      MessageSpec message, String path, Limits limits, List<FieldError> errors) {
+    if (message.topic().isEmpty()
+        || message.topic().length() > 255
+        || !Gid.isValid(message.topic())) {
       errors.add(new FieldError(path + ".topic", "must match [A-Za-z0-9._:-]{1,128}"));
     }
     if (message.key() != null && utf8Length(message.key()) > 1024) {
       errors.add(new FieldError(path + ".key", "longer than 1024 bytes"));
     }
     if (utf8Length(message.payload()) > limits.maxPayloadBytes()) {
-      errors.add(new FieldError(path + ".payload", "larger than " + limits.maxPayloadBytes() + " bytes"));
+      errors.add(
+          new FieldError(path + ".payload", "larger than " + limits.maxPayloadBytes() + " bytes"));
     }
     if (message.headers().size() > limits.maxHeaders()) {
       errors.add(new FieldError(path + ".headers", "at most " + limits.maxHeaders() + " headers"));
@@ -162,11 +194,13 @@ public record TransactionSpec(
       headerBytes += utf8Length(header.getKey()) + utf8Length(header.getValue());
     }
     if (headerBytes > limits.maxHeaderBytes()) {
-      errors.add(new FieldError(path + ".headers", "larger than " + limits.maxHeaderBytes() + " bytes"));
+      errors.add(
+          new FieldError(path + ".headers", "larger than " + limits.maxHeaderBytes() + " bytes"));
     }
   }
 
-  private static void validateUrl(String url, String field, Limits limits, List<FieldError> errors) {
+  private static void validateUrl(
+      String url, String field, Limits limits, List<FieldError> errors) {
     if (url.length() > limits.maxUrlLength()) {
       errors.add(new FieldError(field, "longer than " + limits.maxUrlLength() + " characters"));
     } else if (!url.startsWith("http://") && !url.startsWith("https://")) {
@@ -192,7 +226,8 @@ public record TransactionSpec(
     return false;
   }
 
-  private static boolean visit(String id, Map<String, List<String>> deps, Map<String, Integer> state) {
+  private static boolean visit(
+      String id, Map<String, List<String>> deps, Map<String, Integer> state) {
     Integer seen = state.get(id);
     if (seen != null) {
       return seen == 1;

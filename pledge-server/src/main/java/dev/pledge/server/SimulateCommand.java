@@ -11,21 +11,29 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code pledge simulate}: runs the deterministic simulator and prints {@code N seeds, V violations}.
- * Exits 1 when any seed broke a guarantee, after printing each failing seed's violations, trace and
- * replay command.
+ * {@code pledge simulate}: runs the deterministic simulator and prints {@code N seeds, V
+ * violations}. Exits 1 when any seed broke a guarantee, after printing each failing seed's
+ * violations, trace and replay command.
  */
-@Command(name = "simulate", mixinStandardHelpOptions = true, description = "Run the deterministic simulator over many seeds.")
+@Command(
+    name = "simulate",
+    mixinStandardHelpOptions = true,
+    description = "Run the deterministic simulator over many seeds.")
 final class SimulateCommand implements Callable<Integer> {
   static final int MAX_SEEDS = 10_000_000;
 
-  @Option(names = "--seeds", description = "How many seeds to run (default: ${DEFAULT-VALUE}).", defaultValue = "1000")
+  @Option(
+      names = "--seeds",
+      description = "How many seeds to run (default: ${DEFAULT-VALUE}).",
+      defaultValue = "1000")
   int seeds;
 
   @Option(names = "--seed", description = "The first seed; alone, runs just that one (default: 1).")
   Long seed;
 
-  @Option(names = "--mode", description = "Only this mode: saga, tcc, 2pc or msg (default: every mode).")
+  @Option(
+      names = "--mode",
+      description = "Only this mode: saga, tcc, 2pc or msg (default: every mode).")
   String mode;
 
   @Option(names = "--trace", description = "Print the trace of every run (use with --seed).")
@@ -34,7 +42,9 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
   Integer threads;
 
-  @Option(names = "--stats", description = "Also print seeds per second, events and injected crashes.")
+  @Option(
+      names = "--stats",
+      description = "Also print seeds per second, events and injected crashes.")
   boolean stats;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -45,17 +55,20 @@ final class SimulateCommand implements Callable<Integer> {
     boolean seedsGiven = spec.commandLine().getParseResult().hasMatchedOption("--seeds");
     int count = seed != null && !seedsGiven ? 1 : seeds;
     if (count < 1 || count > MAX_SEEDS) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--seeds must be in [1, " + MAX_SEEDS + "], got " + count);
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--seeds must be in [1, " + MAX_SEEDS + "], got " + count);
     }
     Mode only;
     try {
       only = mode == null ? null : Mode.fromCode(mode);
     } catch (IllegalArgumentException e) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--mode: " + e.getMessage());
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--mode: " + e.getMessage());
     }
     int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     if (workers < 1 || workers > 64) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--threads must be in [1, 64], got " + workers);
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--threads must be in [1, 64], got " + workers);
     }
     long first = seed == null ? 1 : seed;
     SimOptions options = SimOptions.standard(only);
@@ -78,12 +91,18 @@ final class SimulateCommand implements Callable<Integer> {
       out.println("  replay: " + failure.replayCommand());
     }
     if (summary.failing() > summary.failures().size()) {
-      out.println("(" + (summary.failing() - summary.failures().size()) + " more failing seeds not shown)");
+      out.println(
+          "(" + (summary.failing() - summary.failures().size()) + " more failing seeds not shown)");
     }
     if (stats) {
       out.printf(
           "%.0f seeds/s on %d threads; %d events, %d decisions, %d coordinator crashes; by mode %s%n",
-          summary.seedsPerSecond(), workers, summary.events(), summary.decisions(), summary.crashes(), summary.seedsByMode());
+          summary.seedsPerSecond(),
+          workers,
+          summary.events(),
+          summary.decisions(),
+          summary.crashes(),
+          summary.seedsByMode());
     }
     out.println(summary.line());
     return summary.failing() == 0 ? 0 : 1;

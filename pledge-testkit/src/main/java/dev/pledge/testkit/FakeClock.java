@@ -5,7 +5,10 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Objects;
 
-/** A clock that moves only when told to: forward, or backward to model a clock jump. Not thread-safe. */
+/**
+ * A clock that moves only when told to: forward, or backward to model a clock jump. Not
+ * thread-safe.
+ */
 public final class FakeClock implements InstantSource {
   private Instant now;
 

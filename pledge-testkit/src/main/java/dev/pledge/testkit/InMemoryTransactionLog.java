@@ -15,21 +15,24 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The transaction log in memory: the reference implementation of the contract, used by the simulator
- * (where "durable" means it survives a simulated coordinator crash) and by tests. Thread-safe through
- * one lock; it is not built for speed.
+ * The transaction log in memory: the reference implementation of the contract, used by the
+ * simulator (where "durable" means it survives a simulated coordinator crash) and by tests.
+ * Thread-safe through one lock; it is not built for speed.
  */
 public final class InMemoryTransactionLog implements TransactionLog {
   private final TreeMap<Gid, Transaction> byGid = new TreeMap<>();
+
   /** Creation order, to page newest first. */
   private final Map<Gid, Long> sequence = new HashMap<>();
+
   private final Map<Gid, List<HistoryEntry>> history = new HashMap<>();
   private long nextSequence;
 
   @Override
   public synchronized void create(Transaction first) {
     if (first.version() != 1) {
-      throw new IllegalArgumentException("a new transaction starts at version 1, got " + first.version());
+      throw new IllegalArgumentException(
+          "a new transaction starts at version 1, got " + first.version());
     }
     if (byGid.containsKey(first.gid())) {
       throw new DuplicateGidException("transaction " + first.gid() + " already exists");
@@ -46,7 +49,12 @@ public final class InMemoryTransactionLog implements TransactionLog {
     }
     if (stored.version() != next.version() - 1) {
       throw new VersionConflictException(
-          "transaction " + next.gid() + " is at version " + stored.version() + ", the write expected " + (next.version() - 1));
+          "transaction "
+              + next.gid()
+              + " is at version "
+              + stored.version()
+              + ", the write expected "
+              + (next.version() - 1));
     }
     byGid.put(next.gid(), next);
   }

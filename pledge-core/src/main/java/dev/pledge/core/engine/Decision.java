@@ -5,11 +5,13 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What a decider returns: the next state, the effects it implies (to run only once {@code next} is in
- * the log), and the table rows that fired. When {@code next} has the same version as the state
- * decided on, nothing changed and nothing needs writing. A rejected request changes nothing and says why.
+ * What a decider returns: the next state, the effects it implies (to run only once {@code next} is
+ * in the log), and the table rows that fired. When {@code next} has the same version as the state
+ * decided on, nothing changed and nothing needs writing. A rejected request changes nothing and
+ * says why.
  */
-public record Decision(Transaction next, List<Effect> effects, List<Transition> fired, String rejection) {
+public record Decision(
+    Transaction next, List<Effect> effects, List<Transition> fired, String rejection) {
   public Decision {
     Objects.requireNonNull(next, "next");
     effects = List.copyOf(effects);

@@ -13,9 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The scratch pad of one decision: the state being changed, the effects asked for and the rows fired.
- * It lives for one call of a decider and is never shared, so the decider stays a pure function of its
- * arguments. Every status change goes through {@link #fire}, so it follows a row of the table.
+ * The scratch pad of one decision: the state being changed, the effects asked for and the rows
+ * fired. It lives for one call of a decider and is never shared, so the decider stays a pure
+ * function of its arguments. Every status change goes through {@link #fire}, so it follows a row of
+ * the table.
  */
 public final class Draft {
   /** How a decider reads one answer, before the mode's own rules apply. */
@@ -45,11 +46,13 @@ public final class Draft {
   }
 
   /** A draft of a transaction being created: {@code initial} is its first version. */
-  public static Draft creating(Transaction initial, Instant now, RetryPolicy policy, TransitionTable table) {
+  public static Draft creating(
+      Transaction initial, Instant now, RetryPolicy policy, TransitionTable table) {
     return new Draft(initial, now, policy, table, true);
   }
 
-  private Draft(Transaction state, Instant now, RetryPolicy policy, TransitionTable table, boolean creating) {
+  private Draft(
+      Transaction state, Instant now, RetryPolicy policy, TransitionTable table, boolean creating) {
     this.creating = creating;
     this.original = state;
     this.state = state;
@@ -90,7 +93,8 @@ public final class Draft {
     return switch (slot) {
       case Slot.BranchOp op -> state.branch(op.branchId()).op(op.op());
       case Slot.Check check -> state.check();
-      case Slot.MessageDelivery d -> state.message(d.messageId()).delivery(d.subscription()).progress();
+      case Slot.MessageDelivery d ->
+          state.message(d.messageId()).delivery(d.subscription()).progress();
     };
   }
 
@@ -100,7 +104,8 @@ public final class Draft {
           case Slot.BranchOp op -> state.withBranch(op.branchId(), b -> b.with(op.op(), progress));
           case Slot.Check check -> state.withCheck(progress);
           case Slot.MessageDelivery d ->
-              state.withMessage(d.messageId(), m -> m.withDeliveries(replace(m, d.subscription(), progress)));
+              state.withMessage(
+                  d.messageId(), m -> m.withDeliveries(replace(m, d.subscription(), progress)));
         };
     changed = true;
   }
@@ -108,7 +113,10 @@ public final class Draft {
   private static List<Delivery> replace(Message message, String subscription, Progress progress) {
     List<Delivery> next = new ArrayList<>(message.deliveries().size());
     for (Delivery delivery : message.deliveries()) {
-      next.add(delivery.subscription().equals(subscription) ? new Delivery(subscription, progress) : delivery);
+      next.add(
+          delivery.subscription().equals(subscription)
+              ? new Delivery(subscription, progress)
+              : delivery);
     }
     return next;
   }
@@ -128,13 +136,26 @@ public final class Draft {
           case Slot.BranchOp op -> {
             Branch branch = state.branch(op.branchId());
             yield new Effect.CallOp(
-                state.gid(), state.mode(), branch.branchId(), op.op(), attempt, branch.url(op.op()), branch.payload());
+                state.gid(),
+                state.mode(),
+                branch.branchId(),
+                op.op(),
+                attempt,
+                branch.url(op.op()),
+                branch.payload());
           }
           case Slot.Check check -> new Effect.CheckBack(state.gid(), state.checkUrl(), attempt);
           case Slot.MessageDelivery d -> {
             Message m = state.message(d.messageId());
             yield new Effect.Deliver(
-                state.gid(), m.messageId(), d.subscription(), attempt, m.topic(), m.key(), m.payload(), m.headers());
+                state.gid(),
+                m.messageId(),
+                d.subscription(),
+                attempt,
+                m.topic(),
+                m.key(),
+                m.payload(),
+                m.headers());
           }
         });
   }
@@ -146,7 +167,8 @@ public final class Draft {
   /** Classifies an answer to attempt {@code attempt} of {@code slot}. */
   public Answer classify(Slot slot, int attempt, Outcome outcome) {
     Progress progress = progress(slot);
-    if (!progress.status().isActive()) {
+    if (!progress.status().isActive() || attempt < 1 || attempt > progress.attempts()) {
+      // Not under way any more, or an attempt that was never sent: a forged or confused answer.
       return Answer.STALE;
     }
     boolean current = progress.status() == OpStatus.IN_FLIGHT && attempt == progress.attempts();
@@ -154,7 +176,8 @@ public final class Draft {
       // Ops are idempotent at the participant (the barrier), so a definitive answer to an earlier
       // attempt is as good as one to the latest.
       case Outcome.Succeeded s -> Answer.SUCCEEDED;
-      case Outcome.Failed f -> slot.mayFail() ? Answer.FAILED : current ? Answer.RETRY : Answer.STALE;
+      case Outcome.Failed f ->
+          slot.mayFail() ? Answer.FAILED : current ? Answer.RETRY : Answer.STALE;
       case Outcome.Pending p -> current ? Answer.RETRY : Answer.STALE;
       case Outcome.Unknown u -> current ? Answer.RETRY : Answer.STALE;
     };
@@ -162,18 +185,23 @@ public final class Draft {
 
   /**
    * Schedules the next attempt of {@code slot} after the backoff, firing {@code retryTrigger}. A
-   * must-finish slot that reaches the policy's bound also fires {@code RETRY_BOUND_REACHED} and flags the
-   * transaction for an operator; it keeps retrying at the capped backoff.
+   * must-finish slot that reaches the policy's bound also fires {@code RETRY_BOUND_REACHED} and
+   * flags the transaction for an operator; it keeps retrying at the capped backoff.
    */
   public void retryLater(Slot slot, String reason, Trigger retryTrigger) {
     Progress progress = progress(slot);
-    Instant due = now.plus(policy.backoff(Math.max(1, progress.attempts()), state.gid().value() + "/" + slot.key()));
+    Instant due =
+        now.plus(
+            policy.backoff(
+                Math.max(1, progress.attempts()), state.gid().value() + "/" + slot.key()));
     set(slot, progress.waitUntil(due, reason));
     fire(retryTrigger);
     boolean mustFinish = !(slot instanceof Slot.BranchOp op && op.op().isForward());
     if (mustFinish && progress.attempts() >= policy.flagAfterAttempts() && state.flag() == null) {
       fire(Trigger.RETRY_BOUND_REACHED);
-      state = state.withFlag(slot.key() + " has failed " + progress.attempts() + " attempts: " + reason);
+      state =
+          state.withFlag(
+              slot.key() + " has failed " + progress.attempts() + " attempts: " + reason);
     }
   }
 
@@ -200,9 +228,9 @@ public final class Draft {
 
   /**
    * Handles every due slot among {@code slots}: a waiting one is sent again, firing {@code
-   * RETRY_DUE}; an in-flight one whose answer is overdue counts as unknown and waits out its backoff,
-   * firing {@code retryTrigger} (so a participant that hangs is backed off, and flagged, like one that
-   * fails).
+   * RETRY_DUE}; an in-flight one whose answer is overdue counts as unknown and waits out its
+   * backoff, firing {@code retryTrigger} (so a participant that hangs is backed off, and flagged,
+   * like one that fails).
    */
   public void onDue(List<? extends Slot> slots, Trigger retryTrigger) {
     for (Slot slot : due(slots)) {
@@ -215,7 +243,10 @@ public final class Draft {
     }
   }
 
-  /** Sends again, now, every slot among {@code slots} still under way: after a recovery, or for an operator. */
+  /**
+   * Sends again, now, every slot among {@code slots} still under way: after a recovery, or for an
+   * operator.
+   */
   public void resendActive(List<? extends Slot> slots) {
     for (Slot slot : slots) {
       if (progress(slot).status().isActive()) {

@@ -12,8 +12,12 @@ import java.util.Set;
  */
 public sealed interface Effect {
 
-  /** {@code POST url} with the payload, headers {@code Pledge-Gid}, {@code -Branch}, {@code -Op}, {@code -Mode}, {@code -Attempt}. */
-  record CallOp(Gid gid, Mode mode, String branchId, Op op, int attempt, String url, String payload) implements Effect {}
+  /**
+   * {@code POST url} with the payload, headers {@code Pledge-Gid}, {@code -Branch}, {@code -Op},
+   * {@code -Mode}, {@code -Attempt}.
+   */
+  record CallOp(Gid gid, Mode mode, String branchId, Op op, int attempt, String url, String payload)
+      implements Effect {}
 
   /** {@code GET checkUrl?gid=…}: ask the producer whether its local transaction committed. */
   record CheckBack(Gid gid, String checkUrl, int attempt) implements Effect {}

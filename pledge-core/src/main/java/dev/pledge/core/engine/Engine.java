@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The deciders of every mode behind one door, with the limits and retry policy they run under. Pure,
- * like the deciders: it holds configuration, never state.
+ * The deciders of every mode behind one door, with the limits and retry policy they run under.
+ * Pure, like the deciders: it holds configuration, never state.
  */
 public final class Engine {
   private final Limits limits;

@@ -20,8 +20,8 @@ public sealed interface Event {
   }
 
   /**
-   * The producer answered check-back: {@code Succeeded} is "committed", {@code Failed} "rolled_back",
-   * {@code Pending} "pending", {@code Unknown} anything else.
+   * The producer answered check-back: {@code Succeeded} is "committed", {@code Failed}
+   * "rolled_back", {@code Pending} "pending", {@code Unknown} anything else.
    */
   record CheckCompleted(int attempt, Outcome outcome) implements Event {
     public CheckCompleted {
@@ -30,7 +30,8 @@ public sealed interface Event {
   }
 
   /** A subscription acknowledged a delivery ({@code Succeeded}) or did not (anything else). */
-  record DeliveryCompleted(String messageId, String subscription, int attempt, Outcome outcome) implements Event {
+  record DeliveryCompleted(String messageId, String subscription, int attempt, Outcome outcome)
+      implements Event {
     public DeliveryCompleted {
       Objects.requireNonNull(messageId, "messageId");
       Objects.requireNonNull(subscription, "subscription");
@@ -38,7 +39,9 @@ public sealed interface Event {
     }
   }
 
-  /** The runtime's answer to {@code ResolveSubscribers}: the subscriptions of each topic, in order. */
+  /**
+   * The runtime's answer to {@code ResolveSubscribers}: the subscriptions of each topic, in order.
+   */
   record SubscribersResolved(Map<String, List<String>> subscriptionsByTopic) implements Event {
     public SubscribersResolved {
       subscriptionsByTopic = Map.copyOf(subscriptionsByTopic);
@@ -61,7 +64,9 @@ public sealed interface Event {
   /** Time passed: whatever is due at {@code now} happens. */
   record Tick() implements Event {}
 
-  /** A coordinator (re)took ownership with nothing but the logged state: re-send what was in flight. */
+  /**
+   * A coordinator (re)took ownership with nothing but the logged state: re-send what was in flight.
+   */
   record Recovered() implements Event {}
 
   /** An operator asked for the next attempt of everything waiting, now. */

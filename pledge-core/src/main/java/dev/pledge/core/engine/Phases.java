@@ -33,7 +33,8 @@ public final class Phases {
   }
 
   /** Handles an answer to a must-finish op of the current phase. */
-  public static void onFinishingAnswer(Draft draft, Slot.BranchOp slot, int attempt, dev.pledge.core.Outcome outcome) {
+  public static void onFinishingAnswer(
+      Draft draft, Slot.BranchOp slot, int attempt, dev.pledge.core.Outcome outcome) {
     switch (draft.classify(slot, attempt, outcome)) {
       case STALE -> draft.fire(Trigger.STALE_ANSWER);
       case SUCCEEDED -> {
@@ -44,7 +45,9 @@ public final class Phases {
     }
   }
 
-  /** Re-sends, after a recovery or on an operator's request, every op of the phase still under way. */
+  /**
+   * Re-sends, after a recovery or on an operator's request, every op of the phase still under way.
+   */
   public static void resendNow(Draft draft, Op op, Trigger trigger) {
     draft.fire(trigger);
     draft.resendActive(draft.slots(op));

@@ -2,7 +2,10 @@ package dev.pledge.core.engine;
 
 import dev.pledge.core.Op;
 
-/** Names one {@link dev.pledge.core.Progress} inside a transaction: a branch op, the check-back, or a delivery. */
+/**
+ * Names one {@link dev.pledge.core.Progress} inside a transaction: a branch op, the check-back, or
+ * a delivery.
+ */
 public sealed interface Slot {
   record BranchOp(String branchId, Op op) implements Slot {}
 

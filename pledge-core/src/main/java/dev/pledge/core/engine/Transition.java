@@ -5,8 +5,9 @@ import dev.pledge.core.Status;
 import java.util.Objects;
 
 /**
- * One row of a mode's transition table: in status {@code from} (null: the transaction does not exist
- * yet), on {@code trigger}, the status becomes {@code to} and the decider does {@code action}.
+ * One row of a mode's transition table: in status {@code from} (null: the transaction does not
+ * exist yet), on {@code trigger}, the status becomes {@code to} and the decider does {@code
+ * action}.
  */
 public record Transition(Mode mode, Status from, Trigger trigger, Status to, String action) {
   public Transition {
@@ -18,6 +19,14 @@ public record Transition(Mode mode, Status from, Trigger trigger, Status to, Str
 
   @Override
   public String toString() {
-    return mode.code() + ": " + (from == null ? "[start]" : from.label()) + " --" + trigger.label() + "--> " + to.label() + " / " + action;
+    return mode.code()
+        + ": "
+        + (from == null ? "[start]" : from.label())
+        + " --"
+        + trigger.label()
+        + "--> "
+        + to.label()
+        + " / "
+        + action;
   }
 }

@@ -40,13 +40,19 @@ public final class TransitionTable {
     return Optional.empty();
   }
 
-  /** The row for {@code (from, trigger)}; its absence is a bug in the decider, not an operating error. */
+  /**
+   * The row for {@code (from, trigger)}; its absence is a bug in the decider, not an operating
+   * error.
+   */
   public Transition transition(Status from, Trigger trigger) {
     return find(from, trigger)
-        .orElseThrow(
-            () ->
-                new IllegalStateException(
-                    mode.code() + " has no transition from " + (from == null ? "[start]" : from.label()) + " on " + trigger.label()));
+        .orElseThrow(() ->
+            new IllegalStateException(
+                mode.code()
+                    + " has no transition from "
+                    + (from == null ? "[start]" : from.label())
+                    + " on "
+                    + trigger.label()));
   }
 
   /** The table as a Mermaid state diagram: one edge per row, self-loops included. */
@@ -88,10 +94,22 @@ public final class TransitionTable {
         }
       }
       if (from != null && from.isFinal() && to != from) {
-        throw new IllegalStateException(mode.code() + ": a final status cannot change, row from " + from.label() + " to " + to.label());
+        throw new IllegalStateException(
+            mode.code()
+                + ": a final status cannot change, row from "
+                + from.label()
+                + " to "
+                + to.label());
       }
-      if (from != null && from.direction() != Status.Direction.UNDECIDED && from.direction() != to.direction()) {
-        throw new IllegalStateException(mode.code() + ": a decision never changes, row from " + from.label() + " to " + to.label());
+      if (from != null
+          && from.direction() != Status.Direction.UNDECIDED
+          && from.direction() != to.direction()) {
+        throw new IllegalStateException(
+            mode.code()
+                + ": a decision never changes, row from "
+                + from.label()
+                + " to "
+                + to.label());
       }
       rows.add(new Transition(mode, from, trigger, to, action));
       return this;

@@ -3,8 +3,8 @@ package dev.pledge.core.engine;
 import java.util.Locale;
 
 /**
- * What makes a transaction move, as the transition tables name it. The deciders derive a trigger from
- * each event and the current state; several modes share the same words.
+ * What makes a transaction move, as the transition tables name it. The deciders derive a trigger
+ * from each event and the current state; several modes share the same words.
  */
 public enum Trigger {
   STARTED,

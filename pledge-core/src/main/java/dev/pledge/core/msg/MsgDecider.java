@@ -53,34 +53,82 @@ import java.util.Set;
  * passes the coordinator asks the producer's check URL, whose answer is definitive because the SDK
  * writes a "rolled back" barrier row when none exists, blocking a late local commit.
  *
- * <p>After the commit decision is logged, the runtime resolves the topics' subscriptions; every message
- * then gets one delivery per subscription, retried until acknowledged (flagged after the bound, never
- * dropped). Messages with the same key reach a subscription in the order they were prepared: the next
- * is sent only once the one before is acknowledged.
+ * <p>After the commit decision is logged, the runtime resolves the topics' subscriptions; every
+ * message then gets one delivery per subscription, retried until acknowledged (flagged after the
+ * bound, never dropped). Messages with the same key reach a subscription in the order they were
+ * prepared: the next is sent only once the one before is acknowledged.
  */
 public final class MsgDecider implements Decider {
   public static final TransitionTable TABLE =
       TransitionTable.of(Mode.MSG)
-          .row(null, STARTED, PREPARED, "store the messages, invisible; check back once the timeout passes")
-          .row(PREPARED, COMMIT_REQUESTED, COMMITTING, "log the commit decision, then resolve the topics' subscriptions")
+          .row(
+              null,
+              STARTED,
+              PREPARED,
+              "store the messages, invisible; check back once the timeout passes")
+          .row(
+              PREPARED,
+              COMMIT_REQUESTED,
+              COMMITTING,
+              "log the commit decision, then resolve the topics' subscriptions")
           .row(PREPARED, ABORT_REQUESTED, ABORTED, "drop the messages: none was ever visible")
-          .row(PREPARED, CHECK_DUE, PREPARED, "the timeout passed with no word: ask the producer's check URL")
+          .row(
+              PREPARED,
+              CHECK_DUE,
+              PREPARED,
+              "the timeout passed with no word: ask the producer's check URL")
           .row(PREPARED, RETRY_DUE, PREPARED, "ask the check URL again: its backoff passed")
-          .row(PREPARED, CHECK_PENDING, PREPARED, "pending, unknown or unanswered: ask again after a capped, jittered backoff")
-          .row(PREPARED, RETRY_BOUND_REACHED, PREPARED, "flag for an operator; keep asking at the cap")
-          .row(PREPARED, CHECK_COMMITTED, COMMITTING, "the local transaction committed: log the commit decision")
-          .row(PREPARED, CHECK_ROLLED_BACK, ABORTED, "the local transaction rolled back (or was blocked): drop the messages")
+          .row(
+              PREPARED,
+              CHECK_PENDING,
+              PREPARED,
+              "pending, unknown or unanswered: ask again after a capped, jittered backoff")
+          .row(
+              PREPARED,
+              RETRY_BOUND_REACHED,
+              PREPARED,
+              "flag for an operator; keep asking at the cap")
+          .row(
+              PREPARED,
+              CHECK_COMMITTED,
+              COMMITTING,
+              "the local transaction committed: log the commit decision")
+          .row(
+              PREPARED,
+              CHECK_ROLLED_BACK,
+              ABORTED,
+              "the local transaction rolled back (or was blocked): drop the messages")
           .row(PREPARED, STALE_ANSWER, PREPARED, "ignore a duplicate or late answer")
           .row(PREPARED, RECOVERED, PREPARED, "re-send a check-back that was in flight")
           .row(PREPARED, OPERATOR_RETRY, PREPARED, "ask the check URL now")
-          .row(COMMITTING, SUBSCRIBERS_RESOLVED, COMMITTED, "one delivery per message and subscription; send the first of each key")
+          .row(
+              COMMITTING,
+              SUBSCRIBERS_RESOLVED,
+              COMMITTED,
+              "one delivery per message and subscription; send the first of each key")
           .row(COMMITTING, RECOVERED, COMMITTING, "resolve the subscriptions again")
           .row(COMMITTING, STALE_ANSWER, COMMITTING, "ignore a late check-back answer")
-          .row(COMMITTED, DELIVERED, COMMITTED, "send the next message of the same key to that subscription")
-          .row(COMMITTED, ALL_DELIVERED, COMMITTED, "none: every subscription acknowledged every message")
-          .row(COMMITTED, OP_RETRY, COMMITTED, "not acknowledged in time: deliver again after a capped, jittered backoff, without end")
+          .row(
+              COMMITTED,
+              DELIVERED,
+              COMMITTED,
+              "send the next message of the same key to that subscription")
+          .row(
+              COMMITTED,
+              ALL_DELIVERED,
+              COMMITTED,
+              "none: every subscription acknowledged every message")
+          .row(
+              COMMITTED,
+              OP_RETRY,
+              COMMITTED,
+              "not acknowledged in time: deliver again after a capped, jittered backoff, without end")
           .row(COMMITTED, RETRY_DUE, COMMITTED, "deliver again")
-          .row(COMMITTED, RETRY_BOUND_REACHED, COMMITTED, "dead letter: flag for an operator; keep delivering at the cap")
+          .row(
+              COMMITTED,
+              RETRY_BOUND_REACHED,
+              COMMITTED,
+              "dead letter: flag for an operator; keep delivering at the cap")
           .row(COMMITTED, STALE_ANSWER, COMMITTED, "ignore a duplicate or late answer")
           .row(COMMITTED, RECOVERED, COMMITTED, "re-send every delivery that was in flight")
           .row(COMMITTED, OPERATOR_RETRY, COMMITTED, "deliver every waiting message now")
@@ -96,16 +144,32 @@ public final class MsgDecider implements Decider {
     List<Message> messages = new ArrayList<>();
     for (int i = 0; i < spec.messages().size(); i++) {
       MessageSpec m = spec.messages().get(i);
-      messages.add(new Message(messageId(spec, i), m.topic(), m.key(), m.payload(), m.headers(), List.of()));
+      messages.add(
+          new Message(messageId(spec, i), m.topic(), m.key(), m.payload(), m.headers(), List.of()));
     }
     Transaction initial =
-        new Transaction(spec.gid(), Mode.MSG, PREPARED, 1, now, now, deadline, spec.checkUrl(), Progress.IDLE, List.of(), messages, null);
+        new Transaction(
+            spec.gid(),
+            Mode.MSG,
+            PREPARED,
+            1,
+            now,
+            now,
+            deadline,
+            spec.checkUrl(),
+            Progress.IDLE,
+            List.of(),
+            messages,
+            null);
     Draft draft = Draft.creating(initial, now, policy, TABLE);
     draft.fireStart();
     return draft.finish();
   }
 
-  /** A message's id: its transaction's gid and its position, so a retried prepare yields the same ids. */
+  /**
+   * A message's id: its transaction's gid and its position, so a retried prepare yields the same
+   * ids.
+   */
   public static String messageId(TransactionSpec spec, int index) {
     return spec.gid().value() + "#" + (index + 1);
   }
@@ -278,7 +342,9 @@ public final class MsgDecider implements Decider {
     }
   }
 
-  /** Sends every idle delivery whose earlier same-key messages that subscription has acknowledged. */
+  /**
+   * Sends every idle delivery whose earlier same-key messages that subscription has acknowledged.
+   */
   private static void sendReadyDeliveries(Draft draft) {
     List<Message> messages = draft.state().messages();
     for (int i = 0; i < messages.size(); i++) {

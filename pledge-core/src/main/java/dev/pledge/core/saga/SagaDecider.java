@@ -38,35 +38,65 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Saga: steps run forward, each an action with a compensation. Without any {@code after}, steps run one
- * after another in the order given; with {@code after}, they form a DAG and a step runs once every step
- * it names has succeeded, so independent steps run in parallel.
+ * Saga: steps run forward, each an action with a compensation. Without any {@code after}, steps run
+ * one after another in the order given; with {@code after}, they form a DAG and a step runs once
+ * every step it names has succeeded, so independent steps run in parallel.
  *
- * <p>When an action says no, or the timeout passes, the saga aborts: every step whose action may have
- * run (any call was sent, whatever came back) is compensated, in reverse order: a step is compensated
- * only after every step that ran after it has been. Compensations retry until they succeed. A
- * compensation that overtakes its action is safe, and the late action blocked, by the participant's
- * barrier.
+ * <p>When an action says no, or the timeout passes, the saga aborts: every step whose action may
+ * have run (any call was sent, whatever came back) is compensated, in reverse order: a step is
+ * compensated only after every step that ran after it has been. Compensations retry until they
+ * succeed. A compensation that overtakes its action is safe, and the late action blocked, by the
+ * participant's barrier.
  */
 public final class SagaDecider implements Decider {
   public static final TransitionTable TABLE =
       TransitionTable.of(Mode.SAGA)
           .row(null, STARTED, BEGUN, "call the actions of the steps that wait for no other")
-          .row(BEGUN, OP_SUCCEEDED, BEGUN, "call the actions whose earlier steps have all succeeded")
+          .row(
+              BEGUN, OP_SUCCEEDED, BEGUN, "call the actions whose earlier steps have all succeeded")
           .row(BEGUN, ALL_SUCCEEDED, COMMITTED, "none: every action ran")
-          .row(BEGUN, OP_FAILED, ABORTING, "log the abort, then compensate in reverse order every step whose action may have run")
-          .row(BEGUN, TIMEOUT, ABORTING, "log the abort, then compensate in reverse order every step whose action may have run")
-          .row(BEGUN, OP_RETRY, BEGUN, "unknown, pending or unanswered action: call again after a capped, jittered backoff, within the timeout")
+          .row(
+              BEGUN,
+              OP_FAILED,
+              ABORTING,
+              "log the abort, then compensate in reverse order every step whose action may have run")
+          .row(
+              BEGUN,
+              TIMEOUT,
+              ABORTING,
+              "log the abort, then compensate in reverse order every step whose action may have run")
+          .row(
+              BEGUN,
+              OP_RETRY,
+              BEGUN,
+              "unknown, pending or unanswered action: call again after a capped, jittered backoff, within the timeout")
           .row(BEGUN, RETRY_DUE, BEGUN, "call the action again: its backoff passed")
           .row(BEGUN, STALE_ANSWER, BEGUN, "ignore a duplicate or late answer")
           .row(BEGUN, RECOVERED, BEGUN, "re-send every action that was in flight")
           .row(BEGUN, OPERATOR_RETRY, BEGUN, "call every waiting action now")
-          .row(ABORTING, OP_SUCCEEDED, ABORTING, "compensate the steps whose later steps are all compensated")
-          .row(ABORTING, ALL_SUCCEEDED, ABORTED, "none: every step that may have run is compensated")
-          .row(ABORTING, OP_RETRY, ABORTING, "unknown or unanswered: compensate again after a capped, jittered backoff, without end")
+          .row(
+              ABORTING,
+              OP_SUCCEEDED,
+              ABORTING,
+              "compensate the steps whose later steps are all compensated")
+          .row(
+              ABORTING, ALL_SUCCEEDED, ABORTED, "none: every step that may have run is compensated")
+          .row(
+              ABORTING,
+              OP_RETRY,
+              ABORTING,
+              "unknown or unanswered: compensate again after a capped, jittered backoff, without end")
           .row(ABORTING, RETRY_DUE, ABORTING, "compensate again")
-          .row(ABORTING, RETRY_BOUND_REACHED, ABORTING, "flag for an operator; keep retrying at the cap")
-          .row(ABORTING, STALE_ANSWER, ABORTING, "ignore a duplicate or late answer (an action cut off by the abort)")
+          .row(
+              ABORTING,
+              RETRY_BOUND_REACHED,
+              ABORTING,
+              "flag for an operator; keep retrying at the cap")
+          .row(
+              ABORTING,
+              STALE_ANSWER,
+              ABORTING,
+              "ignore a duplicate or late answer (an action cut off by the abort)")
           .row(ABORTING, RECOVERED, ABORTING, "re-send every compensation that was in flight")
           .row(ABORTING, OPERATOR_RETRY, ABORTING, "compensate every waiting step now")
           .build();
@@ -83,7 +113,19 @@ public final class SagaDecider implements Decider {
       branches.add(Branch.of(branch, Mode.SAGA));
     }
     Transaction initial =
-        new Transaction(spec.gid(), Mode.SAGA, BEGUN, 1, now, now, deadline, null, Progress.IDLE, branches, List.of(), null);
+        new Transaction(
+            spec.gid(),
+            Mode.SAGA,
+            BEGUN,
+            1,
+            now,
+            now,
+            deadline,
+            null,
+            Progress.IDLE,
+            branches,
+            List.of(),
+            null);
     Draft draft = Draft.creating(initial, now, policy, TABLE);
     draft.fireStart();
     sendReadyActions(draft);
@@ -244,8 +286,8 @@ public final class SagaDecider implements Decider {
   }
 
   /**
-   * The steps {@code branch} runs after: its {@code after} list when the saga is a DAG (any step has
-   * one), otherwise the step before it.
+   * The steps {@code branch} runs after: its {@code after} list when the saga is a DAG (any step
+   * has one), otherwise the step before it.
    */
   public static List<String> dependencies(Transaction state, Branch branch) {
     boolean dag = false;

@@ -10,24 +10,24 @@ import java.util.Optional;
 
 /**
  * The durable log of global transactions: the only state a coordinator keeps. After a crash a
- * coordinator knows exactly what this log returns, so every decision is written here before any effect
- * that reveals it starts (persist, then act).
+ * coordinator knows exactly what this log returns, so every decision is written here before any
+ * effect that reveals it starts (persist, then act).
  *
  * <p>Contract, checked by the testkit's {@code TransactionLogContract} for every implementation:
  *
  * <ul>
- *   <li>{@link #create} stores version 1 of a new gid; a second create of the same gid throws {@link
- *       DuplicateGidException} and changes nothing.
- *   <li>{@link #update} stores {@code next} only if the stored version is exactly {@code next.version() -
- *       1}; otherwise it throws {@link VersionConflictException} and changes nothing. Of two racing
- *       writers of the same version, exactly one wins.
+ *   <li>{@link #create} stores version 1 of a new gid; a second create of the same gid throws
+ *       {@link DuplicateGidException} and changes nothing.
+ *   <li>{@link #update} stores {@code next} only if the stored version is exactly {@code
+ *       next.version() - 1}; otherwise it throws {@link VersionConflictException} and changes
+ *       nothing. Of two racing writers of the same version, exactly one wins.
  *   <li>Once a call returns, what it wrote survives a crash of the process (and, for the durable
  *       implementations, of the machine).
  *   <li>{@link #due} returns transactions with something to do at {@code now}: their {@link
- *       Transaction#wakeAt()} is at or before it. {@link #unsettled} returns every transaction that is
- *       not final or still owes deliveries: what recovery must look at.
- *   <li>Operating failures (the database down, a timeout) throw {@link LogUnavailableException}; the
- *       write may or may not have happened, and the caller reloads before trying again.
+ *       Transaction#wakeAt()} is at or before it. {@link #unsettled} returns every transaction that
+ *       is not final or still owes deliveries: what recovery must look at.
+ *   <li>Operating failures (the database down, a timeout) throw {@link LogUnavailableException};
+ *       the write may or may not have happened, and the caller reloads before trying again.
  * </ul>
  */
 public interface TransactionLog {
@@ -40,10 +40,16 @@ public interface TransactionLog {
 
   Optional<Transaction> load(Gid gid);
 
-  /** Up to {@code limit} transactions whose wake-up time is at or before {@code now}, earliest first. */
+  /**
+   * Up to {@code limit} transactions whose wake-up time is at or before {@code now}, earliest
+   * first.
+   */
   List<Transaction> due(Instant now, int limit);
 
-  /** Up to {@code limit} transactions that are not settled, after {@code afterGid} (null: from the start), by gid. */
+  /**
+   * Up to {@code limit} transactions that are not settled, after {@code afterGid} (null: from the
+   * start), by gid.
+   */
   List<Transaction> unsettled(Gid afterGid, int limit);
 
   /** A page of transactions, newest first, filtered by status and mode when given. */

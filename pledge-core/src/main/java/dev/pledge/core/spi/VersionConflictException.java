@@ -1,6 +1,8 @@
 package dev.pledge.core.spi;
 
-/** The stored version was not the one the write expected: another writer won; nothing was written. */
+/**
+ * The stored version was not the one the write expected: another writer won; nothing was written.
+ */
 public final class VersionConflictException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

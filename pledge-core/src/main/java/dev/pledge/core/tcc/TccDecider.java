@@ -46,33 +46,57 @@ import java.util.Objects;
 /**
  * Try-confirm-cancel. The initiator begins the transaction, registers each branch and calls its try
  * itself; then it asks the coordinator to commit (confirm every branch) or abort (cancel every
- * registered branch). The timeout, or a recovering coordinator that finds the transaction still open,
- * aborts it: the initiator may have died between its tries. Confirm and cancel retry until they
- * succeed; the participant's barrier makes a cancel that overtakes its try harmless.
+ * registered branch). The timeout, or a recovering coordinator that finds the transaction still
+ * open, aborts it: the initiator may have died between its tries. Confirm and cancel retry until
+ * they succeed; the participant's barrier makes a cancel that overtakes its try harmless.
  */
 public final class TccDecider implements Decider {
   public static final TransitionTable TABLE =
       TransitionTable.of(Mode.TCC)
           .row(null, STARTED, BEGUN, "wait for branches; the initiator calls try itself")
           .row(BEGUN, BRANCH_REGISTERED, BEGUN, "record the branch")
-          .row(BEGUN, COMMIT_REQUESTED, COMMITTING, "log the commit decision, then confirm every branch")
+          .row(
+              BEGUN,
+              COMMIT_REQUESTED,
+              COMMITTING,
+              "log the commit decision, then confirm every branch")
           .row(BEGUN, ABORT_REQUESTED, ABORTING, "log the abort decision, then cancel every branch")
           .row(BEGUN, TIMEOUT, ABORTING, "presumed abort: cancel every branch")
-          .row(BEGUN, RECOVERED, ABORTING, "presumed abort: an undecided transaction found by recovery cancels")
+          .row(
+              BEGUN,
+              RECOVERED,
+              ABORTING,
+              "presumed abort: an undecided transaction found by recovery cancels")
           .row(BEGUN, STALE_ANSWER, BEGUN, "ignore an answer that belongs to no call")
           .row(COMMITTING, OP_SUCCEEDED, COMMITTING, "record the confirm; wait for the others")
           .row(COMMITTING, ALL_SUCCEEDED, COMMITTED, "none: every branch confirmed")
-          .row(COMMITTING, OP_RETRY, COMMITTING, "unknown or unanswered: confirm again after a capped, jittered backoff, without end")
+          .row(
+              COMMITTING,
+              OP_RETRY,
+              COMMITTING,
+              "unknown or unanswered: confirm again after a capped, jittered backoff, without end")
           .row(COMMITTING, RETRY_DUE, COMMITTING, "confirm again")
-          .row(COMMITTING, RETRY_BOUND_REACHED, COMMITTING, "flag for an operator; keep retrying at the cap")
+          .row(
+              COMMITTING,
+              RETRY_BOUND_REACHED,
+              COMMITTING,
+              "flag for an operator; keep retrying at the cap")
           .row(COMMITTING, STALE_ANSWER, COMMITTING, "ignore a duplicate or late answer")
           .row(COMMITTING, RECOVERED, COMMITTING, "re-send every confirm not yet acknowledged")
           .row(COMMITTING, OPERATOR_RETRY, COMMITTING, "confirm every waiting branch now")
           .row(ABORTING, OP_SUCCEEDED, ABORTING, "record the cancel; wait for the others")
           .row(ABORTING, ALL_SUCCEEDED, ABORTED, "none: every branch cancelled")
-          .row(ABORTING, OP_RETRY, ABORTING, "unknown or unanswered: cancel again after a capped, jittered backoff, without end")
+          .row(
+              ABORTING,
+              OP_RETRY,
+              ABORTING,
+              "unknown or unanswered: cancel again after a capped, jittered backoff, without end")
           .row(ABORTING, RETRY_DUE, ABORTING, "cancel again")
-          .row(ABORTING, RETRY_BOUND_REACHED, ABORTING, "flag for an operator; keep retrying at the cap")
+          .row(
+              ABORTING,
+              RETRY_BOUND_REACHED,
+              ABORTING,
+              "flag for an operator; keep retrying at the cap")
           .row(ABORTING, STALE_ANSWER, ABORTING, "ignore a duplicate or late answer")
           .row(ABORTING, RECOVERED, ABORTING, "re-send every cancel not yet acknowledged")
           .row(ABORTING, OPERATOR_RETRY, ABORTING, "cancel every waiting branch now")
@@ -92,7 +116,19 @@ public final class TccDecider implements Decider {
   @Override
   public Decision start(TransactionSpec spec, Instant now, Instant deadline, RetryPolicy policy) {
     Transaction initial =
-        new Transaction(spec.gid(), Mode.TCC, BEGUN, 1, now, now, deadline, null, Progress.IDLE, List.of(), List.of(), null);
+        new Transaction(
+            spec.gid(),
+            Mode.TCC,
+            BEGUN,
+            1,
+            now,
+            now,
+            deadline,
+            null,
+            Progress.IDLE,
+            List.of(),
+            List.of(),
+            null);
     Draft draft = Draft.creating(initial, now, policy, TABLE);
     draft.fireStart();
     return draft.finish();
@@ -133,7 +169,8 @@ public final class TccDecider implements Decider {
         if (phaseOp == null || done.op() != phaseOp || state.branch(done.branchId()) == null) {
           draft.fire(STALE_ANSWER);
         } else {
-          Phases.onFinishingAnswer(draft, new Slot.BranchOp(done.branchId(), phaseOp), done.attempt(), done.outcome());
+          Phases.onFinishingAnswer(
+              draft, new Slot.BranchOp(done.branchId(), phaseOp), done.attempt(), done.outcome());
         }
       }
       case Event.Tick tick -> {
@@ -178,8 +215,11 @@ public final class TccDecider implements Decider {
     Transaction state = draft.state();
     Branch existing = state.branch(spec.branchId());
     if (existing != null) {
-      boolean same = existing.urls().equals(spec.urls()) && existing.payload().equals(spec.payload());
-      return same ? draft.finish() : draft.reject("branch " + spec.branchId() + " is already registered with another body");
+      boolean same =
+          existing.urls().equals(spec.urls()) && existing.payload().equals(spec.payload());
+      return same
+          ? draft.finish()
+          : draft.reject("branch " + spec.branchId() + " is already registered with another body");
     }
     if (state.status() != BEGUN) {
       return draft.reject("cannot register a branch: the transaction is " + state.status().label());
@@ -187,7 +227,9 @@ public final class TccDecider implements Decider {
     List<FieldError> errors = new ArrayList<>();
     TransactionSpec.validateBranch(spec, Mode.TCC, "branch", limits, errors);
     if (state.branches().size() >= limits.maxBranches()) {
-      errors.add(new FieldError("branch", "the transaction already has " + limits.maxBranches() + " branches"));
+      errors.add(
+          new FieldError(
+              "branch", "the transaction already has " + limits.maxBranches() + " branches"));
     }
     if (!errors.isEmpty()) {
       return draft.reject(errors.toString());

@@ -41,36 +41,66 @@ import java.util.List;
 /**
  * Two-phase commit, driven by the coordinator: prepare every branch in parallel; once every prepare
  * has succeeded, log the commit decision and commit every branch; if any prepare says no, or the
- * timeout passes, or a recovering coordinator finds the transaction undecided, log the abort decision
- * and roll back every branch (presumed abort). Commit and rollback retry until they succeed.
+ * timeout passes, or a recovering coordinator finds the transaction undecided, log the abort
+ * decision and roll back every branch (presumed abort). Commit and rollback retry until they
+ * succeed.
  */
 public final class TwoPcDecider implements Decider {
   public static final TransitionTable TABLE =
       TransitionTable.of(Mode.TWO_PC)
           .row(null, STARTED, BEGUN, "prepare every branch in parallel")
           .row(BEGUN, OP_SUCCEEDED, BEGUN, "record the vote; wait for the other prepares")
-          .row(BEGUN, ALL_SUCCEEDED, COMMITTING, "log the commit decision, then commit every branch")
+          .row(
+              BEGUN, ALL_SUCCEEDED, COMMITTING, "log the commit decision, then commit every branch")
           .row(BEGUN, OP_FAILED, ABORTING, "log the abort decision, then roll back every branch")
           .row(BEGUN, TIMEOUT, ABORTING, "presumed abort: roll back every branch")
-          .row(BEGUN, RECOVERED, ABORTING, "presumed abort: an undecided transaction found by recovery rolls back")
-          .row(BEGUN, OP_RETRY, BEGUN, "unknown, pending or unanswered prepare: ask again after a capped, jittered backoff")
+          .row(
+              BEGUN,
+              RECOVERED,
+              ABORTING,
+              "presumed abort: an undecided transaction found by recovery rolls back")
+          .row(
+              BEGUN,
+              OP_RETRY,
+              BEGUN,
+              "unknown, pending or unanswered prepare: ask again after a capped, jittered backoff")
           .row(BEGUN, RETRY_DUE, BEGUN, "prepare again: its backoff passed")
           .row(BEGUN, STALE_ANSWER, BEGUN, "ignore a duplicate or late answer")
           .row(BEGUN, OPERATOR_RETRY, BEGUN, "prepare every waiting branch now")
           .row(COMMITTING, OP_SUCCEEDED, COMMITTING, "record the commit; wait for the others")
           .row(COMMITTING, ALL_SUCCEEDED, COMMITTED, "none: every branch committed")
-          .row(COMMITTING, OP_RETRY, COMMITTING, "unknown or unanswered: commit again after a capped, jittered backoff, without end")
+          .row(
+              COMMITTING,
+              OP_RETRY,
+              COMMITTING,
+              "unknown or unanswered: commit again after a capped, jittered backoff, without end")
           .row(COMMITTING, RETRY_DUE, COMMITTING, "commit again")
-          .row(COMMITTING, RETRY_BOUND_REACHED, COMMITTING, "flag for an operator; keep retrying at the cap")
+          .row(
+              COMMITTING,
+              RETRY_BOUND_REACHED,
+              COMMITTING,
+              "flag for an operator; keep retrying at the cap")
           .row(COMMITTING, STALE_ANSWER, COMMITTING, "ignore a duplicate or late answer")
           .row(COMMITTING, RECOVERED, COMMITTING, "re-send every commit not yet acknowledged")
           .row(COMMITTING, OPERATOR_RETRY, COMMITTING, "commit every waiting branch now")
           .row(ABORTING, OP_SUCCEEDED, ABORTING, "record the rollback; wait for the others")
           .row(ABORTING, ALL_SUCCEEDED, ABORTED, "none: every branch rolled back")
-          .row(ABORTING, OP_RETRY, ABORTING, "unknown or unanswered: roll back again after a capped, jittered backoff, without end")
+          .row(
+              ABORTING,
+              OP_RETRY,
+              ABORTING,
+              "unknown or unanswered: roll back again after a capped, jittered backoff, without end")
           .row(ABORTING, RETRY_DUE, ABORTING, "roll back again")
-          .row(ABORTING, RETRY_BOUND_REACHED, ABORTING, "flag for an operator; keep retrying at the cap")
-          .row(ABORTING, STALE_ANSWER, ABORTING, "ignore a duplicate or late answer (a prepare cut off by the abort)")
+          .row(
+              ABORTING,
+              RETRY_BOUND_REACHED,
+              ABORTING,
+              "flag for an operator; keep retrying at the cap")
+          .row(
+              ABORTING,
+              STALE_ANSWER,
+              ABORTING,
+              "ignore a duplicate or late answer (a prepare cut off by the abort)")
           .row(ABORTING, RECOVERED, ABORTING, "re-send every rollback not yet acknowledged")
           .row(ABORTING, OPERATOR_RETRY, ABORTING, "roll back every waiting branch now")
           .build();
@@ -87,7 +117,19 @@ public final class TwoPcDecider implements Decider {
       branches.add(Branch.of(branch, Mode.TWO_PC));
     }
     Transaction initial =
-        new Transaction(spec.gid(), Mode.TWO_PC, BEGUN, 1, now, now, deadline, null, Progress.IDLE, branches, List.of(), null);
+        new Transaction(
+            spec.gid(),
+            Mode.TWO_PC,
+            BEGUN,
+            1,
+            now,
+            now,
+            deadline,
+            null,
+            Progress.IDLE,
+            branches,
+            List.of(),
+            null);
     Draft draft = Draft.creating(initial, now, policy, TABLE);
     draft.fireStart();
     for (Slot slot : draft.slots(Op.PREPARE)) {
@@ -101,7 +143,9 @@ public final class TwoPcDecider implements Decider {
     Draft draft = new Draft(state, now, policy, TABLE);
     Status status = state.status();
     if (status.isFinal()) {
-      return isRequest(event) ? draft.reject("2pc decides by itself from the prepare votes") : draft.finish();
+      return isRequest(event)
+          ? draft.reject("2pc decides by itself from the prepare votes")
+          : draft.finish();
     }
     switch (event) {
       case Event.OpCompleted done -> onAnswer(draft, done);
@@ -141,7 +185,8 @@ public final class TwoPcDecider implements Decider {
       case BEGUN -> Op.PREPARE;
       case COMMITTING -> Op.COMMIT;
       case ABORTING -> Op.ROLLBACK;
-      case PREPARED, COMMITTED, ABORTED -> throw new IllegalStateException("2pc has no phase in " + status.label());
+      case PREPARED, COMMITTED, ABORTED ->
+          throw new IllegalStateException("2pc has no phase in " + status.label());
     };
   }
 

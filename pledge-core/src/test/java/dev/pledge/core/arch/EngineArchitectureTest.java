@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
  */
 class EngineArchitectureTest {
   private static final JavaClasses CORE =
-      new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.pledge.core");
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("dev.pledge.core");
 
   @Test
   void coreReadsNoClock() {
@@ -26,7 +28,8 @@ class EngineArchitectureTest {
         .callMethod(java.time.Instant.class, "now")
         .orShould()
         .dependOnClassesThat()
-        .belongToAnyOf(java.time.Clock.class, java.time.LocalDateTime.class, java.time.ZonedDateTime.class)
+        .belongToAnyOf(
+            java.time.Clock.class, java.time.LocalDateTime.class, java.time.ZonedDateTime.class)
         .because("time is an argument of the deciders")
         .check(CORE);
   }
@@ -36,7 +39,11 @@ class EngineArchitectureTest {
     noClasses()
         .should()
         .dependOnClassesThat()
-        .belongToAnyOf(java.util.Random.class, java.util.SplittableRandom.class, java.security.SecureRandom.class, java.util.UUID.class)
+        .belongToAnyOf(
+            java.util.Random.class,
+            java.util.SplittableRandom.class,
+            java.security.SecureRandom.class,
+            java.util.UUID.class)
         .orShould()
         .callMethod(Math.class, "random")
         .orShould()

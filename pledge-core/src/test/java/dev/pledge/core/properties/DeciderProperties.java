@@ -51,12 +51,15 @@ class DeciderProperties {
   }
 
   @Property(tries = 400)
-  void handlingAnEventTwice_equalsHandlingItOnce(@ForAll Mode mode, @ForAll("choices") List<Integer> choices) {
+  void handlingAnEventTwice_equalsHandlingItOnce(
+      @ForAll Mode mode, @ForAll("choices") List<Integer> choices) {
     Walk walk = new Walk(mode, choices);
     while (walk.hasNext()) {
       Event event = walk.nextEvent();
       Decision once = walk.apply(event);
-      if (event instanceof Event.Recovered || event instanceof Event.RetryNow || once.isRejected()) {
+      if (event instanceof Event.Recovered
+          || event instanceof Event.RetryNow
+          || once.isRejected()) {
         continue; // re-sending is these events' very purpose; a rejection changes nothing anyway
       }
       Decision twice = ENGINE.decide(walk.state, event, walk.now);
@@ -86,30 +89,41 @@ class DeciderProperties {
   }
 
   @Property(tries = 400)
-  void everyCallAnEffectMakes_isRecordedInFlightInTheStateWritten(@ForAll Mode mode, @ForAll("choices") List<Integer> choices) {
+  void everyCallAnEffectMakes_isRecordedInFlightInTheStateWritten(
+      @ForAll Mode mode, @ForAll("choices") List<Integer> choices) {
     Walk walk = new Walk(mode, choices);
     while (walk.hasNext()) {
       Decision decision = walk.apply(walk.nextEvent());
       Transaction next = decision.next();
       for (Effect effect : decision.effects()) {
         switch (effect) {
-          case Effect.CallOp call -> assertInFlight(next.branch(call.branchId()).op(call.op()), call.attempt());
+          case Effect.CallOp call ->
+              assertInFlight(next.branch(call.branchId()).op(call.op()), call.attempt());
           case Effect.CheckBack check -> assertInFlight(next.check(), check.attempt());
-          case Effect.Deliver d -> assertInFlight(next.message(d.messageId()).delivery(d.subscription()).progress(), d.attempt());
-          case Effect.ResolveSubscribers resolve -> assertThat(next.status()).isEqualTo(Status.COMMITTING);
+          case Effect.Deliver d ->
+              assertInFlight(
+                  next.message(d.messageId()).delivery(d.subscription()).progress(), d.attempt());
+          case Effect.ResolveSubscribers resolve ->
+              assertThat(next.status()).isEqualTo(Status.COMMITTING);
         }
       }
     }
   }
 
   @Property(tries = 1000)
-  void backoff_isCappedAndJitteredWithinBounds(@ForAll @IntRange(min = 1, max = 200) int attempts, @ForAll @Size(max = 40) String key) {
+  void backoff_isCappedAndJitteredWithinBounds(
+      @ForAll @IntRange(min = 1, max = 200) int attempts, @ForAll @Size(max = 40) String key) {
     RetryPolicy policy = RetryPolicy.DEFAULT;
     Duration wait = policy.backoff(attempts, key);
-    double base = Math.min(policy.maxBackoff().toMillis(), policy.initialBackoff().toMillis() * Math.pow(policy.multiplier(), Math.min(attempts - 1, 64)));
+    double base =
+        Math.min(
+            policy.maxBackoff().toMillis(),
+            policy.initialBackoff().toMillis()
+                * Math.pow(policy.multiplier(), Math.min(attempts - 1, 64)));
 
     assertThat(wait.toMillis()).isLessThanOrEqualTo(policy.maxBackoff().toMillis());
-    assertThat((double) wait.toMillis()).isGreaterThanOrEqualTo(Math.floor(base * (1 - policy.jitter())));
+    assertThat((double) wait.toMillis())
+        .isGreaterThanOrEqualTo(Math.floor(base * (1 - policy.jitter())));
     assertThat(policy.backoff(attempts, key)).isEqualTo(wait);
   }
 
@@ -149,7 +163,9 @@ class DeciderProperties {
       for (Branch branch : state.branches()) {
         for (Map.Entry<Op, Progress> op : branch.ops().entrySet()) {
           if (op.getValue().attempts() > 0) {
-            candidates.add(new Event.OpCompleted(branch.branchId(), op.getKey(), op.getValue().attempts(), outcome()));
+            candidates.add(
+                new Event.OpCompleted(
+                    branch.branchId(), op.getKey(), op.getValue().attempts(), outcome()));
           }
         }
       }
@@ -158,7 +174,12 @@ class DeciderProperties {
       }
       for (Message message : state.messages()) {
         for (Delivery delivery : message.deliveries()) {
-          candidates.add(new Event.DeliveryCompleted(message.messageId(), delivery.subscription(), Math.max(1, delivery.progress().attempts()), outcome()));
+          candidates.add(
+              new Event.DeliveryCompleted(
+                  message.messageId(),
+                  delivery.subscription(),
+                  Math.max(1, delivery.progress().attempts()),
+                  outcome()));
         }
       }
       if (state.mode() == Mode.TCC && state.branches().size() < 3) {
@@ -203,7 +224,8 @@ class DeciderProperties {
           for (int i = 0; i < size; i++) {
             messages.add(new MessageSpec("orders", i % 2 == 0 ? "k" : null, "{}", Map.of()));
           }
-          yield new TransactionSpec(gid, mode, timeout, List.of(), messages, "http://127.0.0.1/check");
+          yield new TransactionSpec(
+              gid, mode, timeout, List.of(), messages, "http://127.0.0.1/check");
         }
       };
     }

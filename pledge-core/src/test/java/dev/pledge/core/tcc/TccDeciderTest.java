@@ -376,7 +376,8 @@ public class TccDeciderTest {
     assertThat(d.fired())
         .containsExactly(run.row(ABORTING, OP_RETRY), run.row(ABORTING, RETRY_BOUND_REACHED));
     assertThat(d.effects()).isEmpty();
-    assertThat(run.tx().flag()).isEqualTo("b1/cancel has failed 10 attempts: no answer within PT10S");
+    assertThat(run.tx().flag())
+        .isEqualTo("b1/cancel has failed 10 attempts: no answer within PT10S");
     d = run.tickWhenDue();
     assertThat(d.effects()).containsExactly(run.call("b1", CANCEL, bound + 1));
     run.succeed("b1", CANCEL);

@@ -366,7 +366,8 @@ public class TwoPcDeciderTest {
       assertThat(d.fired())
           .containsExactly(run.row(COMMITTING, RETRY_DUE), run.row(COMMITTING, RETRY_DUE));
       assertThat(d.effects())
-          .containsExactly(run.call("b1", COMMIT, attempt + 1), run.call("b2", COMMIT, attempt + 1));
+          .containsExactly(
+              run.call("b1", COMMIT, attempt + 1), run.call("b2", COMMIT, attempt + 1));
     }
     Decision d = run.answer("b1", COMMIT, UNKNOWN);
     assertThat(d.fired())
@@ -463,8 +464,8 @@ public class TwoPcDeciderTest {
   }
 
   /**
-   * Lets attempt 1 of b1's prepare go unanswered past the call timeout, then sends attempt 2 once its
-   * backoff has passed: attempt 1 is still unanswered.
+   * Lets attempt 1 of b1's prepare go unanswered past the call timeout, then sends attempt 2 once
+   * its backoff has passed: attempt 1 is still unanswered.
    */
   private static void sendSecondPrepareAfterAnOverdueFirst(Driver run) {
     Decision d = run.at(T0.plusSeconds(10)).tick();

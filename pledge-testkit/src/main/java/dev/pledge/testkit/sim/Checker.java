@@ -21,8 +21,9 @@ import java.util.Set;
  * <ol>
  *   <li>tcc, 2pc: every branch committed or every branch rolled back, matching the final status;
  *   <li>saga: every action ran, or every action that ran was compensated, in reverse order;
- *   <li>msg: a message is delivered iff its transaction committed, iff the producer's local transaction
- *       committed; each reaches each subscription at least once; same-key messages in order;
+ *   <li>msg: a message is delivered iff its transaction committed, iff the producer's local
+ *       transaction committed; each reaches each subscription at least once; same-key messages in
+ *       order;
  *   <li>a logged decision never changes (checked at every write by {@link SimCoordinator});
  *   <li>once faults stop, every transaction is final within its timeout plus a bounded retry delay.
  * </ol>
@@ -38,7 +39,8 @@ final class Checker {
 
   /** How long after faults stop (or after its deadline) a transaction may take to settle. */
   static long settleBoundMillis() {
-    long retry = SimOptions.POLICY.maxBackoff().toMillis() + SimOptions.POLICY.callTimeout().toMillis();
+    long retry =
+        SimOptions.POLICY.maxBackoff().toMillis() + SimOptions.POLICY.callTimeout().toMillis();
     return SimCoordinator.MAX_RESTART_MILLIS + SimCoordinator.POLL_MILLIS + 3 * retry + 1_000;
   }
 
@@ -55,14 +57,18 @@ final class Checker {
     }
     for (TransactionSpec spec : run.specs) {
       if (!known.contains(spec.gid().value())) {
-        if (run.producerBarrier.containsKey(spec.gid().value()) && "committed".equals(run.producerBarrier.get(spec.gid().value()))) {
-          violations.add(spec.gid() + ": the producer committed locally for a transaction the coordinator never stored");
+        if (run.producerBarrier.containsKey(spec.gid().value())
+            && "committed".equals(run.producerBarrier.get(spec.gid().value()))) {
+          violations.add(
+              spec.gid()
+                  + ": the producer committed locally for a transaction the coordinator never stored");
         }
       }
     }
     for (String gid : run.participants.gids()) {
       if (!known.contains(gid)) {
-        violations.add(gid + ": a participant was called for a transaction the coordinator never stored");
+        violations.add(
+            gid + ": a participant was called for a transaction the coordinator never stored");
       }
     }
     for (Map.Entry<String, List<Effect.Deliver>> entry : run.received.entrySet()) {
@@ -70,7 +76,10 @@ final class Checker {
         Transaction tx = run.coordinator.log().load(delivery.gid()).orElse(null);
         if (tx == null || tx.status() != Status.COMMITTED) {
           violations.add(
-              delivery.messageId() + " reached " + entry.getKey() + " but its transaction is "
+              delivery.messageId()
+                  + " reached "
+                  + entry.getKey()
+                  + " but its transaction is "
                   + (tx == null ? "unknown" : tx.status().label()));
         }
       }
@@ -79,12 +88,23 @@ final class Checker {
 
   private void checkLiveness(Transaction tx) {
     Long settled = run.coordinator.settledAt().get(tx.gid());
-    long deadlineMillis = tx.deadline().toEpochMilli() - SimCoordinator.EPOCH.toEpochMilli() + SimCoordinator.MAX_BACKWARD_JUMP_MILLIS;
+    long deadlineMillis =
+        tx.deadline().toEpochMilli()
+            - SimCoordinator.EPOCH.toEpochMilli()
+            + SimCoordinator.MAX_BACKWARD_JUMP_MILLIS;
     long bound = Math.max(run.world.faults().endMillis(), deadlineMillis) + settleBoundMillis();
     if (settled == null || !tx.isSettled()) {
-      violations.add(tx.gid() + " never settled: " + tx.status().label() + (tx.hasPendingDeliveries() ? " with deliveries pending" : "") + " at " + run.world.now() + " ms");
+      violations.add(
+          tx.gid()
+              + " never settled: "
+              + tx.status().label()
+              + (tx.hasPendingDeliveries() ? " with deliveries pending" : "")
+              + " at "
+              + run.world.now()
+              + " ms");
     } else if (settled > bound) {
-      violations.add(tx.gid() + " settled at " + settled + " ms, after its bound of " + bound + " ms");
+      violations.add(
+          tx.gid() + " settled at " + settled + " ms, after its bound of " + bound + " ms");
     }
   }
 
@@ -101,12 +121,20 @@ final class Checker {
       } else {
         notCommitted.add(branch.branchId());
         if (truth != null && truth.forwardApplied() && !truth.undone() && tx.isFinal()) {
-          violations.add(tx.gid() + "/" + branch.branchId() + ": left " + (tx.mode() == Mode.TCC ? "tried" : "prepared") + " but never " + (tx.mode() == Mode.TCC ? "cancelled" : "rolled back"));
+          violations.add(
+              tx.gid()
+                  + "/"
+                  + branch.branchId()
+                  + ": left "
+                  + (tx.mode() == Mode.TCC ? "tried" : "prepared")
+                  + " but never "
+                  + (tx.mode() == Mode.TCC ? "cancelled" : "rolled back"));
         }
       }
     }
     if (!committed.isEmpty() && !notCommitted.isEmpty()) {
-      violations.add(tx.gid() + ": mixed outcome, committed " + committed + " but not " + notCommitted);
+      violations.add(
+          tx.gid() + ": mixed outcome, committed " + committed + " but not " + notCommitted);
     }
     if (tx.status() == Status.COMMITTED && !notCommitted.isEmpty()) {
       violations.add(tx.gid() + ": committed, but branches " + notCommitted + " did not commit");
@@ -125,19 +153,38 @@ final class Checker {
         truth.anomalies.forEach(a -> violations.add(tx.gid() + "/" + branch.branchId() + ": " + a));
       }
       if (tx.status() == Status.COMMITTED && (!applied || compensated)) {
-        violations.add(tx.gid() + "/" + branch.branchId() + ": saga committed but the action " + (applied ? "was compensated" : "did not run"));
+        violations.add(
+            tx.gid()
+                + "/"
+                + branch.branchId()
+                + ": saga committed but the action "
+                + (applied ? "was compensated" : "did not run"));
       }
       if (tx.status() == Status.ABORTED && applied && !compensated) {
-        violations.add(tx.gid() + "/" + branch.branchId() + ": saga aborted but the action that ran was never compensated");
+        violations.add(
+            tx.gid()
+                + "/"
+                + branch.branchId()
+                + ": saga aborted but the action that ran was never compensated");
       }
       if (compensated && truth.undoAt < truth.forwardAt) {
-        violations.add(tx.gid() + "/" + branch.branchId() + ": compensated before its action ran, and the action still took effect");
+        violations.add(
+            tx.gid()
+                + "/"
+                + branch.branchId()
+                + ": compensated before its action ran, and the action still took effect");
       }
       if (tx.status() == Status.ABORTED && compensated) {
         for (String earlier : SagaDecider.dependencies(tx, branch)) {
           Participants.Truth before = run.participants.find(tx.gid().value(), earlier);
           if (before != null && before.undone() && before.undoAt < truth.undoAt) {
-            violations.add(tx.gid() + ": " + earlier + " was compensated before " + branch.branchId() + ", which ran after it: not reverse order");
+            violations.add(
+                tx.gid()
+                    + ": "
+                    + earlier
+                    + " was compensated before "
+                    + branch.branchId()
+                    + ", which ran after it: not reverse order");
           }
         }
       }
@@ -148,7 +195,12 @@ final class Checker {
     String local = run.producerBarrier.get(tx.gid().value());
     boolean producerCommitted = "committed".equals(local);
     if (tx.isFinal() && (tx.status() == Status.COMMITTED) != producerCommitted) {
-      violations.add(tx.gid() + ": transaction " + tx.status().label() + " but the producer's local transaction " + (producerCommitted ? "committed" : "did not commit"));
+      violations.add(
+          tx.gid()
+              + ": transaction "
+              + tx.status().label()
+              + " but the producer's local transaction "
+              + (producerCommitted ? "committed" : "did not commit"));
     }
     if (tx.status() != Status.COMMITTED) {
       return;
@@ -158,27 +210,48 @@ final class Checker {
       List<String> expected = subscriptions.getOrDefault(message.topic(), List.of());
       List<String> planned = message.deliveries().stream().map(Delivery::subscription).toList();
       if (!planned.equals(expected)) {
-        violations.add(message.messageId() + ": planned deliveries " + planned + " but the topic's subscriptions are " + expected);
+        violations.add(
+            message.messageId()
+                + ": planned deliveries "
+                + planned
+                + " but the topic's subscriptions are "
+                + expected);
       }
       for (String subscription : expected) {
         if (firstReceipt(subscription, message.messageId()) < 0) {
-          violations.add(message.messageId() + " of committed " + tx.gid() + " never reached " + subscription);
+          violations.add(
+              message.messageId() + " of committed " + tx.gid() + " never reached " + subscription);
         }
       }
     }
     // Same key, same subscription: first receipts in the order the messages were prepared.
-    for (String subscription : List.of(Simulator.SUBSCRIPTION_SHIPPING, Simulator.SUBSCRIPTION_AUDIT, Simulator.SUBSCRIPTION_ARCHIVE)) {
+    for (String subscription :
+        List.of(
+            Simulator.SUBSCRIPTION_SHIPPING,
+            Simulator.SUBSCRIPTION_AUDIT,
+            Simulator.SUBSCRIPTION_ARCHIVE)) {
       for (int i = 0; i < tx.messages().size(); i++) {
         for (int j = i + 1; j < tx.messages().size(); j++) {
           Message a = tx.messages().get(i);
           Message b = tx.messages().get(j);
-          if (a.key() == null || !a.key().equals(b.key()) || a.delivery(subscription) == null || b.delivery(subscription) == null) {
+          if (a.key() == null
+              || !a.key().equals(b.key())
+              || a.delivery(subscription) == null
+              || b.delivery(subscription) == null) {
             continue;
           }
           int ra = firstReceipt(subscription, a.messageId());
           int rb = firstReceipt(subscription, b.messageId());
           if (rb >= 0 && (ra < 0 || rb < ra)) {
-            violations.add(subscription + " received " + b.messageId() + " before " + a.messageId() + " (same key " + a.key() + ")");
+            violations.add(
+                subscription
+                    + " received "
+                    + b.messageId()
+                    + " before "
+                    + a.messageId()
+                    + " (same key "
+                    + a.key()
+                    + ")");
           }
         }
       }

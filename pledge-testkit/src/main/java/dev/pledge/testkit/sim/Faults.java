@@ -3,9 +3,9 @@ package dev.pledge.testkit.sim;
 import java.util.SplittableRandom;
 
 /**
- * How hostile one simulated run is. Faults happen only before {@code endMillis}; after it the network
- * is reliable, participants answer definitively and the coordinator stays up, so every transaction
- * must then become final within its timeout plus a bounded retry delay.
+ * How hostile one simulated run is. Faults happen only before {@code endMillis}; after it the
+ * network is reliable, participants answer definitively and the coordinator stays up, so every
+ * transaction must then become final within its timeout plus a bounded retry delay.
  *
  * @param endMillis when faults stop, in simulated milliseconds
  * @param drop probability that a message on the network is lost
@@ -27,7 +27,9 @@ record Faults(
     double crash,
     double clockJump) {
 
-  /** Draws a fault profile: some seeds are gentle, some harsh, so both common and rare paths run. */
+  /**
+   * Draws a fault profile: some seeds are gentle, some harsh, so both common and rare paths run.
+   */
   static Faults draw(SplittableRandom random) {
     double harshness = random.nextDouble();
     return new Faults(

@@ -9,22 +9,26 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The simulated participant services. Each keeps, per (gid, branch), a barrier (DTM style: one row per
- * op, written in the same local transaction as the op's effect) and the ground truth of what really
- * happened to its data, which the checker compares with the coordinator's story.
+ * The simulated participant services. Each keeps, per (gid, branch), a barrier (DTM style: one row
+ * per op, written in the same local transaction as the op's effect) and the ground truth of what
+ * really happened to its data, which the checker compares with the coordinator's story.
  */
 final class Participants {
   private final World world;
   private final double businessNo;
   private final Map<String, Truth> truths = new TreeMap<>();
 
-  /** What really happened to one branch's data. Times are the world's event counter: a total order. */
+  /**
+   * What really happened to one branch's data. Times are the world's event counter: a total order.
+   */
   static final class Truth {
     final String gid;
     final String branchId;
     final Mode mode;
+
     /** null until the forward op first executes: then "applied", "refused" or "blocked". */
     String forward;
+
     long forwardAt = -1;
     boolean finishRecorded;
     long committedAt = -1;
@@ -81,7 +85,14 @@ final class Participants {
         return new Outcome.Unknown("503 before doing the work");
       }
       Outcome done = work(gid, branchId, mode, op);
-      world.trace("   " + branchId + " " + op.label() + " did the work, then answered 500 (" + Simulator.describe(done) + " lost)");
+      world.trace(
+          "   "
+              + branchId
+              + " "
+              + op.label()
+              + " did the work, then answered 500 ("
+              + Simulator.describe(done)
+              + " lost)");
       return new Outcome.Unknown("500 after doing the work");
     }
     if (world.fault(world.faults().pending())) {
@@ -117,7 +128,8 @@ final class Participants {
         truth.undoRecorded = true;
         if (truth.forwardApplied()) {
           if (truth.committed()) {
-            truth.anomalies.add(op.label() + " after the branch committed: the participant cannot undo it");
+            truth.anomalies.add(
+                op.label() + " after the branch committed: the participant cannot undo it");
           } else {
             truth.undoAt = at;
           }
@@ -131,7 +143,12 @@ final class Participants {
       if (truth.undone()) {
         truth.anomalies.add(op.label() + " after the branch was undone");
       } else if (!truth.forwardApplied()) {
-        truth.anomalies.add(op.label() + " of a branch whose " + mode.branchOps().get(0).label() + " was " + (truth.forward == null ? "never run" : truth.forward));
+        truth.anomalies.add(
+            op.label()
+                + " of a branch whose "
+                + mode.branchOps().get(0).label()
+                + " was "
+                + (truth.forward == null ? "never run" : truth.forward));
       } else {
         truth.committedAt = at;
       }

@@ -42,8 +42,10 @@ final class SimCoordinator {
   private final int maxCrashes;
   private final Set<Transition> fired = new LinkedHashSet<>();
   private final List<String> violations;
+
   /** When each transaction first became settled, in simulated milliseconds. */
   private final Map<Gid, Long> settledAt = new TreeMap<>();
+
   private final Set<String> answered = new HashSet<>();
   private boolean alive = true;
   private int incarnation;
@@ -62,7 +64,13 @@ final class SimCoordinator {
     Map<String, List<String>> subscriptions();
   }
 
-  SimCoordinator(World world, Engine engine, Network network, boolean actBeforePersist, int maxCrashes, List<String> violations) {
+  SimCoordinator(
+      World world,
+      Engine engine,
+      Network network,
+      boolean actBeforePersist,
+      int maxCrashes,
+      List<String> violations) {
     this.world = world;
     this.engine = engine;
     this.network = network;
@@ -110,9 +118,13 @@ final class SimCoordinator {
   private void poll() {
     if (alive) {
       if (world.fault(world.faults().clockJump())) {
-        long jump = world.chance(0.7) ? 1 + world.random.nextInt(3_000) : -(1 + world.random.nextInt((int) MAX_BACKWARD_JUMP_MILLIS));
+        long jump =
+            world.chance(0.7)
+                ? 1 + world.random.nextInt(3_000)
+                : -(1 + world.random.nextInt((int) MAX_BACKWARD_JUMP_MILLIS));
         skewMillis = Math.max(-MAX_BACKWARD_JUMP_MILLIS, skewMillis + jump);
-        world.trace("clock   coordinator clock jumps " + jump + " ms (skew now " + skewMillis + " ms)");
+        world.trace(
+            "clock   coordinator clock jumps " + jump + " ms (skew now " + skewMillis + " ms)");
       }
       for (Transaction tx : log.due(clock(), 1_000)) {
         apply(tx.gid(), new Event.Tick());
@@ -122,8 +134,8 @@ final class SimCoordinator {
   }
 
   /**
-   * An API request from a client (create, register, commit, abort). The answer reaches {@code reply}
-   * only if the coordinator is up; null means accepted, otherwise the rejection.
+   * An API request from a client (create, register, commit, abort). The answer reaches {@code
+   * reply} only if the coordinator is up; null means accepted, otherwise the rejection.
    */
   void create(TransactionSpec spec, Consumer<String> reply) {
     if (!alive) {
@@ -202,14 +214,26 @@ final class SimCoordinator {
       Status.Direction before = previous.status().direction();
       if (before != Status.Direction.UNDECIDED && before != next.status().direction()) {
         violations.add(
-            "decision changed: " + next.gid() + " went from " + previous.status().label() + " to " + next.status().label());
+            "decision changed: "
+                + next.gid()
+                + " went from "
+                + previous.status().label()
+                + " to "
+                + next.status().label());
       }
       log.update(next);
     }
     if (previous == null || previous.status() != next.status()) {
       world.trace(
-          "coord   " + next.gid() + " " + (previous == null ? "[new]" : previous.status().label()) + " -> " + next.status().label()
-              + " (v" + next.version() + ")");
+          "coord   "
+              + next.gid()
+              + " "
+              + (previous == null ? "[new]" : previous.status().label())
+              + " -> "
+              + next.status().label()
+              + " (v"
+              + next.version()
+              + ")");
     }
     if (next.isSettled() && !settledAt.containsKey(next.gid())) {
       settledAt.put(next.gid(), world.now());
@@ -224,11 +248,16 @@ final class SimCoordinator {
     }
     int scheduledBy = incarnation;
     long delay = wake.toEpochMilli() - clock().toEpochMilli();
-    world.at(delay, "wake " + tx.gid(), () -> {
-      if (alive && incarnation == scheduledBy) {
-        log.load(tx.gid()).filter(t -> t.wakeAt() != null && !t.wakeAt().isAfter(clock())).ifPresent(t -> apply(t.gid(), new Event.Tick()));
-      }
-    });
+    world.at(
+        delay,
+        "wake " + tx.gid(),
+        () -> {
+          if (alive && incarnation == scheduledBy) {
+            log.load(tx.gid())
+                .filter(t -> t.wakeAt() != null && !t.wakeAt().isAfter(clock()))
+                .ifPresent(t -> apply(t.gid(), new Event.Tick()));
+          }
+        });
   }
 
   private boolean crashPoint(String where) {
@@ -279,22 +308,65 @@ final class SimCoordinator {
     int by = incarnation;
     switch (effect) {
       case Effect.CallOp call -> {
-        String key = call.gid() + "/" + call.branchId() + "/" + call.op().label() + "#" + call.attempt();
-        network.call(call, outcome -> answer(by, key, call.gid(), new Event.OpCompleted(call.branchId(), call.op(), call.attempt(), outcome)));
-        runtimeTimeout(by, key, call.gid(), new Event.OpCompleted(call.branchId(), call.op(), call.attempt(), new Outcome.Unknown("timeout")));
+        String key =
+            call.gid() + "/" + call.branchId() + "/" + call.op().label() + "#" + call.attempt();
+        network.call(
+            call,
+            outcome ->
+                answer(
+                    by,
+                    key,
+                    call.gid(),
+                    new Event.OpCompleted(call.branchId(), call.op(), call.attempt(), outcome)));
+        runtimeTimeout(
+            by,
+            key,
+            call.gid(),
+            new Event.OpCompleted(
+                call.branchId(), call.op(), call.attempt(), new Outcome.Unknown("timeout")));
       }
       case Effect.CheckBack check -> {
         String key = check.gid() + "/check#" + check.attempt();
-        network.checkBack(check, outcome -> answer(by, key, check.gid(), new Event.CheckCompleted(check.attempt(), outcome)));
-        runtimeTimeout(by, key, check.gid(), new Event.CheckCompleted(check.attempt(), new Outcome.Unknown("timeout")));
+        network.checkBack(
+            check,
+            outcome ->
+                answer(by, key, check.gid(), new Event.CheckCompleted(check.attempt(), outcome)));
+        runtimeTimeout(
+            by,
+            key,
+            check.gid(),
+            new Event.CheckCompleted(check.attempt(), new Outcome.Unknown("timeout")));
       }
       case Effect.Deliver delivery -> {
-        String key = delivery.gid() + "/" + delivery.messageId() + "->" + delivery.subscription() + "#" + delivery.attempt();
+        String key =
+            delivery.gid()
+                + "/"
+                + delivery.messageId()
+                + "->"
+                + delivery.subscription()
+                + "#"
+                + delivery.attempt();
         network.deliver(
             delivery,
-            outcome -> answer(by, key, delivery.gid(), new Event.DeliveryCompleted(delivery.messageId(), delivery.subscription(), delivery.attempt(), outcome)));
+            outcome ->
+                answer(
+                    by,
+                    key,
+                    delivery.gid(),
+                    new Event.DeliveryCompleted(
+                        delivery.messageId(),
+                        delivery.subscription(),
+                        delivery.attempt(),
+                        outcome)));
         runtimeTimeout(
-            by, key, delivery.gid(), new Event.DeliveryCompleted(delivery.messageId(), delivery.subscription(), delivery.attempt(), new Outcome.Unknown("timeout")));
+            by,
+            key,
+            delivery.gid(),
+            new Event.DeliveryCompleted(
+                delivery.messageId(),
+                delivery.subscription(),
+                delivery.attempt(),
+                new Outcome.Unknown("timeout")));
       }
       case Effect.ResolveSubscribers resolve -> {
         Map<String, List<String>> all = network.subscriptions();
@@ -302,16 +374,21 @@ final class SimCoordinator {
         for (String topic : resolve.topics()) {
           relevant.put(topic, all.getOrDefault(topic, List.of()));
         }
-        world.at(0, "resolve " + resolve.gid(), () -> {
-          if (alive && incarnation == by) {
-            apply(resolve.gid(), new Event.SubscribersResolved(relevant));
-          }
-        });
+        world.at(
+            0,
+            "resolve " + resolve.gid(),
+            () -> {
+              if (alive && incarnation == by) {
+                apply(resolve.gid(), new Event.SubscribersResolved(relevant));
+              }
+            });
       }
     }
   }
 
-  /** An answer reaches the coordinator: only if it is up. A restarted coordinator still takes it. */
+  /**
+   * An answer reaches the coordinator: only if it is up. A restarted coordinator still takes it.
+   */
   private void answer(int sentBy, String key, Gid gid, Event event) {
     if (!alive) {
       return;
@@ -322,15 +399,20 @@ final class SimCoordinator {
     apply(gid, event);
   }
 
-  /** The runtime's HTTP client gives up on a call a little before the decider's own answer deadline. */
+  /**
+   * The runtime's HTTP client gives up on a call a little before the decider's own answer deadline.
+   */
   private void runtimeTimeout(int sentBy, String key, Gid gid, Event unknown) {
     long after = engine.policy().callTimeout().toMillis() * 4 / 5;
-    world.at(after, "timeout " + key, () -> {
-      if (alive && incarnation == sentBy && !answered.contains(key)) {
-        answered.add(key);
-        apply(gid, unknown);
-      }
-    });
+    world.at(
+        after,
+        "timeout " + key,
+        () -> {
+          if (alive && incarnation == sentBy && !answered.contains(key)) {
+            answered.add(key);
+            apply(gid, unknown);
+          }
+        });
   }
 
   static String list(List<String> items) {

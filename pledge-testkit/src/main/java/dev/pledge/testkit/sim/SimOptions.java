@@ -10,14 +10,15 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * How to simulate: which mode (null: the seed picks one), which deciders (the standard ones unless a
- * test plants a bug), and whether the runtime acts before it persists (a planted bug too).
+ * How to simulate: which mode (null: the seed picks one), which deciders (the standard ones unless
+ * a test plants a bug), and whether the runtime acts before it persists (a planted bug too).
  */
 public record SimOptions(Mode mode, Map<Mode, Decider> deciders, boolean actBeforePersist) {
 
   /** The retry policy of simulated runs: short waits, so many retries fit in a run. */
   public static final RetryPolicy POLICY =
-      new RetryPolicy(Duration.ofMillis(50), Duration.ofSeconds(2), 2.0, 0.3, Duration.ofMillis(500), 6);
+      new RetryPolicy(
+          Duration.ofMillis(50), Duration.ofSeconds(2), 2.0, 0.3, Duration.ofMillis(500), 6);
 
   public SimOptions {
     Objects.requireNonNull(deciders, "deciders");

@@ -14,7 +14,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-/** Runs many seeds on a few threads (each seed is independent and deterministic) and sums them up. */
+/**
+ * Runs many seeds on a few threads (each seed is independent and deterministic) and sums them up.
+ */
 public final class SimulationRunner {
   /** Failing runs kept whole (with their trace) in a summary; the rest are only counted. */
   public static final int MAX_FAILURES_KEPT = 10;
@@ -52,7 +54,8 @@ public final class SimulationRunner {
 
   public static Summary run(SimOptions options, long firstSeed, int count, int threads) {
     if (count < 1 || threads < 1 || threads > 64) {
-      throw new IllegalArgumentException("need count >= 1 and threads in [1, 64], got " + count + " and " + threads);
+      throw new IllegalArgumentException(
+          "need count >= 1 and threads in [1, 64], got " + count + " and " + threads);
     }
     long start = System.nanoTime();
     Simulator simulator = new Simulator(options);
@@ -69,7 +72,18 @@ public final class SimulationRunner {
         total.add(future.get());
       }
       Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-      return new Summary(count, total.failing, List.copyOf(total.failures), Map.copyOf(total.byMode), Map.copyOf(total.committed), Map.copyOf(total.aborted), total.events, total.decisions, total.crashes, elapsed, total.fired);
+      return new Summary(
+          count,
+          total.failing,
+          List.copyOf(total.failures),
+          Map.copyOf(total.byMode),
+          Map.copyOf(total.committed),
+          Map.copyOf(total.aborted),
+          total.events,
+          total.decisions,
+          total.crashes,
+          elapsed,
+          total.fired);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while simulating", e);
@@ -85,7 +99,8 @@ public final class SimulationRunner {
       try {
         result = simulator.run(seed);
       } catch (RuntimeException e) {
-        throw new IllegalStateException("seed " + seed + " threw (replay: bin/pledge simulate --seed " + seed + " --trace)", e);
+        throw new IllegalStateException(
+            "seed " + seed + " threw (replay: bin/pledge simulate --seed " + seed + " --trace)", e);
       }
       partial.byMode.merge(result.mode(), 1, Integer::sum);
       partial.committed.merge(result.mode(), result.committed(), Integer::sum);

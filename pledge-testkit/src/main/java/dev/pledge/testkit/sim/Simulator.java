@@ -23,8 +23,8 @@ import java.util.function.Consumer;
  * The deterministic simulator. One seed fixes everything: the mode and shape of a few global
  * transactions, the fault profile, and every random choice of the network, the participants, the
  * clients and the coordinator's crashes and clock jumps. The real deciders run inside {@link
- * SimCoordinator}; simulated participants keep a barrier and the ground truth of their data. After the
- * run, {@link Checker} holds the ground truth against every guarantee of DESIGN.md.
+ * SimCoordinator}; simulated participants keep a barrier and the ground truth of their data. After
+ * the run, {@link Checker} holds the ground truth against every guarantee of DESIGN.md.
  */
 public final class Simulator {
   static final String SUBSCRIPTION_SHIPPING = "shipping";
@@ -45,7 +45,8 @@ public final class Simulator {
   /** Runs one seed to its end and checks it. Deterministic: the same seed gives the same result. */
   public SimResult run(long seed) {
     SplittableRandom random = new SplittableRandom(seed);
-    // The draw happens even when the mode is forced, so that "--seed S --mode M" replays exactly the
+    // The draw happens even when the mode is forced, so that "--seed S --mode M" replays exactly
+    // the
     // run that seed S made when it drew M by itself.
     Mode drawn = Mode.values()[random.nextInt(Mode.values().length)];
     Mode mode = options.mode() != null ? options.mode() : drawn;
@@ -67,8 +68,14 @@ public final class Simulator {
         seed,
         mode,
         run.specs.size(),
-        (int) run.coordinator.transactions().stream().filter(t -> t.status() == dev.pledge.core.Status.COMMITTED).count(),
-        (int) run.coordinator.transactions().stream().filter(t -> t.status() == dev.pledge.core.Status.ABORTED).count(),
+        (int)
+            run.coordinator.transactions().stream()
+                .filter(t -> t.status() == dev.pledge.core.Status.COMMITTED)
+                .count(),
+        (int)
+            run.coordinator.transactions().stream()
+                .filter(t -> t.status() == dev.pledge.core.Status.ABORTED)
+                .count(),
         world.events(),
         run.coordinator.decisions(),
         run.coordinator.crashes(),
@@ -94,10 +101,13 @@ public final class Simulator {
     final SimCoordinator coordinator;
     final Participants participants;
     final List<TransactionSpec> specs = new ArrayList<>();
+
     /** The producer's barrier per msg gid: "committed" or "rolled_back". */
     final Map<String, String> producerBarrier = new TreeMap<>();
+
     /** Every delivery each subscription received, duplicates included, in order. */
     final Map<String, List<Effect.Deliver>> received = new TreeMap<>();
+
     final Map<String, List<String>> subscriptions = new TreeMap<>();
     int clientsRunning;
 
@@ -106,7 +116,9 @@ public final class Simulator {
       this.mode = mode;
       this.world = world;
       this.participants = new Participants(world, 0.1);
-      this.coordinator = new SimCoordinator(world, options.engine(), this, options.actBeforePersist(), MAX_CRASHES, violations);
+      this.coordinator =
+          new SimCoordinator(
+              world, options.engine(), this, options.actBeforePersist(), MAX_CRASHES, violations);
       subscriptions.put("orders", List.of(SUBSCRIPTION_SHIPPING, SUBSCRIPTION_AUDIT));
       subscriptions.put("audit", List.of(SUBSCRIPTION_ARCHIVE));
     }
@@ -123,7 +135,10 @@ public final class Simulator {
       return true;
     }
 
-    /** Faults end, then every transaction gets its timeout plus the settling bound, three times over. */
+    /**
+     * Faults end, then every transaction gets its timeout plus the settling bound, three times
+     * over.
+     */
     long hardLimitMillis() {
       long longestTimeout = 0;
       for (TransactionSpec spec : specs) {
@@ -141,9 +156,19 @@ public final class Simulator {
         long startAt = random.nextInt(2_000);
         TransactionSpec spec =
             switch (mode) {
-              case SAGA -> new TransactionSpec(gid, mode, timeout, sagaSteps(random), List.of(), null);
-              case TWO_PC, TCC -> new TransactionSpec(gid, mode, timeout, mode == Mode.TCC ? List.of() : branches(random, mode), List.of(), null);
-              case MSG -> new TransactionSpec(gid, mode, timeout, List.of(), messages(random), "http://127.0.0.1/check");
+              case SAGA ->
+                  new TransactionSpec(gid, mode, timeout, sagaSteps(random), List.of(), null);
+              case TWO_PC, TCC ->
+                  new TransactionSpec(
+                      gid,
+                      mode,
+                      timeout,
+                      mode == Mode.TCC ? List.of() : branches(random, mode),
+                      List.of(),
+                      null);
+              case MSG ->
+                  new TransactionSpec(
+                      gid, mode, timeout, List.of(), messages(random), "http://127.0.0.1/check");
             };
         specs.add(spec);
         clientsRunning++;
@@ -162,14 +187,17 @@ public final class Simulator {
     void planOperator() {
       int pokes = world.random.nextInt(3);
       for (int i = 0; i < pokes; i++) {
-        world.at(world.random.nextInt((int) world.faults().endMillis() + 3_000), "operator", () -> {
-          List<Transaction> all = coordinator.transactions();
-          if (!all.isEmpty() && coordinator.alive()) {
-            Transaction tx = all.get(world.random.nextInt(all.size()));
-            world.trace("operator asks to retry " + tx.gid() + " now");
-            coordinator.request(tx.gid(), new Event.RetryNow(), answer -> {});
-          }
-        });
+        world.at(
+            world.random.nextInt((int) world.faults().endMillis() + 3_000),
+            "operator",
+            () -> {
+              List<Transaction> all = coordinator.transactions();
+              if (!all.isEmpty() && coordinator.alive()) {
+                Transaction tx = all.get(world.random.nextInt(all.size()));
+                world.trace("operator asks to retry " + tx.gid() + " now");
+                coordinator.request(tx.gid(), new Event.RetryNow(), answer -> {});
+              }
+            });
       }
     }
 
@@ -220,32 +248,51 @@ public final class Simulator {
     // ---- clients ---------------------------------------------------------------------------
 
     /**
-     * A client request over the network, retried when no answer comes. {@code onAnswer} gets null for
-     * accepted or the rejection; {@code onNoAnswer} runs once every try went unanswered.
+     * A client request over the network, retried when no answer comes. {@code onAnswer} gets null
+     * for accepted or the rejection; {@code onNoAnswer} runs once every try went unanswered.
      */
-    private void request(String label, Consumer<Consumer<String>> call, Consumer<String> onAnswer, Runnable onNoAnswer) {
+    private void request(
+        String label,
+        Consumer<Consumer<String>> call,
+        Consumer<String> onAnswer,
+        Runnable onNoAnswer) {
       boolean[] done = {false};
       attempt(label, call, onAnswer, onNoAnswer, done, CLIENT_TRIES);
     }
 
-    private void attempt(String label, Consumer<Consumer<String>> call, Consumer<String> onAnswer, Runnable onNoAnswer, boolean[] done, int triesLeft) {
-      world.send(label, () -> call.accept(answer -> world.send(label + " answered " + (answer == null ? "ok" : answer), () -> {
-        if (!done[0]) {
-          done[0] = true;
-          onAnswer.accept(answer);
-        }
-      })));
-      world.at(CLIENT_WAIT_MILLIS, label + " wait", () -> {
-        if (done[0]) {
-          return;
-        }
-        if (triesLeft > 1) {
-          attempt(label, call, onAnswer, onNoAnswer, done, triesLeft - 1);
-        } else {
-          done[0] = true;
-          onNoAnswer.run();
-        }
-      });
+    private void attempt(
+        String label,
+        Consumer<Consumer<String>> call,
+        Consumer<String> onAnswer,
+        Runnable onNoAnswer,
+        boolean[] done,
+        int triesLeft) {
+      world.send(
+          label,
+          () ->
+              call.accept(answer ->
+                  world.send(
+                      label + " answered " + (answer == null ? "ok" : answer),
+                      () -> {
+                        if (!done[0]) {
+                          done[0] = true;
+                          onAnswer.accept(answer);
+                        }
+                      })));
+      world.at(
+          CLIENT_WAIT_MILLIS,
+          label + " wait",
+          () -> {
+            if (done[0]) {
+              return;
+            }
+            if (triesLeft > 1) {
+              attempt(label, call, onAnswer, onNoAnswer, done, triesLeft - 1);
+            } else {
+              done[0] = true;
+              onNoAnswer.run();
+            }
+          });
     }
 
     private void clientDone(String why) {
@@ -254,17 +301,25 @@ public final class Simulator {
     }
 
     private void submit(TransactionSpec spec) {
-      request("create " + spec.gid(), reply -> coordinator.create(spec, reply), answer -> clientDone(spec.gid() + " submitted: " + (answer == null ? "ok" : answer)), () -> clientDone(spec.gid() + " gave up submitting"));
+      request(
+          "create " + spec.gid(),
+          reply -> coordinator.create(spec, reply),
+          answer -> clientDone(spec.gid() + " submitted: " + (answer == null ? "ok" : answer)),
+          () -> clientDone(spec.gid() + " gave up submitting"));
     }
 
     private void tccInitiator(TransactionSpec spec, List<BranchSpec> branches) {
-      request("begin " + spec.gid(), reply -> coordinator.create(spec, reply), answer -> {
-        if (answer != null) {
-          clientDone(spec.gid() + " begin rejected");
-        } else {
-          register(spec, branches, 0);
-        }
-      }, () -> clientDone(spec.gid() + " gave up beginning"));
+      request(
+          "begin " + spec.gid(),
+          reply -> coordinator.create(spec, reply),
+          answer -> {
+            if (answer != null) {
+              clientDone(spec.gid() + " begin rejected");
+            } else {
+              register(spec, branches, 0);
+            }
+          },
+          () -> clientDone(spec.gid() + " gave up beginning"));
     }
 
     private void register(TransactionSpec spec, List<BranchSpec> branches, int index) {
@@ -277,44 +332,56 @@ public final class Simulator {
         return;
       }
       BranchSpec branch = branches.get(index);
-      request("register " + spec.gid() + "/" + branch.branchId(), reply -> coordinator.request(spec.gid(), new Event.BranchRegistered(branch), reply), answer -> {
-        if (answer == null) {
-          register(spec, branches, index + 1);
-        } else {
-          decide(spec, false, "registration rejected: " + answer);
-        }
-      }, () -> decide(spec, false, "registration unanswered"));
+      request(
+          "register " + spec.gid() + "/" + branch.branchId(),
+          reply -> coordinator.request(spec.gid(), new Event.BranchRegistered(branch), reply),
+          answer -> {
+            if (answer == null) {
+              register(spec, branches, index + 1);
+            } else {
+              decide(spec, false, "registration rejected: " + answer);
+            }
+          },
+          () -> decide(spec, false, "registration unanswered"));
     }
 
     private void tryAll(TransactionSpec spec, List<BranchSpec> branches) {
       java.util.Set<String> succeeded = new java.util.TreeSet<>();
       boolean[] decided = {false};
       for (BranchSpec branch : branches) {
-        world.send("try " + spec.gid() + "/" + branch.branchId(), () -> {
-          Outcome outcome = participants.handle(spec.gid().value(), branch.branchId(), Mode.TCC, Op.TRY);
-          world.send("try " + spec.gid() + "/" + branch.branchId() + " answered " + describe(outcome), () -> {
-            if (decided[0]) {
-              return;
-            }
-            if (!(outcome instanceof Outcome.Succeeded)) {
+        world.send(
+            "try " + spec.gid() + "/" + branch.branchId(),
+            () -> {
+              Outcome outcome =
+                  participants.handle(spec.gid().value(), branch.branchId(), Mode.TCC, Op.TRY);
+              world.send(
+                  "try " + spec.gid() + "/" + branch.branchId() + " answered " + describe(outcome),
+                  () -> {
+                    if (decided[0]) {
+                      return;
+                    }
+                    if (!(outcome instanceof Outcome.Succeeded)) {
+                      decided[0] = true;
+                      decide(spec, false, "the try of " + branch.branchId() + " did not succeed");
+                      return;
+                    }
+                    succeeded.add(branch.branchId());
+                    if (succeeded.size() == branches.size()) {
+                      decided[0] = true;
+                      decide(spec, true, "every try succeeded");
+                    }
+                  });
+            });
+      }
+      world.at(
+          CLIENT_WAIT_MILLIS,
+          "tries wait " + spec.gid(),
+          () -> {
+            if (!decided[0]) {
               decided[0] = true;
-              decide(spec, false, "the try of " + branch.branchId() + " did not succeed");
-              return;
-            }
-            succeeded.add(branch.branchId());
-            if (succeeded.size() == branches.size()) {
-              decided[0] = true;
-              decide(spec, true, "every try succeeded");
+              decide(spec, false, "a try went unanswered");
             }
           });
-        });
-      }
-      world.at(CLIENT_WAIT_MILLIS, "tries wait " + spec.gid(), () -> {
-        if (!decided[0]) {
-          decided[0] = true;
-          decide(spec, false, "a try went unanswered");
-        }
-      });
     }
 
     private void decide(TransactionSpec spec, boolean commit, String why) {
@@ -324,25 +391,35 @@ public final class Simulator {
       }
       world.trace("client  " + spec.gid() + " " + (commit ? "commits" : "aborts") + ": " + why);
       Event event = commit ? new Event.CommitRequested() : new Event.AbortRequested();
-      request((commit ? "commit " : "abort ") + spec.gid(), reply -> coordinator.request(spec.gid(), event, reply), answer -> clientDone(spec.gid() + " decision answered " + (answer == null ? "ok" : answer)), () -> clientDone(spec.gid() + " decision unanswered"));
+      request(
+          (commit ? "commit " : "abort ") + spec.gid(),
+          reply -> coordinator.request(spec.gid(), event, reply),
+          answer ->
+              clientDone(spec.gid() + " decision answered " + (answer == null ? "ok" : answer)),
+          () -> clientDone(spec.gid() + " decision unanswered"));
     }
 
     private void producer(TransactionSpec spec) {
-      request("prepare " + spec.gid(), reply -> coordinator.create(spec, reply), answer -> {
-        if (answer != null) {
-          clientDone(spec.gid() + " prepare rejected");
-          return;
-        }
-        long localMillis = world.random.nextInt((int) (spec.timeout().toMillis() * 3 / 2));
-        world.at(localMillis, "local tx " + spec.gid(), () -> localTransaction(spec));
-      }, () -> clientDone(spec.gid() + " gave up preparing"));
+      request(
+          "prepare " + spec.gid(),
+          reply -> coordinator.create(spec, reply),
+          answer -> {
+            if (answer != null) {
+              clientDone(spec.gid() + " prepare rejected");
+              return;
+            }
+            long localMillis = world.random.nextInt((int) (spec.timeout().toMillis() * 3 / 2));
+            world.at(localMillis, "local tx " + spec.gid(), () -> localTransaction(spec));
+          },
+          () -> clientDone(spec.gid() + " gave up preparing"));
     }
 
     private void localTransaction(TransactionSpec spec) {
       String gid = spec.gid().value();
       boolean committed;
       if (producerBarrier.containsKey(gid)) {
-        world.trace("local   " + gid + " blocked: check-back already wrote " + producerBarrier.get(gid));
+        world.trace(
+            "local   " + gid + " blocked: check-back already wrote " + producerBarrier.get(gid));
         committed = false;
       } else if (world.chance(0.75)) {
         producerBarrier.put(gid, "committed");
@@ -368,20 +445,26 @@ public final class Simulator {
 
     @Override
     public void call(Effect.CallOp call, Consumer<Outcome> reply) {
-      String label = call.op().label() + " " + call.gid() + "/" + call.branchId() + " #" + call.attempt();
-      world.send(label, () -> {
-        Outcome outcome = participants.handle(call.gid().value(), call.branchId(), call.mode(), call.op());
-        world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
-      });
+      String label =
+          call.op().label() + " " + call.gid() + "/" + call.branchId() + " #" + call.attempt();
+      world.send(
+          label,
+          () -> {
+            Outcome outcome =
+                participants.handle(call.gid().value(), call.branchId(), call.mode(), call.op());
+            world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
+          });
     }
 
     @Override
     public void checkBack(Effect.CheckBack check, Consumer<Outcome> reply) {
       String label = "check " + check.gid() + " #" + check.attempt();
-      world.send(label, () -> {
-        Outcome outcome = answerCheck(check.gid().value());
-        world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
-      });
+      world.send(
+          label,
+          () -> {
+            Outcome outcome = answerCheck(check.gid().value());
+            world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
+          });
     }
 
     private Outcome answerCheck(String gid) {
@@ -399,22 +482,34 @@ public final class Simulator {
 
     @Override
     public void deliver(Effect.Deliver delivery, Consumer<Outcome> reply) {
-      String label = "deliver " + delivery.messageId() + " -> " + delivery.subscription() + " #" + delivery.attempt();
-      world.send(label, () -> {
-        Outcome outcome;
-        if (world.fault(world.faults().serverError())) {
-          if (world.chance(0.5)) {
-            outcome = new Outcome.Unknown("503 before processing");
-          } else {
-            received.computeIfAbsent(delivery.subscription(), s -> new ArrayList<>()).add(delivery);
-            outcome = new Outcome.Unknown("500 after processing");
-          }
-        } else {
-          received.computeIfAbsent(delivery.subscription(), s -> new ArrayList<>()).add(delivery);
-          outcome = Outcome.SUCCEEDED;
-        }
-        world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
-      });
+      String label =
+          "deliver "
+              + delivery.messageId()
+              + " -> "
+              + delivery.subscription()
+              + " #"
+              + delivery.attempt();
+      world.send(
+          label,
+          () -> {
+            Outcome outcome;
+            if (world.fault(world.faults().serverError())) {
+              if (world.chance(0.5)) {
+                outcome = new Outcome.Unknown("503 before processing");
+              } else {
+                received
+                    .computeIfAbsent(delivery.subscription(), s -> new ArrayList<>())
+                    .add(delivery);
+                outcome = new Outcome.Unknown("500 after processing");
+              }
+            } else {
+              received
+                  .computeIfAbsent(delivery.subscription(), s -> new ArrayList<>())
+                  .add(delivery);
+              outcome = Outcome.SUCCEEDED;
+            }
+            world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
+          });
     }
 
     @Override

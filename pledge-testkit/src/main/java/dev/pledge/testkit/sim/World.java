@@ -20,7 +20,8 @@ final class World {
   private long sequence;
   private long events;
 
-  private record Scheduled(long at, long sequence, String label, Runnable action) implements Comparable<Scheduled> {
+  private record Scheduled(long at, long sequence, String label, Runnable action)
+      implements Comparable<Scheduled> {
     @Override
     public int compareTo(Scheduled other) {
       int byTime = Long.compare(at, other.at);
@@ -54,7 +55,9 @@ final class World {
     return faulty() && random.nextDouble() < p;
   }
 
-  /** True with probability {@code p}, whether or not faults are on (business outcomes, not faults). */
+  /**
+   * True with probability {@code p}, whether or not faults are on (business outcomes, not faults).
+   */
   boolean chance(double p) {
     return random.nextDouble() < p;
   }
@@ -63,7 +66,10 @@ final class World {
     queue.add(new Scheduled(now + Math.max(0, delayMillis), sequence++, label, action));
   }
 
-  /** One message over the network: maybe lost, maybe duplicated, delayed by a random time (so reordered). */
+  /**
+   * One message over the network: maybe lost, maybe duplicated, delayed by a random time (so
+   * reordered).
+   */
   void send(String label, Runnable deliver) {
     if (fault(faults.drop())) {
       trace("lost    " + label);

@@ -7,8 +7,9 @@ import dev.pledge.testkit.sim.SimulationRunner.Summary;
 import org.junit.jupiter.api.Test;
 
 /**
- * Proves the simulator bites: each planted bug must be caught within a fixed budget of seeds, and the
- * failure must name the broken guarantee. The same budget on the correct deciders finds nothing.
+ * Proves the simulator bites: each planted bug must be caught within a fixed budget of seeds, and
+ * the failure must name the broken guarantee. The same budget on the correct deciders finds
+ * nothing.
  */
 class PlantedBugTest {
   private static final int SEED_BUDGET = 500;
@@ -19,23 +20,34 @@ class PlantedBugTest {
 
   @Test
   void twoPcCommittingBeforeEveryPrepareSucceeded_isCaught() {
-    Summary summary = simulate(SimOptions.standard(Mode.TWO_PC).withDecider(Mode.TWO_PC, new PlantedBugs.CommitBeforeAllPrepared()));
+    Summary summary =
+        simulate(
+            SimOptions.standard(Mode.TWO_PC)
+                .withDecider(Mode.TWO_PC, new PlantedBugs.CommitBeforeAllPrepared()));
 
     assertThat(summary.failing()).isPositive();
-    assertThat(summary.failures().get(0).violations()).anyMatch(v -> v.contains("mixed outcome") || v.contains("commit of a branch"));
+    assertThat(summary.failures().get(0).violations())
+        .anyMatch(v -> v.contains("mixed outcome") || v.contains("commit of a branch"));
   }
 
   @Test
   void sagaSkippingACompensation_isCaught() {
-    Summary summary = simulate(SimOptions.standard(Mode.SAGA).withDecider(Mode.SAGA, new PlantedBugs.SkipFirstCompensation()));
+    Summary summary =
+        simulate(
+            SimOptions.standard(Mode.SAGA)
+                .withDecider(Mode.SAGA, new PlantedBugs.SkipFirstCompensation()));
 
     assertThat(summary.failing()).isPositive();
-    assertThat(summary.failures().get(0).violations()).anyMatch(v -> v.contains("never compensated") || v.contains("never settled"));
+    assertThat(summary.failures().get(0).violations())
+        .anyMatch(v -> v.contains("never compensated") || v.contains("never settled"));
   }
 
   @Test
   void msgDeliveredBeforeCommit_isCaught() {
-    Summary summary = simulate(SimOptions.standard(Mode.MSG).withDecider(Mode.MSG, new PlantedBugs.DeliverWithoutCommit()));
+    Summary summary =
+        simulate(
+            SimOptions.standard(Mode.MSG)
+                .withDecider(Mode.MSG, new PlantedBugs.DeliverWithoutCommit()));
 
     assertThat(summary.failing()).isPositive();
     assertThat(summary.failures().get(0).violations()).anyMatch(v -> v.contains("did not commit"));

@@ -45,8 +45,11 @@ final class PlantedBugs {
           && done.outcome() instanceof dev.pledge.core.Outcome.Succeeded) {
         Transaction rigged = state;
         for (Branch branch : state.branches()) {
-          if (!branch.branchId().equals(done.branchId()) && branch.op(Op.PREPARE).status().isActive()) {
-            rigged = rigged.withBranch(branch.branchId(), b -> b.with(Op.PREPARE, b.op(Op.PREPARE).succeeded()));
+          if (!branch.branchId().equals(done.branchId())
+              && branch.op(Op.PREPARE).status().isActive()) {
+            rigged =
+                rigged.withBranch(
+                    branch.branchId(), b -> b.with(Op.PREPARE, b.op(Op.PREPARE).succeeded()));
           }
         }
         return real.decide(rigged, event, now, policy);
@@ -83,11 +86,14 @@ final class PlantedBugs {
       }
       List<Effect> effects = new ArrayList<>();
       for (Effect effect : decision.effects()) {
-        if (!(effect instanceof Effect.CallOp call && call.branchId().equals(first) && call.op() == Op.COMPENSATE)) {
+        if (!(effect instanceof Effect.CallOp call
+            && call.branchId().equals(first)
+            && call.op() == Op.COMPENSATE)) {
           effects.add(effect);
         }
       }
-      Transaction rigged = next.withBranch(first, b -> b.with(Op.COMPENSATE, b.op(Op.COMPENSATE).skipped()));
+      Transaction rigged =
+          next.withBranch(first, b -> b.with(Op.COMPENSATE, b.op(Op.COMPENSATE).skipped()));
       return new Decision(rigged, effects, decision.fired(), decision.rejection());
     }
   }
@@ -108,7 +114,9 @@ final class PlantedBugs {
 
     @Override
     public Decision decide(Transaction state, Event event, Instant now, RetryPolicy policy) {
-      if (state.status() == Status.PREPARED && event instanceof Event.Tick && !now.isBefore(state.deadline())) {
+      if (state.status() == Status.PREPARED
+          && event instanceof Event.Tick
+          && !now.isBefore(state.deadline())) {
         return real.decide(state, new Event.CommitRequested(), now, policy);
       }
       return real.decide(state, event, now, policy);

@@ -25,7 +25,8 @@ class SimulatorTest {
 
   @Test
   void thousandsOfSeedsOverEveryMode_holdEveryGuarantee() {
-    SimulationRunner.Summary summary = SimulationRunner.run(SimOptions.standard(null), 1_000_000, 2_000, 2);
+    SimulationRunner.Summary summary =
+        SimulationRunner.run(SimOptions.standard(null), 1_000_000, 2_000, 2);
 
     assertThat(summary.failures()).extracting(SimResult::replayCommand).isEmpty();
     assertThat(summary.seedsByMode()).containsOnlyKeys(Mode.values());
@@ -34,7 +35,8 @@ class SimulatorTest {
 
   @Test
   void everyTransitionExceptUnreachableOnes_isExercisedBySimulation() {
-    SimulationRunner.Summary summary = SimulationRunner.run(SimOptions.standard(null), 0, 20_000, 2);
+    SimulationRunner.Summary summary =
+        SimulationRunner.run(SimOptions.standard(null), 0, 20_000, 2);
     List<String> never = new ArrayList<>();
     for (var table : Engine.tables()) {
       for (Transition row : table.rows()) {
@@ -46,6 +48,8 @@ class SimulatorTest {
 
     // A tcc transaction makes no call while begun, so an answer there is a forged or buggy one:
     // the decider handles it (a unit test proves it), but no simulated run can produce it.
-    assertThat(never).containsExactly("tcc: begun --stale-answer--> begun / ignore an answer that belongs to no call");
+    assertThat(never)
+        .containsExactly(
+            "tcc: begun --stale-answer--> begun / ignore an answer that belongs to no call");
   }
 }
