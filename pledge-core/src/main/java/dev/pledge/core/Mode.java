@@ -10,6 +10,8 @@ public enum Mode {
   MSG("msg", List.of());
 
   private final String code;
+
+  @SuppressWarnings("ImmutableEnumChecker") // List.of is unmodifiable; Error Prone cannot see that
   private final List<Op> branchOps;
 
   Mode(String code, List<Op> branchOps) {

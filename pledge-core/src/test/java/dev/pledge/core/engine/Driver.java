@@ -253,7 +253,7 @@ public final class Driver {
     Transaction next = decision.next();
     String where = (previous == null ? "start" : previous.status().label()) + " " + decision;
     if (decision.isRejected()) {
-      assertTrue(next == previous, "a rejection keeps the state: " + where);
+      assertTrue(next.equals(previous), "a rejection keeps the state: " + where);
       assertTrue(
           decision.effects().isEmpty() && decision.fired().isEmpty(),
           "a rejection does nothing: " + where);

@@ -117,7 +117,7 @@ class DeciderProperties {
     Duration wait = policy.backoff(attempts, key);
     double base =
         Math.min(
-            policy.maxBackoff().toMillis(),
+            (double) policy.maxBackoff().toMillis(),
             policy.initialBackoff().toMillis()
                 * Math.pow(policy.multiplier(), Math.min(attempts - 1, 64)));
 

@@ -30,6 +30,7 @@ import static dev.pledge.core.engine.Trigger.STALE_ANSWER;
 import static dev.pledge.core.engine.Trigger.STARTED;
 import static dev.pledge.core.engine.Trigger.TIMEOUT;
 import static java.time.Duration.ofMillis;
+import static java.time.Duration.ofMinutes;
 import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -221,7 +222,7 @@ public class SagaDeciderTest {
 
   @Test
   public void forwardOp_isNeverFlagged_butAbortsAtTimeout() {
-    Driver run = Driver.start(withTimeout(saga(gid(), "s1"), ofSeconds(300)));
+    Driver run = Driver.start(withTimeout(saga(gid(), "s1"), ofMinutes(5)));
     int answers = 0;
     while (run.tx().wakeAt().isBefore(run.tx().deadline())) {
       Decision d = run.answer("s1", ACTION, UNKNOWN);
@@ -237,7 +238,7 @@ public class SagaDeciderTest {
 
   @Test
   public void hangingAction_isBackedOffNeverFlagged_andAbortsAtTimeout() {
-    Driver run = Driver.start(withTimeout(saga(gid(), "s1"), ofSeconds(300)));
+    Driver run = Driver.start(withTimeout(saga(gid(), "s1"), ofMinutes(5)));
     int overdue = 0;
     while (run.tx().wakeAt().isBefore(run.tx().deadline())) {
       // No answer ever comes: each attempt is overdue at the call timeout, then backed off.

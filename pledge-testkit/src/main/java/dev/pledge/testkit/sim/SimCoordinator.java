@@ -265,7 +265,7 @@ final class SimCoordinator {
       crashes++;
       alive = false;
       incarnation++;
-      long restartAfter = 1 + world.random.nextInt((int) MAX_RESTART_MILLIS);
+      long restartAfter = 1L + world.random.nextInt((int) MAX_RESTART_MILLIS);
       world.trace("CRASH   coordinator killed " + where + "; restarts in " + restartAfter + " ms");
       world.at(restartAfter, "restart", this::restart);
       return true;
