@@ -33,6 +33,7 @@ final class SimCoordinator {
   static final long POLL_MILLIS = 500;
   static final long MAX_RESTART_MILLIS = 600;
   static final long MAX_BACKWARD_JUMP_MILLIS = 1_000;
+  static final int MAX_WRITES_KEPT = 10_000;
 
   private final World world;
   private final Engine engine;
@@ -47,6 +48,7 @@ final class SimCoordinator {
   private final Map<Gid, Long> settledAt = new TreeMap<>();
 
   private final Set<String> answered = new HashSet<>();
+  private final List<Transaction> written = new ArrayList<>();
   private boolean alive = true;
   private int incarnation;
   private int crashes;
@@ -101,6 +103,10 @@ final class SimCoordinator {
 
   Set<Transition> fired() {
     return fired;
+  }
+
+  List<Transaction> written() {
+    return List.copyOf(written);
   }
 
   long decisions() {
@@ -222,6 +228,9 @@ final class SimCoordinator {
                 + next.status().label());
       }
       log.update(next);
+    }
+    if (written.size() < MAX_WRITES_KEPT) {
+      written.add(next);
     }
     if (previous == null || previous.status() != next.status()) {
       world.trace(

@@ -1,6 +1,7 @@
 package dev.pledge.testkit.sim;
 
 import dev.pledge.core.Mode;
+import dev.pledge.core.Transaction;
 import dev.pledge.core.engine.Transition;
 import java.util.List;
 import java.util.Set;
@@ -11,6 +12,8 @@ import java.util.Set;
  * @param violations every guarantee the run broke, in words; empty when it held them all
  * @param trace the run's events, in simulated time, for replaying a failure by eye
  * @param fired every transition-table row the run exercised
+ * @param written every version of every transaction the coordinator wrote to its log, in order (at
+ *     most {@code SimCoordinator.MAX_WRITES_KEPT})
  */
 public record SimResult(
     long seed,
@@ -23,7 +26,8 @@ public record SimResult(
     int crashes,
     List<String> violations,
     List<String> trace,
-    Set<Transition> fired) {
+    Set<Transition> fired,
+    List<Transaction> written) {
 
   public boolean ok() {
     return violations.isEmpty();

@@ -82,7 +82,8 @@ public final class Simulator {
         run.coordinator.crashes(),
         List.copyOf(violations),
         List.copyOf(world.trace()),
-        run.coordinator.fired());
+        run.coordinator.fired(),
+        run.coordinator.written());
   }
 
   static String describe(Outcome outcome) {
@@ -241,7 +242,9 @@ public final class Simulator {
       for (int i = 0; i < count; i++) {
         String topic = TOPICS.get(random.nextInt(TOPICS.size()));
         String key = random.nextDouble() < 0.8 ? KEYS.get(random.nextInt(KEYS.size())) : null;
-        messages.add(new MessageSpec(topic, key, "{\"m\":" + i + "}", Map.of()));
+        messages.add(
+            new MessageSpec(
+                topic, key, "{\"m\":" + i + "}", Map.of("sequence", Integer.toString(i))));
       }
       return messages;
     }
