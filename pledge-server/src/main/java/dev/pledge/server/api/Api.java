@@ -1,0 +1,501 @@
+package dev.pledge.server.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pledge.core.Branch;
+import dev.pledge.core.BranchSpec;
+import dev.pledge.core.Delivery;
+import dev.pledge.core.FieldError;
+import dev.pledge.core.Gid;
+import dev.pledge.core.InvalidSpecException;
+import dev.pledge.core.Limits;
+import dev.pledge.core.Message;
+import dev.pledge.core.MessageSpec;
+import dev.pledge.core.Mode;
+import dev.pledge.core.Op;
+import dev.pledge.core.Progress;
+import dev.pledge.core.Status;
+import dev.pledge.core.Transaction;
+import dev.pledge.core.TransactionSpec;
+import dev.pledge.core.engine.Event;
+import dev.pledge.core.spi.LogUnavailableException;
+import dev.pledge.core.spi.TransactionLog;
+import dev.pledge.server.runtime.AllowList;
+import dev.pledge.server.runtime.Coordinator;
+import dev.pledge.server.runtime.Subscriptions;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The coordinator's HTTP API v1, independent of any HTTP server: a request (method, path, query,
+ * body) in, a status and a JSON body out. Errors are {@code {"error": code, "message": text,
+ * "fields": [{field, reason}]}}; a rejected request changes nothing.
+ */
+public final class Api {
+  /**
+   * The largest request body read: 64 branches of 1 MiB payloads do not fit; the limits say why.
+   */
+  public static final int MAX_BODY_BYTES = 8 << 20;
+
+  private static final Pattern TRANSACTION = Pattern.compile("/api/v1/transactions/([^/]+)");
+  private static final Pattern TRANSACTION_ACTION =
+      Pattern.compile("/api/v1/transactions/([^/]+)/(branches|commit|abort|retry)");
+  private static final Pattern SUBSCRIPTION =
+      Pattern.compile("/api/v1/subscriptions/([A-Za-z0-9._:-]{1,128})");
+
+  private final Coordinator coordinator;
+  private final TransactionLog log;
+  private final Limits limits;
+  private final Subscriptions subscriptions;
+  private final AllowList allowList;
+  private final Supplier<String> gids;
+  private final ObjectMapper json = new ObjectMapper();
+  private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
+
+  public Api(
+      Coordinator coordinator,
+      TransactionLog log,
+      Limits limits,
+      Subscriptions subscriptions,
+      AllowList allowList,
+      Supplier<String> gids) {
+    this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
+    this.log = Objects.requireNonNull(log, "log");
+    this.limits = Objects.requireNonNull(limits, "limits");
+    this.subscriptions = Objects.requireNonNull(subscriptions, "subscriptions");
+    this.allowList = Objects.requireNonNull(allowList, "allowList");
+    this.gids = Objects.requireNonNull(gids, "gids");
+  }
+
+  public ApiResponse handle(String method, String path, Map<String, String> query, byte[] body) {
+    ApiResponse response;
+    try {
+      response = route(method, path, query, body);
+    } catch (ApiException e) {
+      response = error(e.status, e.code, e.getMessage(), e.fields);
+    } catch (InvalidSpecException e) {
+      response = error(400, "invalid_request", e.errors().size() + " invalid field(s)", e.errors());
+    } catch (LogUnavailableException e) {
+      response =
+          error(
+              503,
+              "log_unavailable",
+              "the transaction log is unavailable; nothing was accepted: " + e.getMessage(),
+              List.of());
+    }
+    answers
+        .computeIfAbsent(
+            method + " " + routeName(path) + " " + response.status(), k -> new LongAdder())
+        .increment();
+    return response;
+  }
+
+  private ApiResponse route(String method, String path, Map<String, String> query, byte[] body) {
+    if (body.length > MAX_BODY_BYTES) {
+      throw new ApiException(
+          413, "too_large", "the body is larger than " + MAX_BODY_BYTES + " bytes", List.of());
+    }
+    if (path.equals("/health")) {
+      return ApiResponse.json(200, "{\"status\":\"ok\"}");
+    }
+    if (path.equals("/metrics")) {
+      return new ApiResponse(200, "text/plain; version=0.0.4", metrics());
+    }
+    if (path.equals("/api/v1/transactions")) {
+      return switch (method) {
+        case "POST" -> create(text(body));
+        case "GET" -> list(query);
+        default -> throw methodNotAllowed(method, path);
+      };
+    }
+    Matcher action = TRANSACTION_ACTION.matcher(path);
+    if (action.matches()) {
+      if (!method.equals("POST")) {
+        throw methodNotAllowed(method, path);
+      }
+      Gid gid = gid(action.group(1));
+      return switch (action.group(2)) {
+        case "branches" -> register(gid, text(body));
+        case "commit" -> decide(gid, new Event.CommitRequested());
+        case "abort" -> decide(gid, new Event.AbortRequested());
+        default -> decide(gid, new Event.RetryNow());
+      };
+    }
+    Matcher one = TRANSACTION.matcher(path);
+    if (one.matches()) {
+      if (!method.equals("GET")) {
+        throw methodNotAllowed(method, path);
+      }
+      Transaction tx = coordinator.load(gid(one.group(1)));
+      if (tx == null) {
+        throw ApiException.notFound("no transaction " + one.group(1));
+      }
+      return ApiResponse.json(200, write(view(tx)));
+    }
+    Matcher subscription = SUBSCRIPTION.matcher(path);
+    if (subscription.matches()) {
+      if (!method.equals("PUT")) {
+        throw methodNotAllowed(method, path);
+      }
+      return subscribe(subscription.group(1), text(body));
+    }
+    throw new ApiException(
+        404, "not_found", "no route " + method + " " + RequestReader.abbreviate(path), List.of());
+  }
+
+  private ApiResponse create(String body) {
+    RequestReader reader = new RequestReader(json);
+    RequestReader.Create request = reader.create(reader.parse(body));
+    List<FieldError> errors = new ArrayList<>(reader.errors());
+    if (!errors.isEmpty() || request.mode() == null) {
+      throw ApiException.badRequest(errors);
+    }
+    Gid gid = Gid.of(request.gid() == null ? gids.get() : request.gid());
+    TransactionSpec spec =
+        new TransactionSpec(
+            gid,
+            request.mode(),
+            request.timeout(),
+            request.branches(),
+            request.messages(),
+            request.checkUrl());
+    errors.addAll(spec.validate(limits));
+    errors.addAll(disallowedUrls(spec));
+    if (!errors.isEmpty()) {
+      throw ApiException.badRequest(errors);
+    }
+    Transaction tx = coordinator.begin(spec);
+    if (!sameRequest(tx, spec)) {
+      throw ApiException.conflict("transaction " + gid + " exists with another body");
+    }
+    ObjectNode out = json.createObjectNode();
+    out.put("gid", tx.gid().value());
+    out.put("status", tx.status().label());
+    return ApiResponse.json(201, write(out));
+  }
+
+  /** Whether {@code tx} is what {@code spec} would have created: the same request again. */
+  private boolean sameRequest(Transaction tx, TransactionSpec spec) {
+    if (tx.mode() != spec.mode()
+        || !Duration.between(tx.createdAt(), tx.deadline()).equals(spec.timeoutOr(limits))
+        || !Objects.equals(tx.checkUrl(), spec.checkUrl())) {
+      return false;
+    }
+    if (spec.mode() != Mode.TCC) {
+      if (tx.branches().size() != spec.branches().size()) {
+        return false;
+      }
+      for (int i = 0; i < spec.branches().size(); i++) {
+        Branch had = tx.branches().get(i);
+        BranchSpec asked = spec.branches().get(i);
+        if (!had.branchId().equals(asked.branchId())
+            || !had.urls().equals(asked.urls())
+            || !had.payload().equals(asked.payload())
+            || !had.after().equals(asked.after())) {
+          return false;
+        }
+      }
+    }
+    if (tx.messages().size() != spec.messages().size()) {
+      return false;
+    }
+    for (int i = 0; i < spec.messages().size(); i++) {
+      Message had = tx.messages().get(i);
+      MessageSpec asked = spec.messages().get(i);
+      if (!had.topic().equals(asked.topic())
+          || !Objects.equals(had.key(), asked.key())
+          || !had.payload().equals(asked.payload())
+          || !had.headers().equals(asked.headers())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private List<FieldError> disallowedUrls(TransactionSpec spec) {
+    List<FieldError> errors = new ArrayList<>();
+    for (int i = 0; i < spec.branches().size(); i++) {
+      for (Map.Entry<Op, String> url : spec.branches().get(i).urls().entrySet()) {
+        if (!allowList.allows(url.getValue())) {
+          errors.add(
+              new FieldError(
+                  "branches[" + i + "]." + url.getKey().label(),
+                  "not on the coordinator's URL allow-list"));
+        }
+      }
+    }
+    if (spec.checkUrl() != null && !allowList.allows(spec.checkUrl())) {
+      errors.add(new FieldError("checkUrl", "not on the coordinator's URL allow-list"));
+    }
+    return errors;
+  }
+
+  private ApiResponse register(Gid gid, String body) {
+    RequestReader reader = new RequestReader(json);
+    Transaction tx = coordinator.load(gid);
+    if (tx == null) {
+      throw ApiException.notFound("no transaction " + gid);
+    }
+    if (tx.mode() != Mode.TCC) {
+      throw ApiException.conflict(
+          "only tcc transactions register branches; " + gid + " is " + tx.mode().code());
+    }
+    BranchSpec branch =
+        reader.branch(
+            reader.parse(body), Mode.TCC, "branch", Integer.toString(tx.branches().size() + 1));
+    List<FieldError> errors = new ArrayList<>(reader.errors());
+    if (branch != null) {
+      TransactionSpec.validateBranch(branch, Mode.TCC, "branch", limits, errors);
+      for (Map.Entry<Op, String> url : branch.urls().entrySet()) {
+        if (!allowList.allows(url.getValue())) {
+          errors.add(
+              new FieldError(
+                  "branch." + url.getKey().label(), "not on the coordinator's URL allow-list"));
+        }
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw ApiException.badRequest(errors);
+    }
+    answer(coordinator.request(gid, new Event.BranchRegistered(branch)));
+    ObjectNode out = json.createObjectNode();
+    out.put("branchId", branch.branchId());
+    return ApiResponse.json(200, write(out));
+  }
+
+  private ApiResponse decide(Gid gid, Event event) {
+    Transaction tx = answer(coordinator.request(gid, event));
+    ObjectNode out = json.createObjectNode();
+    out.put("gid", tx.gid().value());
+    out.put("status", tx.status().label());
+    return ApiResponse.json(200, write(out));
+  }
+
+  private static Transaction answer(Coordinator.Answer answer) {
+    return switch (answer) {
+      case Coordinator.Answer.Accepted accepted -> accepted.state();
+      case Coordinator.Answer.Rejected rejected -> throw ApiException.conflict(rejected.reason());
+      case Coordinator.Answer.NotFound notFound ->
+          throw ApiException.notFound("no such transaction");
+    };
+  }
+
+  private ApiResponse list(Map<String, String> query) {
+    List<FieldError> errors = new ArrayList<>();
+    Status status = null;
+    Mode mode = null;
+    int limit = 50;
+    try {
+      status = query.containsKey("status") ? Status.fromLabel(query.get("status")) : null;
+    } catch (IllegalArgumentException e) {
+      errors.add(
+          new FieldError(
+              "status",
+              "must be one of begun, prepared, committing, aborting, committed, aborted"));
+    }
+    try {
+      mode = query.containsKey("mode") ? Mode.fromCode(query.get("mode")) : null;
+    } catch (IllegalArgumentException e) {
+      errors.add(new FieldError("mode", "must be one of saga, tcc, 2pc, msg"));
+    }
+    if (query.containsKey("limit")) {
+      try {
+        limit = Integer.parseInt(query.get("limit"));
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > TransactionLog.Query.MAX_LIMIT) {
+        errors.add(
+            new FieldError(
+                "limit", "must be a whole number in [1, " + TransactionLog.Query.MAX_LIMIT + "]"));
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw ApiException.badRequest(errors);
+    }
+    TransactionLog.Page page;
+    try {
+      page = log.page(new TransactionLog.Query(status, mode, limit, query.get("cursor")));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("cursor", "was not made by this coordinator");
+    }
+    ObjectNode out = json.createObjectNode();
+    ArrayNode items = out.putArray("items");
+    for (Transaction tx : page.items()) {
+      items.add(view(tx));
+    }
+    if (page.nextCursor() != null) {
+      out.put("nextCursor", page.nextCursor());
+    }
+    return ApiResponse.json(200, write(out));
+  }
+
+  private ApiResponse subscribe(String name, String body) {
+    JsonNode root = new RequestReader(json).parse(body);
+    List<FieldError> errors = new ArrayList<>();
+    JsonNode topic = root.get("topic");
+    JsonNode target = root.get("target");
+    if (topic == null || !topic.isTextual() || !Gid.isValid(topic.asText())) {
+      errors.add(new FieldError("topic", "required, matching [A-Za-z0-9._:-]{1,128}"));
+    }
+    if (target == null || !target.isTextual()) {
+      errors.add(new FieldError("target", "required: an http:// URL"));
+    } else if (!target.asText().startsWith("http://") && !target.asText().startsWith("https://")) {
+      errors.add(new FieldError("target", "only http:// and https:// targets are supported yet"));
+    } else if (!allowList.allows(target.asText())) {
+      errors.add(new FieldError("target", "not on the coordinator's URL allow-list"));
+    }
+    root.fieldNames()
+        .forEachRemaining(field -> {
+          if (!field.equals("topic") && !field.equals("target")) {
+            errors.add(new FieldError(RequestReader.abbreviate(field), "unknown field"));
+          }
+        });
+    if (!errors.isEmpty()) {
+      throw ApiException.badRequest(errors);
+    }
+    subscriptions.put(new Subscriptions.Subscription(name, topic.asText(), target.asText()));
+    ObjectNode out = json.createObjectNode();
+    out.put("name", name);
+    out.put("topic", topic.asText());
+    out.put("target", target.asText());
+    return ApiResponse.json(200, write(out));
+  }
+
+  private ObjectNode view(Transaction tx) {
+    ObjectNode out = json.createObjectNode();
+    out.put("gid", tx.gid().value());
+    out.put("mode", tx.mode().code());
+    out.put("status", tx.status().label());
+    out.put("final", tx.isFinal());
+    out.put("createdAt", tx.createdAt().toString());
+    out.put("updatedAt", tx.updatedAt().toString());
+    out.put("version", tx.version());
+    if (tx.flag() != null) {
+      out.put("flag", tx.flag());
+    }
+    ArrayNode branches = out.putArray("branches");
+    for (Branch branch : tx.branches()) {
+      ObjectNode b = branches.addObject();
+      b.put("branchId", branch.branchId());
+      ArrayNode ops = b.putArray("ops");
+      for (Op op : tx.mode().branchOps()) {
+        ObjectNode o = progress(ops.addObject(), branch.op(op));
+        o.put("op", op.label());
+      }
+    }
+    ArrayNode messages = out.putArray("messages");
+    for (Message message : tx.messages()) {
+      ObjectNode m = messages.addObject();
+      m.put("messageId", message.messageId());
+      m.put("topic", message.topic());
+      if (message.key() != null) {
+        m.put("key", message.key());
+      }
+      ArrayNode deliveries = m.putArray("deliveries");
+      for (Delivery delivery : message.deliveries()) {
+        progress(deliveries.addObject(), delivery.progress())
+            .put("subscription", delivery.subscription());
+      }
+    }
+    return out;
+  }
+
+  private static ObjectNode progress(ObjectNode node, Progress progress) {
+    node.put("status", progress.status().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+    node.put("attempts", progress.attempts());
+    if (progress.lastError() != null) {
+      node.put("lastError", progress.lastError());
+    }
+    return node;
+  }
+
+  private String metrics() {
+    StringBuilder out = new StringBuilder();
+    out.append("# HELP pledge_api_responses_total API answers by method, route and status.\n");
+    out.append("# TYPE pledge_api_responses_total counter\n");
+    answers.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(entry -> {
+          String[] parts = entry.getKey().split(" ");
+          out.append("pledge_api_responses_total{method=\"")
+              .append(parts[0])
+              .append("\",route=\"")
+              .append(parts[1])
+              .append("\",status=\"")
+              .append(parts[2])
+              .append("\"} ")
+              .append(entry.getValue().sum())
+              .append('\n');
+        });
+    return out.toString();
+  }
+
+  private static String routeName(String path) {
+    if (path.startsWith("/api/v1/transactions/")) {
+      Matcher action = TRANSACTION_ACTION.matcher(path);
+      return action.matches()
+          ? "/api/v1/transactions/{gid}/" + action.group(2)
+          : "/api/v1/transactions/{gid}";
+    }
+    if (path.startsWith("/api/v1/subscriptions/")) {
+      return "/api/v1/subscriptions/{name}";
+    }
+    return path.equals("/health") || path.equals("/metrics") || path.equals("/api/v1/transactions")
+        ? path
+        : "other";
+  }
+
+  private static Gid gid(String text) {
+    if (!Gid.isValid(text)) {
+      throw ApiException.badRequest("gid", "must match [A-Za-z0-9._:-]{1,128}");
+    }
+    return Gid.of(text);
+  }
+
+  private static String text(byte[] body) {
+    return new String(body, StandardCharsets.UTF_8);
+  }
+
+  private static ApiException methodNotAllowed(String method, String path) {
+    return new ApiException(
+        405,
+        "method_not_allowed",
+        method + " is not allowed on " + RequestReader.abbreviate(path),
+        List.of());
+  }
+
+  private ApiResponse error(int status, String code, String message, List<FieldError> fields) {
+    ObjectNode out = json.createObjectNode();
+    out.put("error", code);
+    out.put("message", message);
+    if (!fields.isEmpty()) {
+      ArrayNode list = out.putArray("fields");
+      for (FieldError field : fields) {
+        list.addObject().put("field", field.field()).put("reason", field.reason());
+      }
+    }
+    return ApiResponse.json(status, write(out));
+  }
+
+  private String write(JsonNode node) {
+    try {
+      return json.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a JSON tree could not be written", e);
+    }
+  }
+}

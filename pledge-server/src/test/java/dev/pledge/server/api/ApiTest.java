@@ -1,0 +1,290 @@
+package dev.pledge.server.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pledge.core.Limits;
+import dev.pledge.core.Outcome;
+import dev.pledge.core.RetryPolicy;
+import dev.pledge.core.engine.Effect;
+import dev.pledge.core.engine.Engine;
+import dev.pledge.server.runtime.AllowList;
+import dev.pledge.server.runtime.Coordinator;
+import dev.pledge.server.runtime.Effects;
+import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.testkit.InMemoryTransactionLog;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The API as any HTTP client sees it, without the HTTP server: statuses, bodies, errors. */
+class ApiTest {
+  private final ObjectMapper json = new ObjectMapper();
+  private final InMemoryTransactionLog log = new InMemoryTransactionLog();
+  private final List<String> calls = new CopyOnWriteArrayList<>();
+  private final AtomicInteger generated = new AtomicInteger();
+  private final Effects succeed =
+      new Effects() {
+        @Override
+        public CompletableFuture<Outcome> call(Effect.CallOp call) {
+          calls.add(call.branchId() + "/" + call.op().label());
+          return CompletableFuture.completedFuture(Outcome.SUCCEEDED);
+        }
+
+        @Override
+        public CompletableFuture<Outcome> checkBack(Effect.CheckBack check) {
+          return CompletableFuture.completedFuture(new Outcome.Failed("rolled_back"));
+        }
+
+        @Override
+        public CompletableFuture<Outcome> deliver(Effect.Deliver delivery, String target) {
+          calls.add("deliver " + delivery.messageId() + " -> " + target);
+          return CompletableFuture.completedFuture(Outcome.SUCCEEDED);
+        }
+      };
+  private final Coordinator coordinator =
+      new Coordinator(
+          new Engine(Limits.DEFAULT, RetryPolicy.DEFAULT),
+          log,
+          InstantSource.system(),
+          succeed,
+          new Subscriptions(),
+          Duration.ofMillis(50));
+  private final Api api =
+      new Api(
+          coordinator,
+          log,
+          Limits.DEFAULT,
+          new Subscriptions(),
+          AllowList.loopbackOnly(),
+          () -> "generated-" + generated.incrementAndGet());
+
+  {
+    coordinator.start();
+  }
+
+  @AfterEach
+  void stop() {
+    coordinator.close();
+  }
+
+  private record Reply(int status, JsonNode body) {}
+
+  private Reply call(String method, String path, String body) {
+    return call(method, path, Map.of(), body);
+  }
+
+  private Reply call(String method, String path, Map<String, String> query, String body) {
+    ApiResponse response = api.handle(method, path, query, body.getBytes(StandardCharsets.UTF_8));
+    try {
+      return new Reply(
+          response.status(),
+          response.contentType().startsWith("application/json")
+              ? json.readTree(response.body())
+              : null);
+    } catch (java.io.IOException e) {
+      throw new AssertionError("not JSON: " + response.body(), e);
+    }
+  }
+
+  private static String saga(String gid, String compensate) {
+    return """
+    {"gid": "%s", "mode": "saga", "timeoutSeconds": 30, "branches": [
+      {"action": "http://127.0.0.1:9/a1", "compensate": "%s", "payload": {"sku": "x", "n": 2}},
+      {"action": "http://127.0.0.1:9/a2", "compensate": "http://127.0.0.1:9/c2"}]}
+    """
+        .formatted(gid, compensate);
+  }
+
+  @Test
+  void create_answers201_andTheSameRequestAgainAnswersTheSame() {
+    Reply first = call("POST", "/api/v1/transactions", saga("order-1", "http://127.0.0.1:9/c1"));
+    Reply again = call("POST", "/api/v1/transactions", saga("order-1", "http://127.0.0.1:9/c1"));
+
+    assertThat(first.status()).isEqualTo(201);
+    assertThat(first.body().get("gid").asText()).isEqualTo("order-1");
+    assertThat(again.status()).isEqualTo(201);
+    assertThat(again.body().get("gid").asText()).isEqualTo("order-1");
+    assertThat(log.size()).isEqualTo(1);
+  }
+
+  @Test
+  void create_withTheSameGidAndAnotherBody_answers409() {
+    call("POST", "/api/v1/transactions", saga("order-2", "http://127.0.0.1:9/c1"));
+
+    Reply other = call("POST", "/api/v1/transactions", saga("order-2", "http://127.0.0.1:9/other"));
+
+    assertThat(other.status()).isEqualTo(409);
+    assertThat(other.body().get("error").asText()).isEqualTo("conflict");
+  }
+
+  @Test
+  void create_withoutGid_generatesOne() {
+    Reply created =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            saga("x", "http://127.0.0.1:9/c1").replace("\"gid\": \"x\", ", ""));
+
+    assertThat(created.status()).isEqualTo(201);
+    assertThat(created.body().get("gid").asText()).isEqualTo("generated-1");
+  }
+
+  @Test
+  void badInput_answers400NamingEveryField_andAcceptsNothing() {
+    Reply bad =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "bad gid!", "mode": "saga", "timeoutSeconds": 0, "colour": "red",
+             "branches": [{"action": "http://127.0.0.1:9/a"}, {"action": "http://10.1.2.3/a", "compensate": "http://127.0.0.1:9/c", "extra": 1}]}
+            """);
+
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.body().get("error").asText()).isEqualTo("invalid_request");
+    assertThat(bad.body().get("fields").findValuesAsText("field"))
+        .containsExactlyInAnyOrder("gid", "timeoutSeconds", "colour", "branches[1].extra");
+    assertThat(log.size()).isZero();
+
+    Reply secondRound =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"mode": "saga", "branches": [{"action": "http://127.0.0.1:9/a"}, {"action": "http://10.1.2.3/a", "compensate": "http://127.0.0.1:9/c"}]}
+            """);
+    assertThat(secondRound.status()).isEqualTo(400);
+    assertThat(secondRound.body().get("fields").findValuesAsText("field"))
+        .containsExactlyInAnyOrder("branches[0].compensate", "branches[1].action");
+    assertThat(log.size()).isZero();
+  }
+
+  @Test
+  void notJson_missingMode_andUnknownMode_areRefused() {
+    assertThat(call("POST", "/api/v1/transactions", "{not json").status()).isEqualTo(400);
+    assertThat(
+            call("POST", "/api/v1/transactions", "{}")
+                .body()
+                .get("fields")
+                .findValuesAsText("field"))
+        .containsExactly("mode");
+    assertThat(
+            call("POST", "/api/v1/transactions", "{\"mode\":\"4pc\"}")
+                .body()
+                .get("fields")
+                .get(0)
+                .get("reason")
+                .asText())
+        .contains("4pc");
+    assertThat(log.size()).isZero();
+  }
+
+  @Test
+  void tccOverTheApi_registersCommits_andRefusesAbortAfterCommit() {
+    assertThat(call("POST", "/api/v1/transactions", "{\"gid\":\"t-1\",\"mode\":\"tcc\"}").status())
+        .isEqualTo(201);
+    Reply registered =
+        call(
+            "POST",
+            "/api/v1/transactions/t-1/branches",
+            """
+            {"try": "http://127.0.0.1:9/t", "confirm": "http://127.0.0.1:9/c", "cancel": "http://127.0.0.1:9/x", "payload": {"amount": 5}}
+            """);
+    assertThat(registered.status()).isEqualTo(200);
+    assertThat(registered.body().get("branchId").asText()).isEqualTo("1");
+
+    assertThat(call("POST", "/api/v1/transactions/t-1/commit", "").status()).isEqualTo(200);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> call("GET", "/api/v1/transactions/t-1", "").body().get("final").asBoolean());
+
+    Reply abort = call("POST", "/api/v1/transactions/t-1/abort", "");
+    assertThat(abort.status()).isEqualTo(409);
+    assertThat(abort.body().get("message").asText()).contains("committed");
+    assertThat(calls).containsExactly("1/confirm");
+  }
+
+  @Test
+  void get_showsEveryBranchOp_andUnknownGidIs404() {
+    call("POST", "/api/v1/transactions", saga("order-3", "http://127.0.0.1:9/c1"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> call("GET", "/api/v1/transactions/order-3", "").body().get("final").asBoolean());
+
+    JsonNode view = call("GET", "/api/v1/transactions/order-3", "").body();
+    assertThat(view.get("mode").asText()).isEqualTo("saga");
+    assertThat(view.get("status").asText()).isEqualTo("committed");
+    assertThat(view.get("branches").get(0).get("ops").findValuesAsText("op"))
+        .containsExactly("action", "compensate");
+    assertThat(view.get("branches").get(0).get("ops").findValuesAsText("status"))
+        .containsExactly("succeeded", "idle");
+    assertThat(call("GET", "/api/v1/transactions/nope", "").status()).isEqualTo(404);
+  }
+
+  @Test
+  void list_pagesNewestFirst_andValidatesItsQuery() {
+    for (int i = 1; i <= 3; i++) {
+      call("POST", "/api/v1/transactions", "{\"gid\":\"t-" + i + "\",\"mode\":\"tcc\"}");
+    }
+    Map<String, String> query = new HashMap<>(Map.of("mode", "tcc", "limit", "2"));
+    JsonNode page = call("GET", "/api/v1/transactions", query, "").body();
+    assertThat(page.get("items").findValuesAsText("gid")).containsExactly("t-3", "t-2");
+    query.put("cursor", page.get("nextCursor").asText());
+    JsonNode next = call("GET", "/api/v1/transactions", query, "").body();
+    assertThat(next.get("items").findValuesAsText("gid")).containsExactly("t-1");
+    assertThat(next.has("nextCursor")).isFalse();
+
+    Reply bad = call("GET", "/api/v1/transactions", Map.of("limit", "0", "status", "done"), "");
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.body().get("fields").findValuesAsText("field"))
+        .containsExactlyInAnyOrder("limit", "status");
+  }
+
+  @Test
+  void subscriptions_areValidated() {
+    assertThat(
+            call(
+                    "PUT",
+                    "/api/v1/subscriptions/shipping",
+                    "{\"topic\":\"orders\",\"target\":\"http://127.0.0.1:9/inbox\"}")
+                .status())
+        .isEqualTo(200);
+    Reply bad =
+        call(
+            "PUT",
+            "/api/v1/subscriptions/shipping",
+            "{\"topic\":\"orders\",\"target\":\"http://203.0.113.9/inbox\"}");
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.body().get("fields").findValuesAsText("field")).containsExactly("target");
+  }
+
+  @Test
+  void unknownRoutes_wrongMethods_andHugeBodies_areRefused() {
+    assertThat(call("GET", "/api/v2/things", "").status()).isEqualTo(404);
+    assertThat(call("DELETE", "/api/v1/transactions", "").status()).isEqualTo(405);
+    byte[] huge = new byte[Api.MAX_BODY_BYTES + 1];
+    assertThat(api.handle("POST", "/api/v1/transactions", Map.of(), huge).status()).isEqualTo(413);
+  }
+
+  @Test
+  void healthAndMetrics_answer() {
+    call("POST", "/api/v1/transactions", "{}");
+    assertThat(call("GET", "/health", "").body().get("status").asText()).isEqualTo("ok");
+    String metrics = api.handle("GET", "/metrics", Map.of(), new byte[0]).body();
+    assertThat(metrics)
+        .contains(
+            "pledge_api_responses_total{method=\"POST\",route=\"/api/v1/transactions\",status=\"400\"} 1");
+  }
+}
