@@ -63,6 +63,8 @@ public final class Api {
   private final AllowList allowList;
   private final Supplier<String> gids;
   private final ObjectMapper json = new ObjectMapper();
+
+  /** Response counts keyed by their Prometheus labels. */
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
 
   public Api(
@@ -98,7 +100,14 @@ public final class Api {
     }
     answers
         .computeIfAbsent(
-            method + " " + routeName(path) + " " + response.status(), k -> new LongAdder())
+            "method=\""
+                + method
+                + "\",route=\""
+                + routeName(path)
+                + "\",status=\""
+                + response.status()
+                + "\"",
+            k -> new LongAdder())
         .increment();
     return response;
   }
@@ -429,18 +438,12 @@ public final class Api {
     out.append("# TYPE pledge_api_responses_total counter\n");
     answers.entrySet().stream()
         .sorted(Map.Entry.comparingByKey())
-        .forEach(entry -> {
-          String[] parts = entry.getKey().split(" ");
-          out.append("pledge_api_responses_total{method=\"")
-              .append(parts[0])
-              .append("\",route=\"")
-              .append(parts[1])
-              .append("\",status=\"")
-              .append(parts[2])
-              .append("\"} ")
-              .append(entry.getValue().sum())
-              .append('\n');
-        });
+        .forEach(entry ->
+            out.append("pledge_api_responses_total{")
+                .append(entry.getKey())
+                .append("} ")
+                .append(entry.getValue().sum())
+                .append('\n'));
     return out.toString();
   }
 
