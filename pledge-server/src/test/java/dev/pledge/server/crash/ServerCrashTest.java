@@ -213,6 +213,14 @@ class ServerCrashTest {
     return body.substring(at, body.indexOf('"', at));
   }
 
+  private final long startNanos = System.nanoTime();
+
+  /** A line on the test's output with the seconds since it began, to see where time goes. */
+  private void log(String format, Object... args) {
+    System.out.printf(
+        "[%6.1f s] %s%n", (System.nanoTime() - startNanos) / 1e9, String.format(format, args));
+  }
+
   @Test
   void killedTwiceUnderLoad_losesNothing_andLeavesNoMixedOutcome() throws Exception {
     participants = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -242,13 +250,16 @@ class ServerCrashTest {
             .get()
             .destroyForcibly()
             .waitFor(10, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
+        log("killed after %d acknowledged", acknowledged.get());
         startServer();
+        log("restarted");
       }
       for (Future<?> future : sent) {
         future.get(120, TimeUnit.SECONDS);
       }
     }
 
+    log("all %d acknowledged", TRANSACTIONS);
     await()
         .atMost(FINAL_WITHIN)
         .pollInterval(Duration.ofMillis(200))
@@ -262,6 +273,7 @@ class ServerCrashTest {
           return true;
         });
 
+    log("all final");
     List<String> violations = new ArrayList<>();
     int committed = 0;
     for (int i = 0; i < TRANSACTIONS; i++) {
