@@ -108,6 +108,14 @@ public final class Api {
       response = error(e.status, e.code, e.getMessage(), e.fields);
     } catch (InvalidSpecException e) {
       response = error(400, "invalid_request", e.errors().size() + " invalid field(s)", e.errors());
+    } catch (Coordinator.OverloadedException e) {
+      response =
+          error(
+              503,
+              "overloaded",
+              "nothing was recorded; the coordinator has too much work in flight: "
+                  + e.getMessage(),
+              List.of());
     } catch (LogUnavailableException e) {
       response =
           error(
