@@ -26,15 +26,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The coordinator as a real process, on its embedded SQLite log and on PostgreSQL, killed with
- * {@code -9} twice under load and restarted on the same log. Participants (in this JVM) keep a
+ * The coordinator as a real process, on its embedded SQLite log, on PostgreSQL, and as two
+ * coordinators sharing one PostgreSQL, killed with {@code -9} twice under load (with two, each in
+ * turn while the other goes on) and restarted on the same log. Participants (in this JVM) keep a
  * barrier and the ground truth of what happened to their data. Afterwards: every transaction the
  * server acknowledged exists, every one is final, no 2pc has a mixed outcome, and every saga either
  * ran every action or compensated every action that ran.
@@ -51,10 +51,10 @@ class ServerCrashTest {
   @TempDir Path dataDir;
   private final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private final AtomicReference<Process> server = new AtomicReference<>();
+  private final Map<Integer, Process> servers = new ConcurrentHashMap<>();
   private final Map<String, Truth> truths = new ConcurrentHashMap<>();
   private HttpServer participants;
-  private int port;
+  private int[] ports;
   private String services;
 
   /** What really happened to one branch at a participant. */
@@ -67,10 +67,7 @@ class ServerCrashTest {
 
   @AfterEach
   void stop() {
-    Process process = server.get();
-    if (process != null) {
-      process.destroyForcibly();
-    }
+    servers.values().forEach(Process::destroyForcibly);
     if (participants != null) {
       participants.stop(0);
     }
@@ -122,7 +119,9 @@ class ServerCrashTest {
     exchange.close();
   }
 
-  private void startServer() throws IOException {
+  /** Starts coordinator {@code k} on its port, on the shared log, and waits until it listens. */
+  private void startServer(int k) throws IOException {
+    Path serverLog = dataDir.resolve("server-" + k + ".log");
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command =
         new ArrayList<>(
@@ -133,7 +132,7 @@ class ServerCrashTest {
                 "dev.pledge.server.Main",
                 "server",
                 "--port",
-                Integer.toString(port),
+                Integer.toString(ports[k]),
                 "--data-dir",
                 dataDir.toString(),
                 "--poll-millis",
@@ -142,9 +141,9 @@ class ServerCrashTest {
       command.addAll(List.of("--db", POSTGRES + database, "--db-user", "postgres"));
     }
     ProcessBuilder builder = new ProcessBuilder(command);
-    builder.redirectError(ProcessBuilder.Redirect.appendTo(dataDir.resolve("server.log").toFile()));
+    builder.redirectError(ProcessBuilder.Redirect.appendTo(serverLog.toFile()));
     Process process = builder.start();
-    server.set(process);
+    servers.put(k, process);
     var out =
         new java.io.BufferedReader(
             new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -161,11 +160,10 @@ class ServerCrashTest {
             });
     try {
       assertThat(ready.get(60, TimeUnit.SECONDS))
-          .as("server start; log in " + dataDir.resolve("server.log"))
+          .as("server start; log in " + serverLog)
           .isNotNull();
     } catch (Exception e) {
-      throw new AssertionError(
-          "the server did not start: " + Files.readString(dataDir.resolve("server.log")), e);
+      throw new AssertionError("the server did not start: " + Files.readString(serverLog), e);
     }
   }
 
@@ -188,17 +186,24 @@ class ServerCrashTest {
         .formatted(gid, services);
   }
 
-  /** Posts until the server answers (it may be down, being killed or restarting). */
+  /**
+   * Posts until a coordinator answers (one may be down, being killed or restarting), starting with
+   * the {@code i}-th and moving on to the next on every failure, as a client behind a load balancer
+   * would.
+   */
   private void submit(int i) {
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/transactions"))
-            .timeout(Duration.ofSeconds(5))
-            .POST(HttpRequest.BodyPublishers.ofString(body(i)))
-            .build();
+    AtomicInteger tries = new AtomicInteger(i);
     await()
         .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(50))
         .until(() -> {
+          int port = ports[tries.getAndIncrement() % ports.length];
+          HttpRequest request =
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + port + "/api/v1/transactions"))
+                  .timeout(Duration.ofSeconds(5))
+                  .POST(HttpRequest.BodyPublishers.ofString(body(i)))
+                  .build();
           try {
             HttpResponse<String> response =
                 client.send(request, HttpResponse.BodyHandlers.ofString());
@@ -213,7 +218,11 @@ class ServerCrashTest {
   private String status(int i) throws IOException, InterruptedException {
     HttpRequest request =
         HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/api/v1/transactions/crash-" + i))
+                URI.create(
+                    "http://127.0.0.1:"
+                        + ports[i % ports.length]
+                        + "/api/v1/transactions/crash-"
+                        + i))
             .build();
     HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode())
@@ -250,9 +259,10 @@ class ServerCrashTest {
   }
 
   @ParameterizedTest(name = "on {0}")
-  @ValueSource(strings = {"sqlite", "postgresql"})
+  @ValueSource(strings = {"sqlite", "postgresql", "postgresql with 2 coordinators"})
   void killedTwiceUnderLoad_losesNothing_andLeavesNoMixedOutcome(String log) throws Exception {
-    if (log.equals("postgresql")) {
+    int coordinators = log.endsWith("2 coordinators") ? 2 : 1;
+    if (log.startsWith("postgresql")) {
       database = "pledge_crash_" + Long.toString(System.nanoTime() & 0xffffffffL, 36);
       try (var connection =
               java.sql.DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
@@ -265,10 +275,13 @@ class ServerCrashTest {
     participants.createContext("/op", this::participant);
     participants.start();
     services = "http://127.0.0.1:" + participants.getAddress().getPort();
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
+    ports = new int[coordinators];
+    for (int k = 0; k < coordinators; k++) {
+      try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        ports[k] = free.getLocalPort();
+      }
+      startServer(k);
     }
-    startServer();
 
     AtomicInteger acknowledged = new AtomicInteger();
     try (ExecutorService clients = Executors.newFixedThreadPool(8)) {
@@ -281,15 +294,18 @@ class ServerCrashTest {
               acknowledged.incrementAndGet();
             }));
       }
-      for (int kill : new int[] {TRANSACTIONS / 3, 2 * TRANSACTIONS / 3}) {
+      int[] killAt = {TRANSACTIONS / 3, 2 * TRANSACTIONS / 3};
+      for (int round = 0; round < killAt.length; round++) {
+        int kill = killAt[round];
+        int victim = round % coordinators;
         await().atMost(Duration.ofSeconds(90)).until(() -> acknowledged.get() >= kill);
-        server
-            .get()
+        servers
+            .get(victim)
             .destroyForcibly()
             .waitFor(10, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
-        log("killed after %d acknowledged", acknowledged.get());
-        startServer();
-        log("restarted");
+        log("killed coordinator %d after %d acknowledged", victim, acknowledged.get());
+        startServer(victim);
+        log("restarted coordinator %d", victim);
       }
       for (Future<?> future : sent) {
         future.get(120, TimeUnit.SECONDS);
