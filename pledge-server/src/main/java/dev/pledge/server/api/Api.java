@@ -46,6 +46,8 @@ import java.util.regex.Pattern;
  * "fields": [{field, reason}]}}; a rejected request changes nothing.
  */
 public final class Api {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Api.class);
+
   /**
    * The largest request body read: 64 branches of 1 MiB payloads do not fit; the limits say why.
    */
@@ -125,6 +127,10 @@ public final class Api {
                   + " retry it (a create with the same gid and body is idempotent): "
                   + e.getMessage(),
               List.of());
+    } catch (RuntimeException e) {
+      // A programmer error: the client gets an answer, the operator the stack trace.
+      LOG.error("{} {} failed", method, path, e);
+      response = error(500, "internal", "the coordinator failed to handle the request", List.of());
     }
     answers
         .computeIfAbsent(
@@ -144,6 +150,9 @@ public final class Api {
     if (body.length > MAX_BODY_BYTES) {
       throw new ApiException(
           413, "too_large", "the body is larger than " + MAX_BODY_BYTES + " bytes", List.of());
+    }
+    if ((path.equals("/health") || path.equals("/metrics")) && !method.equals("GET")) {
+      throw methodNotAllowed(method, path);
     }
     if (path.equals("/health")) {
       // Ready only when the log answers: a read that throws LogUnavailableException makes it 503.
@@ -405,6 +414,13 @@ public final class Api {
         });
     if (!errors.isEmpty()) {
       throw ApiException.badRequest(errors);
+    }
+    if (subscriptions.target(name) == null
+        && subscriptions.size() >= Subscriptions.MAX_SUBSCRIPTIONS) {
+      throw ApiException.conflict(
+          "there are already "
+              + Subscriptions.MAX_SUBSCRIPTIONS
+              + " subscriptions, the most allowed");
     }
     subscriptions.put(new SubscriptionStore.Subscription(name, topic.asText(), target.asText()));
     ObjectNode out = json.createObjectNode();
