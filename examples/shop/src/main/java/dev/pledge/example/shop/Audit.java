@@ -84,6 +84,43 @@ public final class Audit {
 
   private Audit() {}
 
+  /**
+   * What is still moving, in words; empty once the run has settled: no request in progress in the
+   * shop, no transaction non-final in the coordinator, every order-placed message delivered.
+   */
+  public static List<String> unsettled(Shop shop) {
+    List<String> out = new ArrayList<>();
+    if (shop.inFlight() > 0) {
+      out.add(shop.inFlight() + " requests in progress in the shop");
+    }
+    long open = 0;
+    for (String status : NON_FINAL) {
+      open += shop.coordinator().list(status).size();
+    }
+    if (open > 0) {
+      out.add(open + " transactions not final");
+    }
+    long undelivered = 0;
+    for (Orders.Order order : shop.orders().orders()) {
+      if (order.status().equals("placing")) {
+        out.add(order.orderId() + " still placing");
+      } else if (order.msgGid() != null) {
+        CoordinatorClient.Answer msg = shop.coordinator().get(order.msgGid());
+        for (JsonNode message : msg.body().path("messages")) {
+          for (JsonNode delivery : message.path("deliveries")) {
+            if (!delivery.path("status").asText().equals("succeeded")) {
+              undelivered++;
+            }
+          }
+        }
+      }
+    }
+    if (undelivered > 0) {
+      out.add(undelivered + " deliveries not acknowledged yet");
+    }
+    return out;
+  }
+
   /** Audits {@code shop} against its coordinator; the run must be over (nothing in flight). */
   public static Report run(Shop shop) {
     CoordinatorClient api = shop.coordinator();
