@@ -52,7 +52,7 @@ public final class Shipping implements AutoCloseable {
   private ServiceHttp.Response receive(ServiceHttp.Request request) {
     String messageId = request.header("Pledge-Message-Id");
     String gid = request.header("Pledge-Gid");
-    if (messageId == null || gid == null) {
+    if (messageId == null || messageId.isBlank() || gid == null) {
       throw new ServiceHttp.BadRequest("headers Pledge-Message-Id and Pledge-Gid are required");
     }
     JsonNode payload = Json.read(request.bodyText());
