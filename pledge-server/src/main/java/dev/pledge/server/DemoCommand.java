@@ -72,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--clients",
       description = "Customers placing orders concurrently (default: ${DEFAULT-VALUE}).",
-      defaultValue = "8")
+      defaultValue = "16")
   int clients;
 
   @Option(
@@ -295,7 +295,9 @@ final class DemoCommand implements Callable<Integer> {
         customers.aborted(),
         customers.failures().size(),
         shop.inFlight(),
-        coordinatorState);
+        coordinatorState.startsWith("KILLED")
+            ? "DOWN (killed with -9, restarting)"
+            : coordinatorState.startsWith("killed") ? "up (restarted)" : coordinatorState);
     out.flush();
   }
 
@@ -378,6 +380,8 @@ final class DemoCommand implements Callable<Integer> {
       List<String> command = new ArrayList<>();
       command.add(java);
       command.add("-XX:+UseSerialGC");
+      // A short-lived server on a small machine: quick C1 code beats waiting for C2.
+      command.add("-XX:TieredStopAtLevel=1");
       command.add("-cp");
       command.add(System.getProperty("java.class.path"));
       command.add(Main.class.getName());

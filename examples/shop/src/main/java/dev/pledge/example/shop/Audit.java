@@ -300,18 +300,25 @@ public final class Audit {
             + rolledBack
             + " rolled back by a check-back before the local commit");
     for (Map.Entry<String, Map<Faults.Kind, Long>> service : shop.faults().entrySet()) {
-      StringBuilder line = new StringBuilder("faults injected by " + service.getKey() + ":");
+      List<String> kinds = new ArrayList<>();
       service
           .getValue()
           .forEach((kind, count) -> {
-            if (kind != Faults.Kind.NONE) {
-              line.append(' ').append(kind.label()).append(' ').append(count).append(',');
+            if (kind != Faults.Kind.NONE && count > 0) {
+              kinds.add(kind.label() + " " + count);
             }
           });
-      line.append(" of ")
-          .append(service.getValue().values().stream().mapToLong(Long::longValue).sum());
-      line.append(" requests");
-      facts.add(line.toString());
+      long requests = service.getValue().values().stream().mapToLong(Long::longValue).sum();
+      if (requests > 0) {
+        facts.add(
+            "faults injected by "
+                + service.getKey()
+                + ": "
+                + (kinds.isEmpty() ? "none" : String.join(", ", kinds))
+                + " (of "
+                + requests
+                + " requests)");
+      }
     }
     facts.add("barrier, inventory: " + describe(inventoryStats));
     facts.add("barrier, payment: " + describe(paymentStats));

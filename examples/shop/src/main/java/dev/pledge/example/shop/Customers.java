@@ -79,7 +79,7 @@ public final class Customers {
 
   /**
    * The catalog for {@code plan}: six SKUs with stock for about four orders in five (so some run
-   * out), twelve accounts of which two are nearly empty (so some payments are refused).
+   * out), twelve accounts of which one is nearly empty (so some payments are refused).
    */
   public static Catalog catalog(Plan plan) {
     Map<String, Long> stock = new LinkedHashMap<>();
@@ -91,7 +91,7 @@ public final class Customers {
       prices.put("sku-" + i, 500L * i);
     }
     for (int i = 1; i <= 12; i++) {
-      balances.put(String.format("acct-%02d", i), i <= 2 ? 4_000L : 10_000_000L);
+      balances.put(String.format("acct-%02d", i), i == 1 ? 10_000L : 10_000_000L);
     }
     return new Catalog(stock, prices, balances);
   }
