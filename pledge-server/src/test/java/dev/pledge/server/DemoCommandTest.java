@@ -39,6 +39,7 @@ class DemoCommandTest {
             dataDir.toString());
 
     String out = output.toString();
+    System.out.println(out);
     assertThat(exit).as(out).isZero();
     assertThat(out).contains("CONSISTENT: every order committed or aborted everywhere");
     assertThat(out).doesNotContain("[FAIL]").doesNotContain("INCONSISTENT");
