@@ -103,7 +103,7 @@ public final class Customers {
     List<Orders.Request> out = new ArrayList<>();
     for (int i = 1; i <= plan.orders(); i++) {
       String sku = skus.get(random.nextInt(skus.size()));
-      long qty = 1 + random.nextInt(3);
+      long qty = 1L + random.nextInt(3);
       out.add(
           new Orders.Request(
               String.format("o-%05d", i),

@@ -34,13 +34,13 @@ final class ServiceHttp implements AutoCloseable {
       String path,
       Map<String, String> query,
       Map<String, String> headers,
-      byte[] body) {
+      String body) {
     String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
 
     String bodyText() {
-      return new String(body, StandardCharsets.UTF_8);
+      return body;
     }
   }
 
@@ -115,7 +115,7 @@ final class ServiceHttp implements AutoCloseable {
                       path,
                       query(exchange.getRequestURI().getRawQuery()),
                       headers,
-                      body));
+                      new String(body, StandardCharsets.UTF_8)));
         } catch (BadRequest e) {
           response = Response.json(400, Json.error("bad_request", e.getMessage()));
         } catch (RuntimeException e) {
