@@ -5,6 +5,7 @@ import dev.pledge.example.shop.Audit;
 import dev.pledge.example.shop.Customers;
 import dev.pledge.example.shop.Faults;
 import dev.pledge.example.shop.Shop;
+import dev.pledge.example.shop.ShopException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -133,6 +135,11 @@ final class DemoCommand implements Callable<Integer> {
             READY_TIMEOUT);
     try {
       return run(root, coordinator);
+    } catch (IOException | ShopException e) {
+      // An operating error (the coordinator would not start, a database would not open): the run
+      // could not be carried out, which is not an inconsistency.
+      out.printf("[%5s] the demo could not run: %s%n", elapsed(), e.getMessage());
+      return 2;
     } finally {
       coordinator.stop();
       if (temporary && !keep) {
@@ -149,21 +156,35 @@ final class DemoCommand implements Callable<Integer> {
         "Pledge demo: %d orders from %d customers; the shop under faults; the coordinator killed"
             + " with -9 once%n",
         orders, clients);
-    coordinator.start();
-    out.printf(
-        "[%5s] coordinator pid %d listening on %s (log: %s)%n",
-        elapsed(), coordinator.pid(), coordinator.url(), root.resolve("coordinator.log"));
+    // The coordinator boots in its own process while the shop opens its databases here.
+    FutureTask<Void> booting =
+        new FutureTask<>(() -> {
+          coordinator.start();
+          return null;
+        });
+    Thread.ofVirtual().name("coordinator-boot").start(booting);
     Faults.Rates rates = new Faults.Rates(0.03, 0.01, 0.04, 0.04, CALL_TIMEOUT.plusSeconds(1));
     try (Shop shop =
         new Shop(
             new Shop.Config(
                 root.resolve("shop"),
-                coordinator.url(),
+                "http://127.0.0.1:" + coordinator.port(),
                 rates,
                 seed,
                 Duration.ofSeconds(8),
                 Duration.ofSeconds(5),
                 Duration.ofSeconds(60)))) {
+      try {
+        booting.get();
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw e;
+      }
+      out.printf(
+          "[%5s] coordinator pid %d listening on %s (log: %s)%n",
+          elapsed(), coordinator.pid(), coordinator.url(), root.resolve("coordinator.log"));
       Customers customers =
           new Customers(new Customers.Plan(orders, clients, seed, 0.5), shop.orders().baseUrl());
       shop.inventory().stock(customers.catalog().stock());
@@ -447,6 +468,10 @@ final class DemoCommand implements Callable<Integer> {
 
     String url() {
       return url;
+    }
+
+    int port() {
+      return port;
     }
 
     long pid() {
