@@ -51,6 +51,9 @@ public final class Api {
    */
   public static final int MAX_BODY_BYTES = 8 << 20;
 
+  /** A gid no client can use for long: {@code /health} reads it to see that the log answers. */
+  private static final Gid HEALTH_PROBE = Gid.of("pledge.health.probe");
+
   private static final Pattern TRANSACTION = Pattern.compile("/api/v1/transactions/([^/]+)");
   private static final Pattern TRANSACTION_ACTION =
       Pattern.compile("/api/v1/transactions/([^/]+)/(branches|commit|abort|retry)");
@@ -105,12 +108,22 @@ public final class Api {
       response = error(e.status, e.code, e.getMessage(), e.fields);
     } catch (InvalidSpecException e) {
       response = error(400, "invalid_request", e.errors().size() + " invalid field(s)", e.errors());
+    } catch (Coordinator.OverloadedException e) {
+      response =
+          error(
+              503,
+              "overloaded",
+              "nothing was recorded; the coordinator has too much work in flight: "
+                  + e.getMessage(),
+              List.of());
     } catch (LogUnavailableException e) {
       response =
           error(
               503,
               "log_unavailable",
-              "the transaction log is unavailable; nothing was accepted: " + e.getMessage(),
+              "the transaction log is unavailable, so the request may not have been recorded;"
+                  + " retry it (a create with the same gid and body is idempotent): "
+                  + e.getMessage(),
               List.of());
     }
     answers
@@ -133,6 +146,8 @@ public final class Api {
           413, "too_large", "the body is larger than " + MAX_BODY_BYTES + " bytes", List.of());
     }
     if (path.equals("/health")) {
+      // Ready only when the log answers: a read that throws LogUnavailableException makes it 503.
+      var unused = log.load(HEALTH_PROBE);
       return ApiResponse.json(200, "{\"status\":\"ok\"}");
     }
     if (path.equals("/metrics")) {
