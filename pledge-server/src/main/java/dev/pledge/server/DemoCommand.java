@@ -123,6 +123,14 @@ final class DemoCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--max-minutes must be in [1, 60], got " + maxMinutes);
     }
     quietShopLogs();
+    if (dataDir != null && Files.isDirectory(dataDir)) {
+      try (Stream<Path> entries = Files.list(dataDir)) {
+        if (entries.findAny().isPresent()) {
+          // A second run on the same data would mix its orders with the first run's.
+          throw new IllegalArgumentException("--data-dir must be empty or absent, got " + dataDir);
+        }
+      }
+    }
     boolean temporary = dataDir == null;
     Path root = temporary ? Files.createTempDirectory("pledge-demo-") : dataDir;
     Files.createDirectories(root);
