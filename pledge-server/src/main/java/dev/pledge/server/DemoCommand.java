@@ -297,13 +297,21 @@ final class DemoCommand implements Callable<Integer> {
       long down = System.nanoTime();
       coordinator.start();
       Duration downtime = Duration.ofNanos(System.nanoTime() - down);
+      String recovered = coordinator.lastRecovery();
       state.set(
           String.format(
-              "killed with -9 at %s (pid %d), back after %.1f s as pid %d",
-              killedAt, pid, downtime.toMillis() / 1000.0, coordinator.pid()));
+              "killed with -9 at %s (pid %d), back after %.1f s as pid %d%s",
+              killedAt,
+              pid,
+              downtime.toMillis() / 1000.0,
+              coordinator.pid(),
+              recovered == null ? "" : ", which " + recovered + " from the log"));
       out.printf(
-          "[%5s] coordinator back as pid %d after %.1f s%n",
-          elapsed(), coordinator.pid(), downtime.toMillis() / 1000.0);
+          "[%5s] coordinator back as pid %d after %.1f s%s%n",
+          elapsed(),
+          coordinator.pid(),
+          downtime.toMillis() / 1000.0,
+          recovered == null ? "" : "; it " + recovered);
       out.flush();
     } catch (IOException e) {
       state.set("restart failed: " + e.getMessage());
@@ -358,6 +366,8 @@ final class DemoCommand implements Callable<Integer> {
     private static final Pattern LISTENING =
         Pattern.compile("pledge server listening on (http://\\S+)");
     private static final int START_ATTEMPTS = 5;
+    private static final Pattern RECOVERED =
+        Pattern.compile("recovered \\d+ unsettled transactions");
 
     private final int port;
     private final Path dataDir;
@@ -480,6 +490,23 @@ final class DemoCommand implements Callable<Integer> {
 
     int port() {
       return port;
+    }
+
+    /**
+     * The server's own account of its last recovery ("recovered N unsettled transactions"), read
+     * from its log; null if it did not print one.
+     */
+    String lastRecovery() {
+      try (Stream<String> lines = Files.lines(logFile, StandardCharsets.UTF_8)) {
+        return lines
+            .map(RECOVERED::matcher)
+            .filter(Matcher::find)
+            .map(m -> m.group())
+            .reduce((first, second) -> second)
+            .orElse(null);
+      } catch (IOException | java.io.UncheckedIOException e) {
+        return null;
+      }
     }
 
     long pid() {
