@@ -122,7 +122,7 @@ public final class Shop implements AutoCloseable {
     Map<String, Map<Faults.Kind, Long>> out = new LinkedHashMap<>();
     out.put("inventory", inventoryFaults.counts());
     out.put("payment", paymentFaults.counts());
-    out.put("order", orderFaults.counts());
+    out.put("order (check-backs)", orderFaults.counts());
     out.put("shipping", shippingFaults.counts());
     return out;
   }
