@@ -14,20 +14,24 @@ import org.xnio.Options;
 /**
  * Candidate 4: Undertow's core (XNIO non-blocking I/O threads, no servlet layer). Undertow has no
  * virtual thread mode of its own: each exchange is dispatched from its I/O thread to a virtual
- * thread, where it reads and writes in blocking mode. Dependencies: undertow-core, xnio-api,
- * xnio-nio, jboss-logging, jboss-threads, wildfly-common, wildfly-client-config and four
- * smallrye-common jars.
+ * thread, where it reads and writes in blocking mode. With a second argument {@code worker} it is
+ * dispatched instead to Undertow's own worker pool of platform threads (16 on 2 cores), its
+ * conventional blocking setup, to tell Undertow's cost from the cost of running it on virtual
+ * threads. Dependencies: undertow-core, xnio-api, xnio-nio, jboss-logging, jboss-threads,
+ * wildfly-common, wildfly-client-config and four smallrye-common jars.
  *
- * <p>Run: {@code java -cp CLASSPATH dev.pledge.bench.http.UndertowServerMain 18084}
+ * <p>Run: {@code java -cp CLASSPATH dev.pledge.bench.http.UndertowServerMain 18084 [worker]}
  */
 public final class UndertowServerMain {
   private static final ExecutorService VIRTUAL = Executors.newVirtualThreadPerTaskExecutor();
   private static final HttpString THREAD = new HttpString(Workload.THREAD_HEADER);
+  private static volatile boolean onWorkerPool;
 
   private UndertowServerMain() {}
 
   public static void main(String[] args) {
     int port = Workload.port(args);
+    onWorkerPool = args.length > 1 && args[1].equals("worker");
     int idleMillis = (int) Workload.IDLE_TIMEOUT.toMillis();
     Undertow server =
         Undertow.builder()
@@ -43,12 +47,16 @@ public final class UndertowServerMain {
             .setHandler(UndertowServerMain::serve)
             .build();
     server.start();
-    Workload.ready("undertow", port);
+    Workload.ready(onWorkerPool ? "undertow-worker" : "undertow", port);
   }
 
   private static void serve(HttpServerExchange exchange) throws Exception {
     if (exchange.isInIoThread()) {
-      exchange.dispatch(VIRTUAL, UndertowServerMain::serve);
+      if (onWorkerPool) {
+        exchange.dispatch(UndertowServerMain::serve);
+      } else {
+        exchange.dispatch(VIRTUAL, UndertowServerMain::serve);
+      }
       return;
     }
     exchange.startBlocking();

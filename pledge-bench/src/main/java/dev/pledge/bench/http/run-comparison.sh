@@ -29,12 +29,16 @@ declare -A OWN=(
   [jetty]='/org/eclipse/jetty/|/org/slf4j/slf4j-api/'
   [helidon]='/io/helidon/'
   [undertow]='/io/undertow/|/org/jboss/|/org/wildfly/|/io/smallrye/'
+  [undertow-worker]='/io/undertow/|/org/jboss/|/org/wildfly/|/io/smallrye/'
 )
 declare -A MAIN=(
   [jdk]=JdkServerMain [jetty]=JettyServerMain [helidon]=HelidonServerMain [undertow]=UndertowServerMain
+  [undertow-worker]=UndertowServerMain
 )
-declare -A PORT=([jdk]=18081 [jetty]=18082 [helidon]=18083 [undertow]=18084)
-SERVERS=(jdk jetty helidon undertow)
+# Extra arguments after the port: Undertow on its own platform worker pool instead of virtual threads.
+declare -A ARGS=([undertow-worker]=worker)
+declare -A PORT=([jdk]=18081 [jetty]=18082 [helidon]=18083 [undertow]=18084 [undertow-worker]=18085)
+SERVERS=(${SERVERS:-jdk jetty helidon undertow undertow-worker})
 
 # The create request: a 4-step saga of about 1 KiB, as a client of the coordinator would send.
 BODY=$(python3 - <<'PY'
@@ -77,13 +81,16 @@ run_wrk() { # server round workload conns url [script]
 
 for round in $(seq 1 "$ROUNDS"); do
   order=("${SERVERS[@]}")
-  if (( round % 2 == 0 )); then order=(undertow helidon jetty jdk); fi
+  if (( round % 2 == 0 )); then
+    order=()
+    for ((i = ${#SERVERS[@]} - 1; i >= 0; i--)); do order+=("${SERVERS[i]}"); done
+  fi
   for server in "${order[@]}"; do
     port=${PORT[$server]}
     cp="$COMMON"
     own=$(jars_of "${OWN[$server]}" | paste -sd:)
     [[ -n $own ]] && cp="$cp:$own"
-    "$JAVA" "${JVM_FLAGS[@]}" -cp "$cp" "dev.pledge.bench.http.${MAIN[$server]}" "$port" \
+    "$JAVA" "${JVM_FLAGS[@]}" -cp "$cp" "dev.pledge.bench.http.${MAIN[$server]}" "$port" ${ARGS[$server]:-} \
       > "$OUT/r$round-$server.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 100); do
