@@ -18,12 +18,30 @@ import java.util.concurrent.Executors;
  * sun.net.httpserver.nodelay=true} it leaves Nagle's algorithm on, and without {@code
  * sun.net.httpserver.maxIdleConnections} it closes every keep-alive connection past the 200th.
  *
- * <p>Run: {@code java -cp CLASSPATH dev.pledge.bench.http.JdkServerMain 18081}
+ * <p>With a second argument {@code defaults} none of these properties is set: the server as {@code
+ * pledge-server}'s {@code HttpApiServer} runs it today.
+ *
+ * <p>Run: {@code java -cp CLASSPATH dev.pledge.bench.http.JdkServerMain 18081 [defaults]}
  */
 public final class JdkServerMain {
   private JdkServerMain() {}
 
   public static void main(String[] args) throws IOException {
+    boolean defaults = args.length > 1 && args[1].equals("defaults");
+    if (!defaults) {
+      configure();
+    }
+    int port = Workload.port(args);
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
+    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+    server.createContext("/", JdkServerMain::serve);
+    server.start();
+    Workload.ready(defaults ? "jdk-defaults" : "jdk", port);
+  }
+
+  /** The same limits as the other candidates, Nagle off, and room for many keep-alive clients. */
+  private static void configure() {
     String idleSeconds = Long.toString(Workload.IDLE_TIMEOUT.toSeconds());
     System.setProperty("sun.net.httpserver.maxReqHeaders", "" + Workload.MAX_HEADER_COUNT);
     System.setProperty("sun.net.httpserver.maxReqHeaderSize", "" + Workload.MAX_HEADER_BYTES);
@@ -34,19 +52,8 @@ public final class JdkServerMain {
     System.setProperty("sun.net.httpserver.idleInterval", idleSeconds);
     System.setProperty("sun.net.httpserver.nodelay", "true");
     // The server keeps at most this many idle keep-alive connections (default 200) and closes the
-    // rest after their response, which clients see as read errors above 200 connections. Left to
-    // the default when set on the command line, so that the default can be measured too.
-    if (System.getProperty("sun.net.httpserver.maxIdleConnections") == null) {
-      System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
-    }
-
-    int port = Workload.port(args);
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
-    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    server.createContext("/", JdkServerMain::serve);
-    server.start();
-    Workload.ready("jdk", port);
+    // rest after their response, which clients see as read errors above 200 connections.
+    System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
   }
 
   private static void serve(HttpExchange exchange) throws IOException {

@@ -30,14 +30,16 @@ declare -A OWN=(
   [helidon]='/io/helidon/'
   [undertow]='/io/undertow/|/org/jboss/|/org/wildfly/|/io/smallrye/'
   [undertow-worker]='/io/undertow/|/org/jboss/|/org/wildfly/|/io/smallrye/'
+  [jdk-defaults]='^$'
 )
 declare -A MAIN=(
   [jdk]=JdkServerMain [jetty]=JettyServerMain [helidon]=HelidonServerMain [undertow]=UndertowServerMain
-  [undertow-worker]=UndertowServerMain
+  [undertow-worker]=UndertowServerMain [jdk-defaults]=JdkServerMain
 )
 # Extra arguments after the port: Undertow on its own platform worker pool instead of virtual threads.
-declare -A ARGS=([undertow-worker]=worker)
-declare -A PORT=([jdk]=18081 [jetty]=18082 [helidon]=18083 [undertow]=18084 [undertow-worker]=18085)
+# jdk-defaults: the JDK server without the system properties JdkServerMain sets (as HttpApiServer runs it).
+declare -A ARGS=([undertow-worker]=worker [jdk-defaults]=defaults)
+declare -A PORT=([jdk]=18081 [jetty]=18082 [helidon]=18083 [undertow]=18084 [undertow-worker]=18085 [jdk-defaults]=18086)
 SERVERS=(${SERVERS:-jdk jetty helidon undertow undertow-worker})
 
 # The create request: a 4-step saga of about 1 KiB, as a client of the coordinator would send.
