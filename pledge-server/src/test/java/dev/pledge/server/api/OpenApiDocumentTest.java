@@ -258,7 +258,7 @@ class OpenApiDocumentTest {
     // template must be unknown to the server.
     Set<String> words = new LinkedHashSet<>();
     for (String template : templates()) {
-      for (String segment : template.split("/")) {
+      for (String segment : template.split("/", -1)) {
         if (!segment.isEmpty() && !segment.startsWith("{")) {
           words.add(segment);
         }
