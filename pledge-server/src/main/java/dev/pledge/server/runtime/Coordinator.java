@@ -178,18 +178,18 @@ public final class Coordinator implements AutoCloseable {
    * @throws dev.pledge.core.InvalidSpecException listing every broken rule
    */
   public Transaction begin(TransactionSpec spec) {
-    long inFlight = effectsInFlight.get();
-    if (inFlight >= maxEffectsInFlight) {
-      throw new OverloadedException(
-          inFlight + " calls are awaiting answers (at most " + maxEffectsInFlight + ")");
-    }
     Decision decision;
     ReentrantLock lock = lockOf(spec.gid());
     lock.lock();
     try {
       Transaction existing = log.load(spec.gid()).orElse(null);
       if (existing != null) {
-        return existing;
+        return existing; // a replay is answered even when new work is refused
+      }
+      long inFlight = effectsInFlight.get();
+      if (inFlight >= maxEffectsInFlight) {
+        throw new OverloadedException(
+            inFlight + " calls are awaiting answers (at most " + maxEffectsInFlight + ")");
       }
       decision = engine.start(spec, clock.instant());
       try {

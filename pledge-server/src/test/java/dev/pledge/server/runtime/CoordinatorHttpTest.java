@@ -208,6 +208,9 @@ class CoordinatorHttpTest {
         .isInstanceOf(Coordinator.OverloadedException.class)
         .hasMessageContaining("at most 2");
     assertThat(log.load(Gid.of(gid + "-3"))).as("nothing recorded").isEmpty();
+    assertThat(coordinator.begin(saga.apply(1)).gid())
+        .as("a replay of an accepted create is still answered")
+        .isEqualTo(Gid.of(gid + "-1"));
 
     hanging.countDown();
     await().atMost(WAIT).until(() -> coordinator.effectsInFlight() == 0);
