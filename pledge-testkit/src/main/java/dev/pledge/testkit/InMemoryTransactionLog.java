@@ -3,112 +3,213 @@ package dev.pledge.testkit;
 import dev.pledge.core.Gid;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.spi.DuplicateGidException;
+import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.core.spi.VersionConflictException;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * The transaction log in memory: the reference implementation of the contract, used by the
  * simulator (where "durable" means it survives a simulated coordinator crash) and by tests.
- * Thread-safe through one lock; it is not built for speed.
+ * Thread-safe through one lock on the storage that all handles share; it is not built for speed.
+ *
+ * <p>{@link #newHandle()} opens another handle on the same storage with a newer epoch, as a second
+ * coordinator sharing a database would. Leases expire by the storage's clock, given when it is
+ * made.
  */
 public final class InMemoryTransactionLog implements TransactionLog {
-  private final TreeMap<Gid, Transaction> byGid = new TreeMap<>();
+  private final Storage storage;
+  private final long epoch;
 
-  /** Creation order, to page newest first. */
-  private final Map<Gid, Long> sequence = new HashMap<>();
+  /** A log whose leases expire by the system clock. */
+  public InMemoryTransactionLog() {
+    this(InstantSource.system());
+  }
 
-  private final Map<Gid, List<HistoryEntry>> history = new HashMap<>();
-  private long nextSequence;
+  /** A log whose leases expire by {@code leaseClock}. */
+  public InMemoryTransactionLog(InstantSource leaseClock) {
+    this(new Storage(Objects.requireNonNull(leaseClock, "leaseClock")));
+  }
+
+  private InMemoryTransactionLog(Storage storage) {
+    this.storage = storage;
+    synchronized (storage) {
+      this.epoch = ++storage.lastEpoch;
+    }
+  }
+
+  /** Another handle on the same storage, with an epoch newer than every handle's so far. */
+  public InMemoryTransactionLog newHandle() {
+    return new InMemoryTransactionLog(storage);
+  }
+
+  /** What every handle shares; its monitor guards everything in it. */
+  private static final class Storage {
+    final InstantSource leaseClock;
+    final TreeMap<Gid, Transaction> byGid = new TreeMap<>();
+
+    /** Creation order, to page newest first. */
+    final Map<Gid, Long> sequence = new HashMap<>();
+
+    final Map<Gid, List<HistoryEntry>> history = new HashMap<>();
+    final Map<Gid, Lease> leases = new HashMap<>();
+    long nextSequence;
+    long lastEpoch;
+
+    Storage(InstantSource leaseClock) {
+      this.leaseClock = leaseClock;
+    }
+
+    boolean isLive(Lease lease) {
+      return lease != null && lease.until().isAfter(leaseClock.instant());
+    }
+  }
+
+  private record Lease(long epoch, Instant until) {}
 
   @Override
-  public synchronized void create(Transaction first) {
+  public long epoch() {
+    return epoch;
+  }
+
+  @Override
+  public void create(Transaction first) {
     if (first.version() != 1) {
       throw new IllegalArgumentException(
           "a new transaction starts at version 1, got " + first.version());
     }
-    if (byGid.containsKey(first.gid())) {
-      throw new DuplicateGidException("transaction " + first.gid() + " already exists");
-    }
-    byGid.put(first.gid(), first);
-    sequence.put(first.gid(), nextSequence++);
-  }
-
-  @Override
-  public synchronized void update(Transaction next) {
-    Transaction stored = byGid.get(next.gid());
-    if (stored == null) {
-      throw new VersionConflictException("transaction " + next.gid() + " does not exist");
-    }
-    if (stored.version() != next.version() - 1) {
-      throw new VersionConflictException(
-          "transaction "
-              + next.gid()
-              + " is at version "
-              + stored.version()
-              + ", the write expected "
-              + (next.version() - 1));
-    }
-    byGid.put(next.gid(), next);
-  }
-
-  @Override
-  public synchronized Optional<Transaction> load(Gid gid) {
-    return Optional.ofNullable(byGid.get(gid));
-  }
-
-  @Override
-  public synchronized List<Transaction> due(Instant now, int limit) {
-    List<Transaction> due = new ArrayList<>();
-    for (Transaction tx : byGid.values()) {
-      Instant wake = tx.wakeAt();
-      if (wake != null && !wake.isAfter(now)) {
-        due.add(tx);
+    synchronized (storage) {
+      if (storage.byGid.containsKey(first.gid())) {
+        throw new DuplicateGidException("transaction " + first.gid() + " already exists");
       }
+      storage.byGid.put(first.gid(), first);
+      storage.sequence.put(first.gid(), storage.nextSequence++);
     }
-    due.sort(Comparator.comparing(Transaction::wakeAt).thenComparing(Transaction::gid));
-    return List.copyOf(due.subList(0, Math.min(limit, due.size())));
   }
 
   @Override
-  public synchronized List<Transaction> unsettled(Gid afterGid, int limit) {
-    List<Transaction> out = new ArrayList<>();
-    Map<Gid, Transaction> tail = afterGid == null ? byGid : byGid.tailMap(afterGid, false);
-    for (Transaction tx : tail.values()) {
-      if (out.size() == limit) {
-        break;
+  public void update(Transaction next) {
+    synchronized (storage) {
+      Transaction stored = storage.byGid.get(next.gid());
+      if (stored == null) {
+        throw new VersionConflictException("transaction " + next.gid() + " does not exist");
       }
-      if (!tx.isSettled()) {
-        out.add(tx);
+      if (stored.version() != next.version() - 1) {
+        throw new VersionConflictException(
+            "transaction "
+                + next.gid()
+                + " is at version "
+                + stored.version()
+                + ", the write expected "
+                + (next.version() - 1));
       }
+      Lease lease = storage.leases.get(next.gid());
+      if (storage.isLive(lease) && lease.epoch() > epoch) {
+        throw new LeaseHeldException(
+            "transaction "
+                + next.gid()
+                + " is leased to epoch "
+                + lease.epoch()
+                + " until "
+                + lease.until()
+                + "; this handle's epoch is "
+                + epoch);
+      }
+      storage.byGid.put(next.gid(), next);
     }
-    return out;
   }
 
   @Override
-  public synchronized Page page(Query query) {
+  public Optional<Transaction> load(Gid gid) {
+    synchronized (storage) {
+      return Optional.ofNullable(storage.byGid.get(gid));
+    }
+  }
+
+  @Override
+  public List<Transaction> due(Instant now, int limit) {
+    synchronized (storage) {
+      List<Transaction> due = new ArrayList<>();
+      for (Transaction tx : storage.byGid.values()) {
+        Instant wake = tx.wakeAt();
+        if (wake != null && !wake.isAfter(now)) {
+          due.add(tx);
+        }
+      }
+      due.sort(Comparator.comparing(Transaction::wakeAt).thenComparing(Transaction::gid));
+      return List.copyOf(due.subList(0, Math.min(limit, due.size())));
+    }
+  }
+
+  @Override
+  public List<Transaction> claimDue(Instant now, Duration lease, int limit) {
+    synchronized (storage) {
+      Instant until = storage.leaseClock.instant().plus(lease);
+      List<Transaction> claimed = new ArrayList<>();
+      for (Transaction tx : due(now, Integer.MAX_VALUE)) {
+        if (claimed.size() == limit) {
+          break;
+        }
+        Lease held = storage.leases.get(tx.gid());
+        if (storage.isLive(held) && held.epoch() != epoch) {
+          continue;
+        }
+        storage.leases.put(tx.gid(), new Lease(epoch, until));
+        claimed.add(tx);
+      }
+      return List.copyOf(claimed);
+    }
+  }
+
+  @Override
+  public List<Transaction> unsettled(Gid afterGid, int limit) {
+    synchronized (storage) {
+      List<Transaction> out = new ArrayList<>();
+      Map<Gid, Transaction> tail =
+          afterGid == null ? storage.byGid : storage.byGid.tailMap(afterGid, false);
+      for (Transaction tx : tail.values()) {
+        if (out.size() == limit) {
+          break;
+        }
+        if (!tx.isSettled()) {
+          out.add(tx);
+        }
+      }
+      return out;
+    }
+  }
+
+  @Override
+  public Page page(Query query) {
     long before = query.cursor() == null ? Long.MAX_VALUE : parseCursor(query.cursor());
-    List<Transaction> matching = new ArrayList<>();
-    for (Transaction tx : byGid.values()) {
-      if (sequence.get(tx.gid()) < before
-          && (query.status() == null || tx.status() == query.status())
-          && (query.mode() == null || tx.mode() == query.mode())) {
-        matching.add(tx);
+    synchronized (storage) {
+      List<Transaction> matching = new ArrayList<>();
+      for (Transaction tx : storage.byGid.values()) {
+        if (storage.sequence.get(tx.gid()) < before
+            && (query.status() == null || tx.status() == query.status())
+            && (query.mode() == null || tx.mode() == query.mode())) {
+          matching.add(tx);
+        }
       }
+      matching.sort(
+          Comparator.comparing((Transaction tx) -> storage.sequence.get(tx.gid())).reversed());
+      if (matching.size() <= query.limit()) {
+        return new Page(matching, null);
+      }
+      List<Transaction> items = matching.subList(0, query.limit());
+      return new Page(
+          items, Long.toString(storage.sequence.get(items.get(items.size() - 1).gid())));
     }
-    matching.sort(Comparator.comparing((Transaction tx) -> sequence.get(tx.gid())).reversed());
-    if (matching.size() <= query.limit()) {
-      return new Page(matching, null);
-    }
-    List<Transaction> items = matching.subList(0, query.limit());
-    return new Page(items, Long.toString(sequence.get(items.get(items.size() - 1).gid())));
   }
 
   private static long parseCursor(String cursor) {
@@ -120,22 +221,30 @@ public final class InMemoryTransactionLog implements TransactionLog {
   }
 
   @Override
-  public synchronized void appendHistory(Gid gid, List<HistoryEntry> entries) {
-    history.computeIfAbsent(gid, g -> new ArrayList<>()).addAll(entries);
+  public void appendHistory(Gid gid, List<HistoryEntry> entries) {
+    synchronized (storage) {
+      storage.history.computeIfAbsent(gid, g -> new ArrayList<>()).addAll(entries);
+    }
   }
 
   @Override
-  public synchronized List<HistoryEntry> history(Gid gid) {
-    return List.copyOf(history.getOrDefault(gid, List.of()));
+  public List<HistoryEntry> history(Gid gid) {
+    synchronized (storage) {
+      return List.copyOf(storage.history.getOrDefault(gid, List.of()));
+    }
   }
 
   /** How many transactions the log holds. */
-  public synchronized int size() {
-    return byGid.size();
+  public int size() {
+    synchronized (storage) {
+      return storage.byGid.size();
+    }
   }
 
   /** Every stored transaction, by gid (a snapshot). */
-  public synchronized List<Transaction> all() {
-    return List.copyOf(byGid.values());
+  public List<Transaction> all() {
+    synchronized (storage) {
+      return List.copyOf(storage.byGid.values());
+    }
   }
 }

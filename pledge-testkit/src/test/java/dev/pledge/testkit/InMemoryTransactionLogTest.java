@@ -9,4 +9,9 @@ class InMemoryTransactionLogTest extends TransactionLogContract {
   protected TransactionLog newLog() {
     return new InMemoryTransactionLog();
   }
+
+  @Override
+  protected TransactionLog newHandle(TransactionLog log) {
+    return ((InMemoryTransactionLog) log).newHandle();
+  }
 }

@@ -1,7 +1,7 @@
 package dev.pledge.core.spi;
 
 /** The log could not be reached or failed; the write may or may not have happened. */
-public final class LogUnavailableException extends RuntimeException {
+public class LogUnavailableException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   public LogUnavailableException(String message) {

@@ -4,6 +4,7 @@ import dev.pledge.core.Gid;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -28,6 +29,13 @@ import java.util.Optional;
  *       is not final or still owes deliveries: what recovery must look at.
  *   <li>Operating failures (the database down, a timeout) throw {@link LogUnavailableException};
  *       the write may or may not have happened, and the caller reloads before trying again.
+ *   <li>Leases: each handle on a log has an {@link #epoch()}, greater than that of every handle
+ *       opened on the same storage before it. {@link #claimDue} takes a lease on due work for this
+ *       handle; a lease's expiry is judged by the log's own clock (the database's, for a shared
+ *       database), never by the caller's. While a handle of a newer epoch holds a live lease on a
+ *       transaction, an {@link #update} through an older handle throws {@link LeaseHeldException}
+ *       and changes nothing: a coordinator that paused, or whose clock is skewed, is fenced off
+ *       work another coordinator has taken over.
  * </ul>
  */
 public interface TransactionLog {
@@ -45,6 +53,20 @@ public interface TransactionLog {
    * first.
    */
   List<Transaction> due(Instant now, int limit);
+
+  /**
+   * Takes up to {@code limit} transactions that are due at {@code now} (as {@link #due}) and whose
+   * lease is free (never taken, expired by the log's clock, or this handle's own), and leases them
+   * to this handle for {@code lease}, measured by the log's clock. Earliest wake-up first. Two
+   * handles claiming at once never both get the same transaction while its lease lives.
+   */
+  List<Transaction> claimDue(Instant now, Duration lease, int limit);
+
+  /**
+   * This handle's fencing epoch: greater than the epoch of every handle opened before it on the
+   * same storage.
+   */
+  long epoch();
 
   /**
    * Up to {@code limit} transactions that are not settled, after {@code afterGid} (null: from the

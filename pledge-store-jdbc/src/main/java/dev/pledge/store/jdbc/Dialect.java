@@ -30,8 +30,7 @@ enum Dialect {
    */
   static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(60);
 
-  private static final Pattern PASSWORD_PARAMETER =
-      Pattern.compile("(?i)(password|pwd)=[^&;]*");
+  private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)(password|pwd)=[^&;]*");
   private static final Pattern USER_INFO = Pattern.compile("//([^/:@]*):[^/@]*@");
 
   /** The database {@code jdbcUrl} names, or IllegalArgumentException naming the URL. */
@@ -138,8 +137,8 @@ enum Dialect {
   }
 
   /**
-   * An insert of one transaction row that does nothing, and reports no row, when the gid exists.
-   * It must not raise an error: on PostgreSQL an error would abort the whole batch's transaction.
+   * An insert of one transaction row that does nothing, and reports no row, when the gid exists. It
+   * must not raise an error: on PostgreSQL an error would abort the whole batch's transaction.
    */
   String insertUnlessPresent(String table, String columns, String values) {
     return switch (this) {
@@ -155,6 +154,26 @@ enum Dialect {
       // it is written (gid shape, mode code), so only the duplicate key is ever ignored.
       case MARIADB -> "INSERT IGNORE INTO " + table + " (" + columns + ") VALUES (" + values + ")";
     };
+  }
+
+  /**
+   * An SQL expression for the database's clock in epoch milliseconds: leases are judged by it, so
+   * that coordinators with skewed clocks agree on when one expires.
+   */
+  String nowMillis() {
+    return switch (this) {
+      case SQLITE -> "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+      case POSTGRESQL -> "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+      case MARIADB -> "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)";
+    };
+  }
+
+  /**
+   * The clause that locks the rows a claim selects, passing over rows another claimer has locked
+   * (SQLite needs none: its writer holds the whole database).
+   */
+  String lockRowsSkippingLocked() {
+    return this == SQLITE ? "" : " FOR UPDATE SKIP LOCKED";
   }
 
   static void execute(Connection connection, String sql) throws SQLException {

@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
  * @param password the user's password, or null; never printed by {@link #toString()}
  * @param poolSize connections for reads, in [1, 64]; writes have one connection of their own
  * @param groupCommitMaxBatch the most writes one database transaction carries, in [1, 10_000]
- * @param groupCommitMaxWait how long the writer lingers for more writes once a batch has begun, when
- *     writes are arriving concurrently, in [0, 1 s]; zero commits what is queued at once
+ * @param groupCommitMaxWait how long the writer lingers for more writes once a batch has begun,
+ *     when writes are arriving concurrently, in [0, 1 s]; zero commits what is queued at once
  * @param queueCapacity the most writes waiting for the writer, in [1, 1_000_000]; a write that
  *     finds the queue full fails at once with {@code LogUnavailableException}
  * @param tablePrefix prepended to every table and index name: a lower-case letter, then up to 31

@@ -12,20 +12,24 @@ import java.util.List;
  * database. The table {@code <prefix>schema_version} holds a row per migration applied.
  *
  * <p>Opening is safe to race: the migrations run under a lock (SQLite's write lock, a PostgreSQL
- * advisory lock, a MariaDB named lock), in one transaction where the database has transactional
- * DDL (SQLite, PostgreSQL). Every statement is {@code IF NOT EXISTS}, so a migration cut off half
- * way on MariaDB (whose DDL commits by itself) is simply run again. A database already migrated past
+ * advisory lock, a MariaDB named lock), in one transaction where the database has transactional DDL
+ * (SQLite, PostgreSQL). Every statement is {@code IF NOT EXISTS}, so a migration cut off half way
+ * on MariaDB (whose DDL commits by itself) is simply run again. A database already migrated past
  * what this build knows is refused, since this build would not know how to write it.
  *
  * <p>The tables, with every instant in epoch milliseconds:
  *
  * <ul>
- *   <li>{@code transactions}: one row per gid; {@code seq}, the creation number, orders pages newest
- *       first; {@code status} is {@code Status.code()}, {@code mode} is {@code Mode.code()}; {@code
- *       wake_at_millis} is null for settled transactions (indexed, for due work); {@code settled}
- *       (indexed, for recovery); {@code state} is the whole transaction as {@link
+ *   <li>{@code transactions}: one row per gid; {@code seq}, the creation number, orders pages
+ *       newest first; {@code status} is {@code Status.code()}, {@code mode} is {@code Mode.code()};
+ *       {@code wake_at_millis} is null for settled transactions (indexed, for due work); {@code
+ *       settled} (indexed, for recovery); {@code state} is the whole transaction as {@link
  *       TransactionCodec} JSON, the only column read back.
  *   <li>{@code history}: one row per entry, {@code seq} keeping the order of appends.
+ *   <li>{@code transactions.lease_epoch}, {@code lease_until_millis}: who holds the lease on the
+ *       transaction's due work, until when by the database's clock (0 and 0: nobody).
+ *   <li>{@code epochs}: one row per handle ever opened; its generated key is the handle's epoch.
+ *   <li>{@code subscriptions}: where each topic's messages go, by subscription name.
  * </ul>
  *
  * <p>Gids compare byte by byte everywhere ({@code COLLATE "C"}, {@code ascii_bin}), as {@code
@@ -169,10 +173,10 @@ final class Schema {
                   updated_at_millis INTEGER NOT NULL,
                   wake_at_millis INTEGER,
                   settled INTEGER NOT NULL,
-                  state TEXT NOT NULL)"""
+                  state TEXT NOT NULL)\
+                """
                     .formatted(p),
-                "CREATE INDEX IF NOT EXISTS %1$stransactions_wake ON %1$stransactions"
-                        .formatted(p)
+                "CREATE INDEX IF NOT EXISTS %1$stransactions_wake ON %1$stransactions".formatted(p)
                     + " (wake_at_millis, gid) WHERE wake_at_millis IS NOT NULL",
                 "CREATE INDEX IF NOT EXISTS %1$stransactions_unsettled ON %1$stransactions"
                         .formatted(p)
@@ -180,8 +184,7 @@ final class Schema {
                 "CREATE INDEX IF NOT EXISTS %1$stransactions_status ON %1$stransactions"
                         .formatted(p)
                     + " (status, seq)",
-                "CREATE INDEX IF NOT EXISTS %1$stransactions_mode ON %1$stransactions"
-                        .formatted(p)
+                "CREATE INDEX IF NOT EXISTS %1$stransactions_mode ON %1$stransactions".formatted(p)
                     + " (mode, seq)")),
         new Migration(
             2,
@@ -196,9 +199,24 @@ final class Schema {
                   version INTEGER NOT NULL,
                   from_status INTEGER,
                   to_status INTEGER,
-                  what TEXT)"""
+                  what TEXT)\
+                """
                     .formatted(p),
                 "CREATE INDEX IF NOT EXISTS %1$shistory_gid ON %1$shistory (gid, seq)"
+                    .formatted(p))),
+        new Migration(
+            3,
+            "leases and epochs",
+            List.of(
+                "ALTER TABLE %1$stransactions ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0"
+                    .formatted(p),
+                "ALTER TABLE %1$stransactions ADD COLUMN lease_until_millis INTEGER NOT NULL DEFAULT 0"
+                    .formatted(p),
+                """
+                CREATE TABLE IF NOT EXISTS %1$sepochs (
+                  epoch INTEGER PRIMARY KEY AUTOINCREMENT,
+                  opened_at_millis INTEGER NOT NULL)\
+                """
                     .formatted(p))));
   }
 
@@ -220,10 +238,10 @@ final class Schema {
                   wake_at_millis bigint,
                   settled boolean NOT NULL,
                   state text NOT NULL,
-                  CONSTRAINT %1$stransactions_seq UNIQUE (seq))"""
+                  CONSTRAINT %1$stransactions_seq UNIQUE (seq))\
+                """
                     .formatted(p),
-                "CREATE INDEX IF NOT EXISTS %1$stransactions_wake ON %1$stransactions"
-                        .formatted(p)
+                "CREATE INDEX IF NOT EXISTS %1$stransactions_wake ON %1$stransactions".formatted(p)
                     + " (wake_at_millis, gid) WHERE wake_at_millis IS NOT NULL",
                 "CREATE INDEX IF NOT EXISTS %1$stransactions_unsettled ON %1$stransactions"
                         .formatted(p)
@@ -231,8 +249,7 @@ final class Schema {
                 "CREATE INDEX IF NOT EXISTS %1$stransactions_status ON %1$stransactions"
                         .formatted(p)
                     + " (status, seq)",
-                "CREATE INDEX IF NOT EXISTS %1$stransactions_mode ON %1$stransactions"
-                        .formatted(p)
+                "CREATE INDEX IF NOT EXISTS %1$stransactions_mode ON %1$stransactions".formatted(p)
                     + " (mode, seq)")),
         new Migration(
             2,
@@ -247,9 +264,24 @@ final class Schema {
                   version bigint NOT NULL,
                   from_status smallint,
                   to_status smallint,
-                  what text)"""
+                  what text)\
+                """
                     .formatted(p),
                 "CREATE INDEX IF NOT EXISTS %1$shistory_gid ON %1$shistory (gid, seq)"
+                    .formatted(p))),
+        new Migration(
+            3,
+            "leases and epochs",
+            List.of(
+                "ALTER TABLE %1$stransactions ADD COLUMN IF NOT EXISTS lease_epoch bigint NOT NULL DEFAULT 0"
+                    .formatted(p),
+                "ALTER TABLE %1$stransactions ADD COLUMN IF NOT EXISTS lease_until_millis bigint NOT NULL DEFAULT 0"
+                    .formatted(p),
+                """
+                CREATE TABLE IF NOT EXISTS %1$sepochs (
+                  epoch bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                  opened_at_millis bigint NOT NULL)\
+                """
                     .formatted(p))));
   }
 
@@ -277,7 +309,8 @@ final class Schema {
                   KEY %1$stransactions_unsettled (settled, gid),
                   KEY %1$stransactions_status (status, seq),
                   KEY %1$stransactions_mode (mode, seq)
-                ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"""
+                ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin\
+                """
                     .formatted(p))),
         new Migration(
             2,
@@ -295,7 +328,23 @@ final class Schema {
                   what MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
                   PRIMARY KEY (seq),
                   KEY %1$shistory_gid (gid, seq)
-                ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"""
+                ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin\
+                """
+                    .formatted(p))),
+        new Migration(
+            3,
+            "leases and epochs",
+            List.of(
+                "ALTER TABLE %1$stransactions ADD COLUMN IF NOT EXISTS lease_epoch BIGINT NOT NULL DEFAULT 0"
+                    .formatted(p),
+                "ALTER TABLE %1$stransactions ADD COLUMN IF NOT EXISTS lease_until_millis BIGINT NOT NULL DEFAULT 0"
+                    .formatted(p),
+                """
+                CREATE TABLE IF NOT EXISTS %1$sepochs (
+                  epoch BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+                  opened_at_millis BIGINT NOT NULL
+                ) ENGINE=InnoDB\
+                """
                     .formatted(p))));
   }
 }

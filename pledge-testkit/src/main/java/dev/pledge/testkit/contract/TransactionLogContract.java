@@ -96,6 +96,12 @@ public abstract class TransactionLogContract {
     return log;
   }
 
+  /**
+   * Another handle on the same storage as {@code log}, opened after it (so with a newer epoch), as
+   * a second coordinator sharing the database would open one.
+   */
+  protected abstract TransactionLog newHandle(TransactionLog log);
+
   @BeforeEach
   final void freshLog(TestInfo info) {
     log = newLog();
@@ -447,6 +453,145 @@ public abstract class TransactionLogContract {
     log.update(settled.latest());
     assertThat(settled.latest().status()).as("fixture").isEqualTo(Status.ABORTED);
     assertThat(log.due(deadline.plus(Duration.ofDays(365)), 10)).isEmpty();
+  }
+
+  // --- leases and fencing ---
+
+  /** Long enough never to expire during a test. */
+  private static final Duration LONG_LEASE = Duration.ofMinutes(5);
+
+  /** Short enough to wait out; long enough for the claims below to run inside it. */
+  private static final Duration SHORT_LEASE = Duration.ofMillis(1500);
+
+  private static final Instant LATER = T0.plus(Duration.ofDays(365));
+
+  @Test
+  void newHandle_hasANewerEpoch() {
+    TransactionLog second = newHandle(log);
+    TransactionLog third = newHandle(log);
+
+    assertThat(second.epoch()).isGreaterThan(log.epoch());
+    assertThat(third.epoch()).isGreaterThan(second.epoch());
+  }
+
+  @Test
+  void claimDue_takesOnlyDueWork_earliestFirst_andAtMostLimit() {
+    List<Transaction> t = createDueSet();
+
+    assertThat(log.claimDue(T0, LONG_LEASE, 100)).isEmpty();
+    assertThat(log.claimDue(T0.plusSeconds(5), LONG_LEASE, 100)).containsExactly(t.get(0));
+    assertThat(log.claimDue(LATER, LONG_LEASE, 3)).containsExactlyElementsOf(t.subList(0, 3));
+  }
+
+  @Test
+  void claimDue_ofWorkLeasedToAnotherHandle_skipsIt_whileTheLeaseLives() {
+    List<Transaction> t = createDueSet();
+    TransactionLog other = newHandle(log);
+
+    assertThat(log.claimDue(LATER, LONG_LEASE, 2)).containsExactlyElementsOf(t.subList(0, 2));
+    assertThat(other.claimDue(LATER, LONG_LEASE, 100)).containsExactlyElementsOf(t.subList(2, 5));
+    assertThat(log.claimDue(LATER, LONG_LEASE, 100))
+        .as("the first handle renews its own leases and sees none of the other's")
+        .containsExactlyElementsOf(t.subList(0, 2));
+  }
+
+  @Test
+  void claimDue_afterTheLeaseExpires_letsAnotherHandleTakeTheWork() {
+    List<Transaction> t = createDueSet();
+    TransactionLog other = newHandle(log);
+    assertThat(log.claimDue(LATER, SHORT_LEASE, 100)).hasSize(t.size());
+    assertThat(other.claimDue(LATER, LONG_LEASE, 100)).isEmpty();
+
+    org.awaitility.Awaitility.await()
+        .atMost(SHORT_LEASE.multipliedBy(10))
+        .pollInterval(Duration.ofMillis(100))
+        .untilAsserted(
+            () -> assertThat(other.claimDue(LATER, LONG_LEASE, 100)).containsExactlyElementsOf(t));
+    assertThat(log.claimDue(LATER, LONG_LEASE, 100)).isEmpty();
+  }
+
+  @Test
+  void racingClaimers_neverTakeTheSameTransaction() throws Exception {
+    int count = 60;
+    for (int i = 0; i < count; i++) {
+      log.create(Fixtures.started(Mode.TCC, gid(String.format("%03d", i))).latest());
+    }
+    List<TransactionLog> handles = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      handles.add(newHandle(log));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(handles.size());
+    try {
+      List<Future<List<Gid>>> claims = new ArrayList<>();
+      for (TransactionLog handle : handles) {
+        claims.add(
+            pool.submit(() -> {
+              // A handle's claim returns its own leases again (a renewal), so it claims in rounds
+              // of more than it holds until a round brings nothing new.
+              Set<Gid> mine = new HashSet<>();
+              boolean more = true;
+              while (more) {
+                more = false;
+                for (Transaction tx : handle.claimDue(LATER, LONG_LEASE, mine.size() + 7)) {
+                  more |= mine.add(tx.gid());
+                }
+              }
+              return List.copyOf(mine);
+            }));
+      }
+      Set<Gid> seen = new HashSet<>();
+      int total = 0;
+      for (Future<List<Gid>> claim : claims) {
+        List<Gid> mine = claim.get(RACE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        seen.addAll(mine);
+        total += mine.size();
+      }
+      assertThat(total).as("claims in all").isEqualTo(count);
+      assertThat(seen).as("distinct transactions claimed").hasSize(count);
+    } finally {
+      shutDown(pool);
+    }
+  }
+
+  @Test
+  void update_throughAnOlderHandle_whileANewerHoldsALiveLease_isFencedAndChangesNothing() {
+    Story story = Fixtures.tccTimedOut(gid("tx"), T0);
+    List<Transaction> versions = story.versions();
+    Transaction begun = versions.get(versions.size() - 2);
+    log.create(versions.get(0));
+    log.update(begun);
+    TransactionLog newer = newHandle(log);
+    assertThat(newer.claimDue(LATER, LONG_LEASE, 10)).containsExactly(begun);
+
+    assertThatThrownBy(() -> log.update(story.latest()))
+        .isInstanceOf(dev.pledge.core.spi.LeaseHeldException.class);
+    assertThat(log.load(gid("tx"))).contains(begun);
+
+    newer.update(story.latest());
+    assertThat(log.load(gid("tx"))).contains(story.latest());
+  }
+
+  @Test
+  void update_throughANewerHandle_whileAnOlderHoldsALiveLease_succeeds() {
+    Story story = Fixtures.tccTimedOut(gid("tx"), T0);
+    List<Transaction> versions = story.versions();
+    Transaction begun = versions.get(versions.size() - 2);
+    log.create(versions.get(0));
+    log.update(begun);
+    TransactionLog newer = newHandle(log);
+    assertThat(log.claimDue(LATER, LONG_LEASE, 10)).containsExactly(begun);
+
+    newer.update(story.latest());
+
+    assertThat(newer.load(gid("tx"))).contains(story.latest());
+  }
+
+  @Test
+  void claimDue_ofASettledTransaction_neverReturnsIt() {
+    Story settled = Fixtures.tccTimedOut(gid("tx"), T0).succeedEverythingInFlight();
+    createAll(settled);
+
+    assertThat(log.claimDue(LATER, LONG_LEASE, 10)).isEmpty();
   }
 
   // --- unsettled ---
