@@ -183,13 +183,19 @@ public final class BenchCommand implements Callable<Integer> {
         Duration.ofSeconds(warmupSeconds),
         Duration.ofSeconds(seconds),
         park,
-        out != null ? out : Path.of("bench-results", stamp),
+        out != null ? out : resultsRoot().resolve(stamp),
         pgUrl,
         pgUser,
         System.getenv("PLEDGE_DB_PASSWORD"),
         serverClasspath != null ? serverClasspath : System.getProperty("java.class.path"),
         serverMain,
         serverJvmOptions.isBlank() ? List.of() : List.of(serverJvmOptions.strip().split("\\s+")));
+  }
+
+  /** bin/pledge names the repository's bench-results/ folder; otherwise it is under the cwd. */
+  private static Path resultsRoot() {
+    String root = System.getenv("PLEDGE_BENCH_RESULTS");
+    return root == null || root.isBlank() ? Path.of("bench-results") : Path.of(root);
   }
 
   private List<String> commandLine() {

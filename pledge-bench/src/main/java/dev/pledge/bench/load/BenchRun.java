@@ -89,6 +89,7 @@ final class BenchRun {
         try (ServerProcess server = startServer()) {
           drivers.coordinator(server.base());
           drivers.subscribe();
+          prewarm(drivers);
           for (Workload w : settings.workloads()) {
             rows.add(baseline(w, drivers, participants));
             rows.add(pledge(w, drivers, participants, server));
@@ -145,6 +146,29 @@ final class BenchRun {
               },
               self);
       return row(Row.R1, Row.R1, result, self, 0);
+    }
+  }
+
+  /**
+   * Runs every workload through the coordinator once, unmeasured, for the warm-up time each, so
+   * that the JIT compiler has seen every path before the first measured window (a single warm-up of
+   * a few seconds leaves the first workloads paying for C2 compilations).
+   */
+  private void prewarm(Drivers drivers) {
+    if (settings.warmup().compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+      return;
+    }
+    progress.printf(
+        "[%s] warming the coordinator up: every workload for %d s%n",
+        kind.code, settings.warmup().toSeconds());
+    for (Workload w : settings.workloads()) {
+      LoadLoop.run(
+          runId + "-prewarm-" + w.label,
+          settings.concurrency(),
+          java.time.Duration.ZERO,
+          settings.warmup(),
+          id -> drivers.pledge(w, id),
+          LoadLoop.NO_PROBE);
     }
   }
 
