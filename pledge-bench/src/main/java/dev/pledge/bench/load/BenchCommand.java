@@ -61,6 +61,14 @@ public final class BenchCommand implements Callable<Integer> {
   int concurrency;
 
   @Option(
+      names = "--peak-concurrency",
+      description =
+          "Clients of one more saga-2 run through Pledge alone, for group commit at peak load; 0"
+              + " skips it (default: ${DEFAULT-VALUE}).",
+      defaultValue = "128")
+  int peakConcurrency;
+
+  @Option(
       names = "--workloads",
       split = ",",
       description =
@@ -180,6 +188,7 @@ public final class BenchCommand implements Callable<Integer> {
         databases,
         chosen,
         concurrency,
+        peakConcurrency,
         Duration.ofSeconds(warmupSeconds),
         Duration.ofSeconds(seconds),
         park,
@@ -204,6 +213,7 @@ public final class BenchCommand implements Callable<Integer> {
     args.add("--seconds " + seconds);
     args.add("--warmup-seconds " + warmupSeconds);
     args.add("--concurrency " + concurrency);
+    args.add("--peak-concurrency " + peakConcurrency);
     if (!workloads.isEmpty()) {
       args.add("--workloads " + String.join(",", workloads));
     }

@@ -74,7 +74,7 @@ final class BenchRun {
                 settings.pgUrl(PARTICIPANTS_DATABASE),
                 settings.pgUser(),
                 settings.pgPassword(),
-                Math.min(settings.concurrency(), 24));
+                Math.min(Math.max(settings.concurrency(), settings.peakConcurrency()), 32));
         opened.add(shared);
         for (int i = 1; i <= SERVICES; i++) {
           services.add(shared);
@@ -96,6 +96,9 @@ final class BenchRun {
             if (!server.isAlive()) {
               throw new BenchException("the coordinator process died; see " + dir);
             }
+          }
+          if (settings.peakConcurrency() > 0) {
+            rows.add(peak(drivers, server));
           }
         }
         if (settings.park() > 0) {
@@ -187,13 +190,31 @@ final class BenchRun {
   }
 
   private Row pledge(Workload w, Drivers drivers, Participants participants, ServerProcess server) {
-    progress.printf("[%s] pledge %s%n", kind.code, w.label);
+    return pledge(w, w.label, settings.concurrency(), drivers, server);
+  }
+
+  /** saga-2 with many more clients: how many log records one database commit carries at peak. */
+  private Row peak(Drivers drivers, ServerProcess server) {
+    return pledge(
+        Workload.SAGA_2,
+        peakLabel(settings.peakConcurrency()),
+        settings.peakConcurrency(),
+        drivers,
+        server);
+  }
+
+  static String peakLabel(int clients) {
+    return Workload.SAGA_2.label + " at " + clients + " clients";
+  }
+
+  private Row pledge(Workload w, String label, int clients, Drivers drivers, ServerProcess server) {
+    progress.printf("[%s] pledge %s%n", kind.code, label);
     CpuProbe probe = new CpuProbe(server, drivers.polls);
-    String prefix = runId + "-" + w.label;
+    String prefix = runId + "-" + label.replace(' ', '-');
     LoadLoop.Result result =
         LoadLoop.run(
             prefix,
-            settings.concurrency(),
+            clients,
             settings.warmup(),
             settings.measure(),
             id -> drivers.pledge(w, id),
@@ -202,13 +223,13 @@ final class BenchRun {
       notes.add(
           kind.label
               + " "
-              + w.label
+              + label
               + ": "
               + result.errors()
               + " failed; last error: "
               + drivers.lastError);
     }
-    return row(w.label, Row.PLEDGE, result, probe, probe.polls);
+    return row(label, Row.PLEDGE, result, probe, probe.polls);
   }
 
   private Row row(

@@ -10,6 +10,8 @@ import java.util.List;
  * @param databases which databases to run on, in order
  * @param workloads which workloads, in order
  * @param concurrency closed-loop clients, for every workload and baseline
+ * @param peakConcurrency clients of one more saga-2 run through Pledge alone, to see group commit
+ *     at peak load (0: skip it)
  * @param warmup the unmeasured lead-in of every measurement
  * @param measure the measured window of every measurement
  * @param park how many tcc transactions to park for the heap measurement (0: skip it)
@@ -25,6 +27,7 @@ record BenchSettings(
     List<DbKind> databases,
     List<Workload> workloads,
     int concurrency,
+    int peakConcurrency,
     Duration warmup,
     Duration measure,
     int park,
@@ -45,6 +48,10 @@ record BenchSettings(
     }
     if (concurrency < 1 || concurrency > 256) {
       throw new IllegalArgumentException("concurrency must be in [1, 256], got " + concurrency);
+    }
+    if (peakConcurrency < 0 || peakConcurrency > 1024) {
+      throw new IllegalArgumentException(
+          "peakConcurrency must be in [0, 1024], got " + peakConcurrency);
     }
     if (warmup.isNegative() || warmup.compareTo(Duration.ofMinutes(10)) > 0) {
       throw new IllegalArgumentException("warmup must be in [0, 10 min], got " + warmup);

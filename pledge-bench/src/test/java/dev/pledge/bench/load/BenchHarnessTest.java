@@ -33,6 +33,7 @@ class BenchHarnessTest {
                 "--seconds", "1",
                 "--warmup-seconds", "0",
                 "--concurrency", "2",
+                "--peak-concurrency", "4",
                 "--park", "200",
                 "--server-main", "dev.pledge.bench.load.StandInServer",
                 "--server-jvm-opts", "-Xmx256m -XX:TieredStopAtLevel=1",
@@ -54,7 +55,10 @@ class BenchHarnessTest {
                                 Collectors.toMap(
                                     Function.identity(),
                                     h -> cells[Arrays.asList(header).indexOf(h)]))));
-    assertThat(rows).containsKey("R1/R1").containsKey("heap/pledge");
+    assertThat(rows)
+        .containsKey("R1/R1")
+        .containsKey("heap/pledge")
+        .containsKey(BenchRun.peakLabel(4) + "/pledge");
     assertThat(Double.parseDouble(rows.get("R1/R1").get("per_second"))).isPositive();
     for (Workload w : Workload.values()) {
       for (String system : List.of(Row.PLEDGE, Row.B0)) {
