@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "pledge 0.1.0-SNAPSHOT",
     description = "Pledge keeps data consistent across microservices.",
-    subcommands = {SimulateCommand.class, DemoCommand.class})
+    subcommands = {ServerCommand.class, SimulateCommand.class, DemoCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -22,6 +22,7 @@ import dev.pledge.core.Transaction;
 import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.spi.LogUnavailableException;
+import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.Coordinator;
@@ -66,6 +67,20 @@ public final class Api {
 
   /** Response counts keyed by their Prometheus labels. */
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
+
+  private final List<MetricsSource> metricsSources =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** More lines for {@code /metrics}, in Prometheus' text format (HELP, TYPE, samples). */
+  @FunctionalInterface
+  public interface MetricsSource {
+    void appendTo(StringBuilder out);
+  }
+
+  /** Adds lines to what {@code /metrics} serves. */
+  public void addMetrics(MetricsSource source) {
+    metricsSources.add(Objects.requireNonNull(source, "source"));
+  }
 
   public Api(
       Coordinator coordinator,
@@ -376,7 +391,7 @@ public final class Api {
     if (!errors.isEmpty()) {
       throw ApiException.badRequest(errors);
     }
-    subscriptions.put(new Subscriptions.Subscription(name, topic.asText(), target.asText()));
+    subscriptions.put(new SubscriptionStore.Subscription(name, topic.asText(), target.asText()));
     ObjectNode out = json.createObjectNode();
     out.put("name", name);
     out.put("topic", topic.asText());
@@ -444,6 +459,9 @@ public final class Api {
                 .append("} ")
                 .append(entry.getValue().sum())
                 .append('\n'));
+    for (MetricsSource source : metricsSources) {
+      source.appendTo(out);
+    }
     return out.toString();
   }
 

@@ -10,6 +10,7 @@ import dev.pledge.core.engine.Engine;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.engine.Transition;
 import dev.pledge.core.spi.DuplicateGidException;
+import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.core.spi.VersionConflictException;
@@ -50,6 +51,12 @@ public final class Coordinator implements AutoCloseable {
   private static final int DUE_BATCH = 512;
   private static final int RECOVERY_PAGE = 256;
 
+  /**
+   * How long due work this coordinator claims stays its own: another coordinator sharing the log
+   * takes it over only after this long without a renewal (judged by the log's clock).
+   */
+  static final Duration CLAIM_LEASE = Duration.ofSeconds(10);
+
   private final Engine engine;
   private final TransactionLog log;
   private final InstantSource clock;
@@ -62,6 +69,13 @@ public final class Coordinator implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("pledge-timer").factory());
   private volatile boolean running;
+
+  /** State changes by mode and the status they reached, for {@code /metrics}. */
+  private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> transitions =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private final java.util.concurrent.atomic.AtomicLong effectsInFlight =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /** What the coordinator says to a request. */
   public sealed interface Answer {
@@ -200,6 +214,11 @@ public final class Coordinator implements AutoCloseable {
     try {
       for (Transition row : decision.fired()) {
         if (row.from() != row.to()) {
+          transitions
+              .computeIfAbsent(
+                  "mode=\"" + next.mode().code() + "\",to=\"" + row.to().label() + "\"",
+                  k -> new java.util.concurrent.atomic.LongAdder())
+              .increment();
           LOG.info(
               "{} {} -> {} on {} (v{})",
               next.gid(),
@@ -263,8 +282,10 @@ public final class Coordinator implements AutoCloseable {
       Gid gid,
       CompletableFuture<Outcome> sent,
       java.util.function.Function<Outcome, Event> toEvent) {
+    effectsInFlight.incrementAndGet();
     var unused =
         sent.thenAccept(outcome -> {
+          effectsInFlight.decrementAndGet();
           if (running) {
             workers.execute(() -> guarded(gid, toEvent.apply(outcome)));
           }
@@ -278,6 +299,8 @@ public final class Coordinator implements AutoCloseable {
   private void guarded(Gid gid, Event event) {
     try {
       apply(gid, event);
+    } catch (LeaseHeldException e) {
+      LOG.debug("{}: left to the coordinator that took it over: {}", gid, e.getMessage());
     } catch (LogUnavailableException e) {
       LOG.warn(
           "{}: could not record {}: {}; it will be found again as due work",
@@ -309,7 +332,7 @@ public final class Coordinator implements AutoCloseable {
     }
     try {
       List<Gid> due = new ArrayList<>();
-      for (Transaction tx : log.due(clock.instant(), DUE_BATCH)) {
+      for (Transaction tx : log.claimDue(clock.instant(), CLAIM_LEASE, DUE_BATCH)) {
         due.add(tx.gid());
       }
       for (Gid gid : due) {
@@ -318,6 +341,24 @@ public final class Coordinator implements AutoCloseable {
     } catch (LogUnavailableException e) {
       LOG.warn("looking for due work failed: {}; trying again in {}", e.getMessage(), pollInterval);
     }
+  }
+
+  /** The coordinator's counters in Prometheus' text format. */
+  public void appendMetrics(StringBuilder out) {
+    out.append("# HELP pledge_transitions_total State changes, by mode and the state reached.\n");
+    out.append("# TYPE pledge_transitions_total counter\n");
+    transitions.entrySet().stream()
+        .sorted(java.util.Map.Entry.comparingByKey())
+        .forEach(entry ->
+            out.append("pledge_transitions_total{")
+                .append(entry.getKey())
+                .append("} ")
+                .append(entry.getValue().sum())
+                .append('\n'));
+    out.append("# HELP pledge_effects_in_flight Participant calls, check-backs and deliveries")
+        .append(" awaiting an answer.\n");
+    out.append("# TYPE pledge_effects_in_flight gauge\n");
+    out.append("pledge_effects_in_flight ").append(effectsInFlight.get()).append('\n');
   }
 
   private ReentrantLock lockOf(Gid gid) {

@@ -1,5 +1,8 @@
 package dev.pledge.server.runtime;
 
+import dev.pledge.core.spi.SubscriptionStore;
+import dev.pledge.core.spi.SubscriptionStore.Subscription;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,29 +12,41 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Where each topic's messages go: named subscriptions, each a topic and a target. Thread-safe. Held
- * in memory for now; persisting them with the log comes with the HTTP API.
+ * Where each topic's messages go: named subscriptions, each a topic and a target. Thread-safe. Read
+ * from the store once, when made; a change is written to the store before it takes effect here, so
+ * a subscription that was accepted survives a restart.
  */
 public final class Subscriptions {
-  /** A subscription: its topic and where to deliver ({@code http://…} today). */
-  public record Subscription(String name, String topic, String target) {
-    public Subscription {
-      Objects.requireNonNull(name, "name");
-      Objects.requireNonNull(topic, "topic");
-      Objects.requireNonNull(target, "target");
+  public static final int MAX_SUBSCRIPTIONS = 10_000;
+
+  private final SubscriptionStore store;
+  private final Map<String, Subscription> byName = new ConcurrentHashMap<>();
+
+  /** Subscriptions kept in memory only (for tests and the simulator). */
+  public Subscriptions() {
+    this(new InMemorySubscriptionStore());
+  }
+
+  /** The subscriptions {@code store} holds, kept there as they change. */
+  public Subscriptions(SubscriptionStore store) {
+    this.store = Objects.requireNonNull(store, "store");
+    for (Subscription subscription : store.all()) {
+      byName.put(subscription.name(), subscription);
     }
   }
 
-  public static final int MAX_SUBSCRIPTIONS = 10_000;
-
-  private final Map<String, Subscription> byName = new ConcurrentHashMap<>();
-
-  /** Creates or replaces a subscription. */
-  public void put(Subscription subscription) {
+  /** Creates or replaces a subscription, durably. */
+  public synchronized void put(Subscription subscription) {
     if (!byName.containsKey(subscription.name()) && byName.size() >= MAX_SUBSCRIPTIONS) {
       throw new IllegalStateException("at most " + MAX_SUBSCRIPTIONS + " subscriptions");
     }
+    store.put(subscription);
     byName.put(subscription.name(), subscription);
+  }
+
+  /** How many subscriptions there are. */
+  public int size() {
+    return byName.size();
   }
 
   /** The target of a subscription, or null if it no longer exists. */

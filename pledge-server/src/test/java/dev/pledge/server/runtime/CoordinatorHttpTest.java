@@ -17,6 +17,7 @@ import dev.pledge.core.Transaction;
 import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.core.engine.Event;
+import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -245,7 +246,7 @@ class CoordinatorHttpTest {
   @Test
   void msgNeverCommittedByTheProducer_isSettledByCheckBack_andDeliveredInKeyOrder() {
     producerBarrier.put(gid, "committed");
-    subscriptions.put(new Subscriptions.Subscription("shipping", "orders", base + "/inbox"));
+    subscriptions.put(new SubscriptionStore.Subscription("shipping", "orders", base + "/inbox"));
     Coordinator coordinator = coordinator(AllowList.loopbackOnly());
     coordinator.begin(
         new TransactionSpec(
@@ -267,7 +268,7 @@ class CoordinatorHttpTest {
 
   @Test
   void msgWhoseProducerRolledBack_isAbortedAndNeverDelivered() {
-    subscriptions.put(new Subscriptions.Subscription("shipping", "orders", base + "/inbox"));
+    subscriptions.put(new SubscriptionStore.Subscription("shipping", "orders", base + "/inbox"));
     Coordinator coordinator = coordinator(AllowList.loopbackOnly());
     coordinator.begin(
         new TransactionSpec(

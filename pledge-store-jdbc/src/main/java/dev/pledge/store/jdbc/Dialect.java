@@ -176,6 +176,18 @@ enum Dialect {
     return this == SQLITE ? "" : " FOR UPDATE SKIP LOCKED";
   }
 
+  /** An insert of a subscription that replaces the one of the same name. */
+  String upsertSubscription(String table) {
+    String insert = "INSERT INTO " + table + " (name, topic, target) VALUES (?, ?, ?)";
+    return switch (this) {
+      case SQLITE, POSTGRESQL ->
+          insert
+              + " ON CONFLICT (name) DO UPDATE SET topic = excluded.topic, target = excluded.target";
+      case MARIADB ->
+          insert + " ON DUPLICATE KEY UPDATE topic = VALUES(topic), target = VALUES(target)";
+    };
+  }
+
   static void execute(Connection connection, String sql) throws SQLException {
     try (Statement statement = connection.createStatement()) {
       statement.execute(sql);

@@ -8,6 +8,7 @@ import dev.pledge.core.Transaction;
 import dev.pledge.core.spi.DuplicateGidException;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.LogUnavailableException;
+import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.core.spi.VersionConflictException;
 import java.nio.file.Files;
@@ -69,7 +70,7 @@ import org.slf4j.LoggerFactory;
  * computed by the database's clock; an update through an older handle while a newer one's lease
  * lives is refused in the same statement that would write it.
  */
-public final class JdbcTransactionLog implements TransactionLog, AutoCloseable {
+public final class JdbcTransactionLog implements TransactionLog, SubscriptionStore, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(JdbcTransactionLog.class);
 
   /** How long a caller waits for its write's commit before giving up on it. */
@@ -91,9 +92,13 @@ public final class JdbcTransactionLog implements TransactionLog, AutoCloseable {
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong records = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
+
   private volatile boolean open = true;
 
-  /** Counters of the writer since the log was opened. */
+  /**
+   * Counters of the writer since the log was opened: commits that wrote transaction rows, the rows
+   * written (creates and updates), batches run (claims included), and writes waiting.
+   */
   public record Stats(long commits, long records, long batches, int queued) {}
 
   private JdbcTransactionLog(JdbcLogConfig config, InstantSource clock) {
@@ -367,7 +372,17 @@ public final class JdbcTransactionLog implements TransactionLog, AutoCloseable {
               "the commit failed; it may or may not have happened: " + e, e));
       throw e;
     }
-    commits.incrementAndGet();
+    int written = 0;
+    for (int i = 0; i < batch.size(); i++) {
+      if (results[i] == null && !(batch.get(i) instanceof Write.Claim)) {
+        written++;
+      }
+    }
+    // A batch of claims alone writes no transaction row; only commits that wrote one count.
+    if (written > 0) {
+      commits.incrementAndGet();
+      records.addAndGet(written);
+    }
     batches.incrementAndGet();
     for (int i = 0; i < batch.size(); i++) {
       complete(batch.get(i), results[i]);
@@ -411,7 +426,6 @@ public final class JdbcTransactionLog implements TransactionLog, AutoCloseable {
         return new DuplicateGidException("transaction " + tx.gid() + " already exists");
       }
     }
-    records.incrementAndGet();
     return null;
   }
 
@@ -427,7 +441,6 @@ public final class JdbcTransactionLog implements TransactionLog, AutoCloseable {
       update.setLong(8, tx.version() - 1);
       update.setLong(9, epoch);
       if (update.executeUpdate() == 1) {
-        records.incrementAndGet();
         return null;
       }
     }
@@ -531,6 +544,37 @@ public final class JdbcTransactionLog implements TransactionLog, AutoCloseable {
     } else {
       statement.setInt(index, status.code());
     }
+  }
+
+  // --- subscriptions: rare, small, written with one auto-committed statement ---
+
+  @Override
+  public void put(Subscription subscription) {
+    try (Connection connection = readerPool.getConnection();
+        PreparedStatement upsert = connection.prepareStatement(sql.upsertSubscription)) {
+      upsert.setString(1, subscription.name());
+      upsert.setString(2, subscription.topic());
+      upsert.setString(3, subscription.target());
+      upsert.executeUpdate();
+    } catch (SQLException e) {
+      throw new LogUnavailableException(
+          "storing subscription " + subscription.name() + " failed: " + e, e);
+    }
+  }
+
+  @Override
+  public List<Subscription> all() {
+    List<Subscription> out = new ArrayList<>();
+    try (Connection connection = readerPool.getConnection();
+        PreparedStatement query = connection.prepareStatement(sql.subscriptions);
+        ResultSet rows = query.executeQuery()) {
+      while (rows.next()) {
+        out.add(new Subscription(rows.getString(1), rows.getString(2), rows.getString(3)));
+      }
+    } catch (SQLException e) {
+      throw new LogUnavailableException("reading the subscriptions failed: " + e, e);
+    }
+    return out;
   }
 
   // --- reads: the readers' pool ---
@@ -691,6 +735,8 @@ public final class JdbcTransactionLog implements TransactionLog, AutoCloseable {
     final String insertEpoch;
     final String selectClaimable;
     final String lease;
+    final String upsertSubscription;
+    final String subscriptions;
 
     Sql(Dialect dialect, String prefix) {
       transactions = prefix + "transactions";
@@ -742,6 +788,8 @@ public final class JdbcTransactionLog implements TransactionLog, AutoCloseable {
               + " SET lease_epoch = ?, lease_until_millis = "
               + now
               + " + ? WHERE gid = ?";
+      upsertSubscription = dialect.upsertSubscription(prefix + "subscriptions");
+      subscriptions = "SELECT name, topic, target FROM " + prefix + "subscriptions ORDER BY name";
     }
   }
 }

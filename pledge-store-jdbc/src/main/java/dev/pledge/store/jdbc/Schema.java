@@ -217,6 +217,17 @@ final class Schema {
                   epoch INTEGER PRIMARY KEY AUTOINCREMENT,
                   opened_at_millis INTEGER NOT NULL)\
                 """
+                    .formatted(p))),
+        new Migration(
+            4,
+            "subscriptions",
+            List.of(
+                """
+                CREATE TABLE IF NOT EXISTS %1$ssubscriptions (
+                  name TEXT NOT NULL PRIMARY KEY,
+                  topic TEXT NOT NULL,
+                  target TEXT NOT NULL)\
+                """
                     .formatted(p))));
   }
 
@@ -282,6 +293,17 @@ final class Schema {
                   epoch bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                   opened_at_millis bigint NOT NULL)\
                 """
+                    .formatted(p))),
+        new Migration(
+            4,
+            "subscriptions",
+            List.of(
+                """
+                CREATE TABLE IF NOT EXISTS %1$ssubscriptions (
+                  name varchar(128) COLLATE "C" PRIMARY KEY,
+                  topic varchar(255) NOT NULL,
+                  target varchar(2048) NOT NULL)\
+                """
                     .formatted(p))));
   }
 
@@ -344,6 +366,18 @@ final class Schema {
                   epoch BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                   opened_at_millis BIGINT NOT NULL
                 ) ENGINE=InnoDB\
+                """
+                    .formatted(p))),
+        new Migration(
+            4,
+            "subscriptions",
+            List.of(
+                """
+                CREATE TABLE IF NOT EXISTS %1$ssubscriptions (
+                  name VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+                  topic VARCHAR(255) NOT NULL,
+                  target VARCHAR(2048) NOT NULL
+                ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin\
                 """
                     .formatted(p))));
   }

@@ -1,0 +1,172 @@
+package dev.pledge.server;
+
+import dev.pledge.core.Limits;
+import dev.pledge.core.RetryPolicy;
+import dev.pledge.core.engine.Engine;
+import dev.pledge.server.api.Api;
+import dev.pledge.server.http.HttpApiServer;
+import dev.pledge.server.runtime.AllowList;
+import dev.pledge.server.runtime.Coordinator;
+import dev.pledge.server.runtime.HttpEffects;
+import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.store.jdbc.JdbcLogConfig;
+import dev.pledge.store.jdbc.JdbcTransactionLog;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code pledge server}: the coordinator, on the embedded SQLite log in {@code --data-dir} unless
+ * {@code --db} names a PostgreSQL or MariaDB database. Prints one line on standard output, {@code
+ * pledge server listening on http://HOST:PORT}, once recovery is done and the port is open; scripts
+ * and tests wait for it. Stops on SIGTERM or SIGINT; a SIGKILL loses nothing acknowledged.
+ */
+@Command(name = "server", mixinStandardHelpOptions = true, description = "Run the coordinator.")
+final class ServerCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(ServerCommand.class);
+
+  @Option(
+      names = "--port",
+      description = "HTTP port (default: ${DEFAULT-VALUE}; 0 picks a free one).",
+      defaultValue = "7878")
+  int port;
+
+  @Option(
+      names = "--bind",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}).",
+      defaultValue = "127.0.0.1")
+  String bind;
+
+  @Option(
+      names = "--data-dir",
+      description = "Folder of the embedded SQLite log (default: ${DEFAULT-VALUE}).",
+      defaultValue = "data")
+  Path dataDir;
+
+  @Option(
+      names = "--db",
+      description =
+          "A JDBC URL (jdbc:postgresql://…, jdbc:mariadb://…) instead of the embedded log.")
+  String db;
+
+  @Option(
+      names = "--db-user",
+      description = "Database user; the password is read from PLEDGE_DB_PASSWORD.")
+  String dbUser;
+
+  @Option(
+      names = "--allow",
+      description = "A URL prefix, beyond loopback, that participants may live under (repeatable).")
+  List<String> allow = List.of();
+
+  @Option(
+      names = "--poll-millis",
+      description = "How often to claim due work from the log, in ms (default: ${DEFAULT-VALUE}).",
+      defaultValue = "200")
+  long pollMillis;
+
+  @Override
+  public Integer call() throws Exception {
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("--port must be in [0, 65535], got " + port);
+    }
+    if (pollMillis < 1 || pollMillis > 60_000) {
+      throw new IllegalArgumentException("--poll-millis must be in [1, 60000], got " + pollMillis);
+    }
+    String url = db;
+    if (url == null) {
+      Files.createDirectories(dataDir);
+      url = "jdbc:sqlite:" + dataDir.resolve("pledge.db").toAbsolutePath();
+    }
+    JdbcLogConfig config = JdbcLogConfig.forUrl(url);
+    if (dbUser != null) {
+      config =
+          config.withCredentials(dbUser, System.getenv().getOrDefault("PLEDGE_DB_PASSWORD", ""));
+    }
+    AllowList allowList = allow.isEmpty() ? AllowList.loopbackOnly() : AllowList.loopbackAnd(allow);
+    RetryPolicy policy = RetryPolicy.DEFAULT;
+    Limits limits = Limits.DEFAULT;
+    LOG.info(
+        "pledge server: listen {}:{}, log {}, allow loopback + {}, {}, {}, poll every {} ms",
+        bind,
+        port,
+        config,
+        allow,
+        limits,
+        policy,
+        pollMillis);
+    SecureRandom random = new SecureRandom();
+    try (JdbcTransactionLog log = JdbcTransactionLog.open(config)) {
+      Subscriptions subscriptions = new Subscriptions(log);
+      Coordinator coordinator =
+          new Coordinator(
+              new Engine(limits, policy),
+              log,
+              InstantSource.system(),
+              new HttpEffects(policy.callTimeout(), allowList),
+              subscriptions,
+              Duration.ofMillis(pollMillis));
+      coordinator.start();
+      Api api =
+          new Api(
+              coordinator,
+              log,
+              limits,
+              subscriptions,
+              allowList,
+              () -> {
+                byte[] bytes = new byte[12];
+                random.nextBytes(bytes);
+                return HexFormat.of().formatHex(bytes);
+              });
+      api.addMetrics(coordinator::appendMetrics);
+      api.addMetrics(out -> appendLogMetrics(out, log.stats()));
+      try (HttpApiServer server = HttpApiServer.start(new InetSocketAddress(bind, port), api)) {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(() -> {
+                  coordinator.close();
+                  stopped.countDown();
+                }));
+        // The line scripts and tests wait for: the port is open and recovery is done.
+        System.out.println("pledge server listening on http://" + bind + ":" + server.port());
+        System.out.flush();
+        stopped.await();
+      }
+    }
+    return 0;
+  }
+
+  private static void appendLogMetrics(StringBuilder out, JdbcTransactionLog.Stats stats) {
+    counter(
+        out, "pledge_log_commits_total", "Database commits of the log's writer.", stats.commits());
+    counter(
+        out,
+        "pledge_log_records_total",
+        "Writes the log committed: creates, updates and history appends.",
+        stats.records());
+    out.append("# HELP pledge_log_queue_depth Writes waiting for the log's writer.\n")
+        .append("# TYPE pledge_log_queue_depth gauge\n")
+        .append("pledge_log_queue_depth ")
+        .append(stats.queued())
+        .append('\n');
+  }
+
+  private static void counter(StringBuilder out, String name, String help, long value) {
+    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    out.append("# TYPE ").append(name).append(" counter\n");
+    out.append(name).append(' ').append(value).append('\n');
+  }
+}
