@@ -35,8 +35,8 @@ class BenchHarnessTest {
                 "--concurrency", "2",
                 "--peak-concurrency", "4",
                 "--park", "200",
-                "--server-main", "dev.pledge.bench.load.StandInServer",
-                "--server-jvm-opts", "-Xmx256m -XX:TieredStopAtLevel=1",
+                "--server-jvm-opts",
+                    "-Xmx256m -XX:TieredStopAtLevel=1 -Dsun.net.httpserver.nodelay=true",
                 "--out", out.toString());
 
     assertThat(exit).isZero();
