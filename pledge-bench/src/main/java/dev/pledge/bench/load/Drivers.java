@@ -30,8 +30,8 @@ import java.util.concurrent.atomic.LongAdder;
 final class Drivers {
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
   static final String TOPIC = "bench.orders";
-  private static final long FIRST_POLL_WAIT_MICROS = 500;
-  private static final long MAX_POLL_WAIT_MICROS = 10_000;
+  private static final long FIRST_POLL_WAIT_MICROS = 1_000;
+  private static final long MAX_POLL_WAIT_MICROS = 25_000;
 
   private final HttpClient http =
       HttpClient.newBuilder()
