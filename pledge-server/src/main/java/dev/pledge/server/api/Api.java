@@ -46,10 +46,15 @@ import java.util.regex.Pattern;
  * "fields": [{field, reason}]}}; a rejected request changes nothing.
  */
 public final class Api {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Api.class);
+
   /**
    * The largest request body read: 64 branches of 1 MiB payloads do not fit; the limits say why.
    */
   public static final int MAX_BODY_BYTES = 8 << 20;
+
+  /** A gid no client can use for long: {@code /health} reads it to see that the log answers. */
+  private static final Gid HEALTH_PROBE = Gid.of("pledge.health.probe");
 
   private static final Pattern TRANSACTION = Pattern.compile("/api/v1/transactions/([^/]+)");
   private static final Pattern TRANSACTION_ACTION =
@@ -105,13 +110,27 @@ public final class Api {
       response = error(e.status, e.code, e.getMessage(), e.fields);
     } catch (InvalidSpecException e) {
       response = error(400, "invalid_request", e.errors().size() + " invalid field(s)", e.errors());
+    } catch (Coordinator.OverloadedException e) {
+      response =
+          error(
+              503,
+              "overloaded",
+              "nothing was recorded; the coordinator has too much work in flight: "
+                  + e.getMessage(),
+              List.of());
     } catch (LogUnavailableException e) {
       response =
           error(
               503,
               "log_unavailable",
-              "the transaction log is unavailable; nothing was accepted: " + e.getMessage(),
+              "the transaction log is unavailable, so the request may not have been recorded;"
+                  + " retry it (a create with the same gid and body is idempotent): "
+                  + e.getMessage(),
               List.of());
+    } catch (RuntimeException e) {
+      // A programmer error: the client gets an answer, the operator the stack trace.
+      LOG.error("{} {} failed", method, path, e);
+      response = error(500, "internal", "the coordinator failed to handle the request", List.of());
     }
     answers
         .computeIfAbsent(
@@ -132,7 +151,12 @@ public final class Api {
       throw new ApiException(
           413, "too_large", "the body is larger than " + MAX_BODY_BYTES + " bytes", List.of());
     }
+    if ((path.equals("/health") || path.equals("/metrics")) && !method.equals("GET")) {
+      throw methodNotAllowed(method, path);
+    }
     if (path.equals("/health")) {
+      // Ready only when the log answers: a read that throws LogUnavailableException makes it 503.
+      var unused = log.load(HEALTH_PROBE);
       return ApiResponse.json(200, "{\"status\":\"ok\"}");
     }
     if (path.equals("/metrics")) {
@@ -390,6 +414,13 @@ public final class Api {
         });
     if (!errors.isEmpty()) {
       throw ApiException.badRequest(errors);
+    }
+    if (subscriptions.target(name) == null
+        && subscriptions.size() >= Subscriptions.MAX_SUBSCRIPTIONS) {
+      throw ApiException.conflict(
+          "there are already "
+              + Subscriptions.MAX_SUBSCRIPTIONS
+              + " subscriptions, the most allowed");
     }
     subscriptions.put(new SubscriptionStore.Subscription(name, topic.asText(), target.asText()));
     ObjectNode out = json.createObjectNode();

@@ -177,6 +177,12 @@ final class RequestReader {
                 new FieldError(
                     path + ".headers." + abbreviate(header.getKey()),
                     "must be a token of [A-Za-z0-9-] with a string value"));
+          } else if (isReserved(header.getKey())) {
+            errors.add(
+                new FieldError(
+                    path + ".headers." + header.getKey(),
+                    "reserved: the coordinator sets it (Pledge-*, Content-Type) or HTTP does"
+                        + " (Host, Connection, Content-Length, Expect, Upgrade, Transfer-Encoding)"));
           } else {
             headers.put(header.getKey(), header.getValue().asText());
           }
@@ -218,6 +224,25 @@ final class RequestReader {
         errors.add(new FieldError(prefix + abbreviate(name), "unknown field"));
       }
     }
+  }
+
+  /** Header names a message may not carry: HTTP's own and the coordinator's. */
+  private static final java.util.Set<String> RESERVED_HEADERS =
+      java.util.Set.of(
+          "host",
+          "connection",
+          "content-length",
+          "content-type",
+          "expect",
+          "upgrade",
+          "transfer-encoding",
+          "keep-alive",
+          "te",
+          "trailer");
+
+  static boolean isReserved(String header) {
+    String name = header.toLowerCase(java.util.Locale.ROOT);
+    return name.startsWith("pledge-") || RESERVED_HEADERS.contains(name);
   }
 
   static String abbreviate(String text) {

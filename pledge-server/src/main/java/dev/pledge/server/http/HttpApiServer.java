@@ -18,24 +18,70 @@ import java.util.concurrent.Executors;
 
 /**
  * Serves the {@link Api} over HTTP/1.1 with the JDK's built-in server, one virtual thread per
- * request. A body larger than {@link Api#MAX_BODY_BYTES} is refused with 413 without being read
- * whole.
+ * request (chosen by measuring: see {@code docs/http-server-choice.md}). A body larger than {@link
+ * Api#MAX_BODY_BYTES} is refused with 413 without being read whole; at most {@link
+ * #MAX_CONCURRENT_REQUESTS} requests are handled at once, and one more is answered {@code 503 busy}
+ * at once. The JDK server's own bounds (connections, headers, request and response time, idle
+ * keep-alive connections) are set from {@link #JDK_SERVER_SETTINGS} unless the JVM was given
+ * others.
  */
 public final class HttpApiServer implements AutoCloseable {
+  /** Requests handled at once; each may hold a body of up to {@link Api#MAX_BODY_BYTES}. */
+  public static final int MAX_CONCURRENT_REQUESTS = 1024;
+
+  /**
+   * The JDK server's settings, read once when its classes load: so they are set before the first
+   * server is made, and only where the JVM was not given a value.
+   */
+  static final Map<String, String> JDK_SERVER_SETTINGS =
+      Map.of(
+          "sun.net.httpserver.maxIdleConnections", "4096",
+          "sun.net.httpserver.nodelay", "true",
+          "sun.net.httpserver.maxReqHeaders", "100",
+          "sun.net.httpserver.maxReqHeaderSize", "16384",
+          "sun.net.httpserver.maxReqTime", "60",
+          "sun.net.httpserver.maxRspTime", "60",
+          "jdk.httpserver.maxConnections", "8192");
+
+  private final java.util.concurrent.Semaphore permits;
+  private final int maxConcurrentRequests;
   private final HttpServer server;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final Api api;
 
-  private HttpApiServer(HttpServer server, Api api) {
+  private HttpApiServer(HttpServer server, Api api, int maxConcurrentRequests) {
     this.server = server;
     this.api = api;
+    this.maxConcurrentRequests = maxConcurrentRequests;
+    this.permits = new java.util.concurrent.Semaphore(maxConcurrentRequests);
   }
 
   /** Binds {@code address} (port 0 picks a free one) and starts serving. */
   public static HttpApiServer start(InetSocketAddress address, Api api) throws IOException {
+    return start(address, api, MAX_CONCURRENT_REQUESTS);
+  }
+
+  /**
+   * As {@link #start(InetSocketAddress, Api)}, handling at most {@code maxConcurrentRequests} at
+   * once, in [1, {@value #MAX_CONCURRENT_REQUESTS}].
+   */
+  public static HttpApiServer start(InetSocketAddress address, Api api, int maxConcurrentRequests)
+      throws IOException {
     Objects.requireNonNull(api, "api");
+    if (maxConcurrentRequests < 1 || maxConcurrentRequests > MAX_CONCURRENT_REQUESTS) {
+      throw new IllegalArgumentException(
+          "maxConcurrentRequests must be in [1, "
+              + MAX_CONCURRENT_REQUESTS
+              + "], got "
+              + maxConcurrentRequests);
+    }
+    JDK_SERVER_SETTINGS.forEach((key, value) -> {
+      if (System.getProperty(key) == null) {
+        System.setProperty(key, value);
+      }
+    });
     HttpServer server = HttpServer.create(address, 1024);
-    HttpApiServer http = new HttpApiServer(server, api);
+    HttpApiServer http = new HttpApiServer(server, api, maxConcurrentRequests);
     server.setExecutor(http.executor);
     server.createContext("/", http::serve);
     server.start();
@@ -47,6 +93,30 @@ public final class HttpApiServer implements AutoCloseable {
   }
 
   private void serve(HttpExchange exchange) throws IOException {
+    if (!permits.tryAcquire()) {
+      try (exchange) {
+        byte[] busy =
+            ("{\"error\":\"busy\",\"message\":\"more than "
+                    + maxConcurrentRequests
+                    + " requests in progress; nothing was recorded, try again\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.getResponseHeaders().set("Retry-After", "1");
+        exchange.sendResponseHeaders(503, busy.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+          out.write(busy);
+        }
+      }
+      return;
+    }
+    try {
+      handle(exchange);
+    } finally {
+      permits.release();
+    }
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       byte[] body;
       try (InputStream in = exchange.getRequestBody()) {

@@ -57,6 +57,22 @@ public final class Coordinator implements AutoCloseable {
    */
   static final Duration CLAIM_LEASE = Duration.ofSeconds(10);
 
+  /**
+   * The most participant calls, check-backs and deliveries awaiting an answer at once. Past it, new
+   * transactions are refused ({@link OverloadedException}) until answers come back: the work
+   * already accepted is never dropped, and the backlog cannot grow without bound.
+   */
+  public static final int MAX_EFFECTS_IN_FLIGHT = 20_000;
+
+  /** A new transaction was refused because too much work is in flight; try again shortly. */
+  public static final class OverloadedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    OverloadedException(String message) {
+      super(message);
+    }
+  }
+
   private final Engine engine;
   private final TransactionLog log;
   private final InstantSource clock;
@@ -69,6 +85,7 @@ public final class Coordinator implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("pledge-timer").factory());
   private volatile boolean running;
+  private final int maxEffectsInFlight;
 
   /** State changes by mode and the status they reached, for {@code /metrics}. */
   private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> transitions =
@@ -93,6 +110,29 @@ public final class Coordinator implements AutoCloseable {
       Effects effects,
       Subscriptions subscriptions,
       Duration pollInterval) {
+    this(engine, log, clock, effects, subscriptions, pollInterval, MAX_EFFECTS_IN_FLIGHT);
+  }
+
+  /**
+   * @param maxEffectsInFlight calls awaiting answers past which new transactions are refused, in
+   *     [1, {@value #MAX_EFFECTS_IN_FLIGHT}]
+   */
+  public Coordinator(
+      Engine engine,
+      TransactionLog log,
+      InstantSource clock,
+      Effects effects,
+      Subscriptions subscriptions,
+      Duration pollInterval,
+      int maxEffectsInFlight) {
+    if (maxEffectsInFlight < 1 || maxEffectsInFlight > MAX_EFFECTS_IN_FLIGHT) {
+      throw new IllegalArgumentException(
+          "maxEffectsInFlight must be in [1, "
+              + MAX_EFFECTS_IN_FLIGHT
+              + "], got "
+              + maxEffectsInFlight);
+    }
+    this.maxEffectsInFlight = maxEffectsInFlight;
     this.engine = Objects.requireNonNull(engine, "engine");
     this.log = Objects.requireNonNull(log, "log");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -144,7 +184,12 @@ public final class Coordinator implements AutoCloseable {
     try {
       Transaction existing = log.load(spec.gid()).orElse(null);
       if (existing != null) {
-        return existing;
+        return existing; // a replay is answered even when new work is refused
+      }
+      long inFlight = effectsInFlight.get();
+      if (inFlight >= maxEffectsInFlight) {
+        throw new OverloadedException(
+            inFlight + " calls are awaiting answers (at most " + maxEffectsInFlight + ")");
       }
       decision = engine.start(spec, clock.instant());
       try {
@@ -341,6 +386,11 @@ public final class Coordinator implements AutoCloseable {
     } catch (LogUnavailableException e) {
       LOG.warn("looking for due work failed: {}; trying again in {}", e.getMessage(), pollInterval);
     }
+  }
+
+  /** Participant calls, check-backs and deliveries awaiting an answer now. */
+  public long effectsInFlight() {
+    return effectsInFlight.get();
   }
 
   /** The coordinator's counters in Prometheus' text format. */

@@ -32,6 +32,16 @@ import java.util.concurrent.Executors;
 public final class HttpEffects implements Effects {
   public static final int MAX_ANSWER_BYTES = 64 * 1024;
 
+  /**
+   * The most of a refusal's body kept as the op's {@code lastError}: enough for a reason, too
+   * little to turn the log into a copy of what participants send.
+   */
+  public static final int MAX_ERROR_CHARS = 512;
+
+  private static String abbreviate(String text) {
+    return text.length() <= MAX_ERROR_CHARS ? text : text.substring(0, MAX_ERROR_CHARS) + "…";
+  }
+
   private final HttpClient client;
   private final Duration callTimeout;
   private final AllowList allowList;
@@ -104,7 +114,13 @@ public final class HttpEffects implements Effects {
     if (delivery.key() != null) {
       request.header("Pledge-Key", delivery.key());
     }
-    delivery.headers().forEach(request::header);
+    try {
+      delivery.headers().forEach(request::header);
+    } catch (IllegalArgumentException e) {
+      // The API refuses such headers; a message stored before it did is reported, not thrown.
+      return CompletableFuture.completedFuture(
+          new Outcome.Unknown("the message's headers cannot be sent: " + e.getMessage()));
+    }
     return send(request.POST(HttpRequest.BodyPublishers.ofString(delivery.payload())).build())
         .thenApply(answer ->
             answer.status() / 100 == 2
@@ -127,7 +143,7 @@ public final class HttpEffects implements Effects {
         return Outcome.SUCCEEDED;
       }
       return switch (status) {
-        case 409 -> new Outcome.Failed("409 " + body.strip());
+        case 409 -> new Outcome.Failed("409 " + abbreviate(body.strip()));
         case 425 -> Outcome.PENDING;
         default -> new Outcome.Unknown("HTTP " + status);
       };

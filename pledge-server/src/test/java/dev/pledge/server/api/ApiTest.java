@@ -107,6 +107,34 @@ class ApiTest {
   }
 
   @Test
+  void healthAndMetrics_answerGetOnly() {
+    assertThat(call("GET", "/health", "").status()).isEqualTo(200);
+    assertThat(call("POST", "/health", "").status()).isEqualTo(405);
+    assertThat(call("DELETE", "/metrics", "").status()).isEqualTo(405);
+  }
+
+  @Test
+  void messageHeaders_thatHttpOrTheCoordinatorOwn_areRefusedByName_andNothingIsCreated() {
+    Reply reply =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "headers", "mode": "msg", "checkUrl": "http://127.0.0.1:9/check",
+             "messages": [{"topic": "t", "payload": {}, "headers":
+               {"X-Trace": "ok", "Host": "evil", "pledge-gid": "other", "Content-Length": "1"}}]}
+            """);
+
+    assertThat(reply.status()).isEqualTo(400);
+    assertThat(reply.body().path("fields").findValuesAsText("field"))
+        .containsExactlyInAnyOrder(
+            "messages[0].headers.Host",
+            "messages[0].headers.pledge-gid",
+            "messages[0].headers.Content-Length");
+    assertThat(call("GET", "/api/v1/transactions/headers", "").status()).isEqualTo(404);
+  }
+
+  @Test
   void create_answers201_andTheSameRequestAgainAnswersTheSame() {
     Reply first = call("POST", "/api/v1/transactions", saga("order-1", "http://127.0.0.1:9/c1"));
     Reply again = call("POST", "/api/v1/transactions", saga("order-1", "http://127.0.0.1:9/c1"));

@@ -26,29 +26,35 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The coordinator as a real process on its embedded SQLite log, killed with {@code -9} twice under
- * load and restarted on the same log. Participants (in this JVM) keep a barrier and the ground
- * truth of what happened to their data. Afterwards: every transaction the server acknowledged
- * exists, every one is final, no 2pc has a mixed outcome, and every saga either ran every action or
- * compensated every action that ran.
+ * The coordinator as a real process, on its embedded SQLite log, on PostgreSQL, and as two
+ * coordinators sharing one PostgreSQL, killed with {@code -9} twice under load (with two, each in
+ * turn while the other goes on) and restarted on the same log. Participants (in this JVM) keep a
+ * barrier and the ground truth of what happened to their data. Afterwards: every transaction the
+ * server acknowledged exists, every one is final, no 2pc has a mixed outcome, and every saga either
+ * ran every action or compensated every action that ran.
  */
 class ServerCrashTest {
   private static final int TRANSACTIONS = 200;
-  private static final Duration FINAL_WITHIN = Duration.ofSeconds(120);
+
+  /**
+   * Every transaction must be final this long after the last was acknowledged: its timeout (15 s)
+   * plus the longest retry backoff (30 s), with room for a loaded machine.
+   */
+  private static final Duration FINAL_WITHIN = Duration.ofSeconds(60);
 
   @TempDir Path dataDir;
   private final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private final AtomicReference<Process> server = new AtomicReference<>();
+  private final Map<Integer, Process> servers = new ConcurrentHashMap<>();
   private final Map<String, Truth> truths = new ConcurrentHashMap<>();
   private HttpServer participants;
-  private int port;
+  private int[] ports;
   private String services;
 
   /** What really happened to one branch at a participant. */
@@ -61,10 +67,7 @@ class ServerCrashTest {
 
   @AfterEach
   void stop() {
-    Process process = server.get();
-    if (process != null) {
-      process.destroyForcibly();
-    }
+    servers.values().forEach(Process::destroyForcibly);
     if (participants != null) {
       participants.stop(0);
     }
@@ -116,24 +119,31 @@ class ServerCrashTest {
     exchange.close();
   }
 
-  private void startServer() throws IOException {
+  /** Starts coordinator {@code k} on its port, on the shared log, and waits until it listens. */
+  private void startServer(int k) throws IOException {
+    Path serverLog = dataDir.resolve("server-" + k + ".log");
     String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            java,
-            "-cp",
-            System.getProperty("java.class.path"),
-            "dev.pledge.server.Main",
-            "server",
-            "--port",
-            Integer.toString(port),
-            "--data-dir",
-            dataDir.toString(),
-            "--poll-millis",
-            "100");
-    builder.redirectError(ProcessBuilder.Redirect.appendTo(dataDir.resolve("server.log").toFile()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.pledge.server.Main",
+                "server",
+                "--port",
+                Integer.toString(ports[k]),
+                "--data-dir",
+                dataDir.toString(),
+                "--poll-millis",
+                "100"));
+    if (database != null) {
+      command.addAll(List.of("--db", POSTGRES + database, "--db-user", "postgres"));
+    }
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.redirectError(ProcessBuilder.Redirect.appendTo(serverLog.toFile()));
     Process process = builder.start();
-    server.set(process);
+    servers.put(k, process);
     var out =
         new java.io.BufferedReader(
             new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -150,11 +160,10 @@ class ServerCrashTest {
             });
     try {
       assertThat(ready.get(60, TimeUnit.SECONDS))
-          .as("server start; log in " + dataDir.resolve("server.log"))
+          .as("server start; log in " + serverLog)
           .isNotNull();
     } catch (Exception e) {
-      throw new AssertionError(
-          "the server did not start: " + Files.readString(dataDir.resolve("server.log")), e);
+      throw new AssertionError("the server did not start: " + Files.readString(serverLog), e);
     }
   }
 
@@ -177,17 +186,24 @@ class ServerCrashTest {
         .formatted(gid, services);
   }
 
-  /** Posts until the server answers (it may be down, being killed or restarting). */
+  /**
+   * Posts until a coordinator answers (one may be down, being killed or restarting), starting with
+   * the {@code i}-th and moving on to the next on every failure, as a client behind a load balancer
+   * would.
+   */
   private void submit(int i) {
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/transactions"))
-            .timeout(Duration.ofSeconds(5))
-            .POST(HttpRequest.BodyPublishers.ofString(body(i)))
-            .build();
+    AtomicInteger tries = new AtomicInteger(i);
     await()
         .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(50))
         .until(() -> {
+          int port = ports[tries.getAndIncrement() % ports.length];
+          HttpRequest request =
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + port + "/api/v1/transactions"))
+                  .timeout(Duration.ofSeconds(5))
+                  .POST(HttpRequest.BodyPublishers.ofString(body(i)))
+                  .build();
           try {
             HttpResponse<String> response =
                 client.send(request, HttpResponse.BodyHandlers.ofString());
@@ -202,7 +218,11 @@ class ServerCrashTest {
   private String status(int i) throws IOException, InterruptedException {
     HttpRequest request =
         HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/api/v1/transactions/crash-" + i))
+                URI.create(
+                    "http://127.0.0.1:"
+                        + ports[i % ports.length]
+                        + "/api/v1/transactions/crash-"
+                        + i))
             .build();
     HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode())
@@ -213,17 +233,55 @@ class ServerCrashTest {
     return body.substring(at, body.indexOf('"', at));
   }
 
-  @Test
-  void killedTwiceUnderLoad_losesNothing_andLeavesNoMixedOutcome() throws Exception {
+  private final long startNanos = System.nanoTime();
+
+  /** A line on the test's output with the seconds since it began, to see where time goes. */
+  private void log(String format, Object... args) {
+    System.out.printf(
+        "[%6.1f s] %s%n", (System.nanoTime() - startNanos) / 1e9, String.format(format, args));
+  }
+
+  /** The PostgreSQL server the tests use, without a database name. */
+  private static final String POSTGRES = "jdbc:postgresql://127.0.0.1:5432/";
+
+  /** The fresh PostgreSQL database of this run, or null on SQLite. */
+  private String database;
+
+  @AfterEach
+  void dropDatabase() throws java.sql.SQLException {
+    if (database != null) {
+      try (var connection =
+              java.sql.DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
+          var statement = connection.createStatement()) {
+        statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "on {0}")
+  @ValueSource(strings = {"sqlite", "postgresql", "postgresql with 2 coordinators"})
+  void killedTwiceUnderLoad_losesNothing_andLeavesNoMixedOutcome(String log) throws Exception {
+    int coordinators = log.endsWith("2 coordinators") ? 2 : 1;
+    if (log.startsWith("postgresql")) {
+      database = "pledge_crash_" + Long.toString(System.nanoTime() & 0xffffffffL, 36);
+      try (var connection =
+              java.sql.DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
+          var statement = connection.createStatement()) {
+        statement.execute("CREATE DATABASE " + database);
+      }
+    }
     participants = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     participants.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     participants.createContext("/op", this::participant);
     participants.start();
     services = "http://127.0.0.1:" + participants.getAddress().getPort();
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
+    ports = new int[coordinators];
+    for (int k = 0; k < coordinators; k++) {
+      try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        ports[k] = free.getLocalPort();
+      }
+      startServer(k);
     }
-    startServer();
 
     AtomicInteger acknowledged = new AtomicInteger();
     try (ExecutorService clients = Executors.newFixedThreadPool(8)) {
@@ -236,19 +294,25 @@ class ServerCrashTest {
               acknowledged.incrementAndGet();
             }));
       }
-      for (int kill : new int[] {TRANSACTIONS / 3, 2 * TRANSACTIONS / 3}) {
+      int[] killAt = {TRANSACTIONS / 3, 2 * TRANSACTIONS / 3};
+      for (int round = 0; round < killAt.length; round++) {
+        int kill = killAt[round];
+        int victim = round % coordinators;
         await().atMost(Duration.ofSeconds(90)).until(() -> acknowledged.get() >= kill);
-        server
-            .get()
+        servers
+            .get(victim)
             .destroyForcibly()
             .waitFor(10, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
-        startServer();
+        log("killed coordinator %d after %d acknowledged", victim, acknowledged.get());
+        startServer(victim);
+        log("restarted coordinator %d", victim);
       }
       for (Future<?> future : sent) {
         future.get(120, TimeUnit.SECONDS);
       }
     }
 
+    log("all %d acknowledged", TRANSACTIONS);
     await()
         .atMost(FINAL_WITHIN)
         .pollInterval(Duration.ofMillis(200))
@@ -262,6 +326,7 @@ class ServerCrashTest {
           return true;
         });
 
+    log("all final");
     List<String> violations = new ArrayList<>();
     int committed = 0;
     for (int i = 0; i < TRANSACTIONS; i++) {

@@ -20,6 +20,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
@@ -88,6 +89,43 @@ class HttpApiServerTest {
     server.close();
     coordinator.close();
     participants.stop(0);
+  }
+
+  @Test
+  void pastTheBoundOfConcurrentRequests_anotherIsAnswered503Busy_atOnce() throws Exception {
+    server.close();
+    server =
+        HttpApiServer.start(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            new Api(
+                coordinator,
+                new InMemoryTransactionLog(),
+                Limits.DEFAULT,
+                new Subscriptions(),
+                AllowList.loopbackOnly(),
+                () -> "g1"),
+            1);
+    api = "http://127.0.0.1:" + server.port();
+    // A client that announces a body and never sends it holds the only permit.
+    try (java.net.Socket slow =
+        new java.net.Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      slow.getOutputStream()
+          .write(
+              "POST /api/v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"
+                  .getBytes(StandardCharsets.UTF_8));
+      slow.getOutputStream().flush();
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> send("GET", "/health", null).statusCode() == 503);
+
+      HttpResponse<String> busy = send("GET", "/health", null);
+      assertThat(busy.statusCode()).isEqualTo(503);
+      assertThat(busy.body()).contains("\"error\":\"busy\"");
+      assertThat(busy.headers().firstValue("Retry-After")).contains("1");
+    }
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> send("GET", "/health", null).statusCode() == 200);
   }
 
   private HttpResponse<String> send(String method, String path, String body)

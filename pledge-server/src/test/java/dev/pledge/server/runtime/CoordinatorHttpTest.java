@@ -1,6 +1,7 @@
 package dev.pledge.server.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -32,7 +33,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,12 +74,27 @@ class CoordinatorHttpTest {
     server.createContext("/op", this::op);
     server.createContext("/check", this::check);
     server.createContext("/inbox", this::inbox);
+    server.createContext("/hang", this::hang);
     server.start();
     base = "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
+  /** Holds every call to {@code /hang} unanswered until the test opens it. */
+  private final CountDownLatch hanging = new CountDownLatch(1);
+
+  private void hang(HttpExchange exchange) throws IOException {
+    exchange.getRequestBody().readAllBytes();
+    try {
+      hanging.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    answer(exchange, 200, "{}");
+  }
+
   @AfterEach
   void stop() {
+    hanging.countDown();
     coordinators.forEach(Coordinator::close);
     server.stop(0);
   }
@@ -153,6 +171,51 @@ class CoordinatorHttpTest {
 
   private void scriptAnswers(String key, Integer... statuses) {
     script.put(key, new ArrayList<>(List.of(statuses)));
+  }
+
+  @Test
+  void pastTheBoundOfCallsInFlight_newTransactionsAreRefused_untilAnswersComeBack() {
+    Coordinator coordinator =
+        new Coordinator(
+            new Engine(Limits.DEFAULT, FAST),
+            log,
+            InstantSource.system(),
+            new HttpEffects(Duration.ofSeconds(30), AllowList.loopbackOnly()),
+            subscriptions,
+            Duration.ofMillis(50),
+            2);
+    coordinators.add(coordinator);
+    coordinator.start();
+    Map<Op, String> hangs = new EnumMap<>(Op.class);
+    for (Op op : Mode.SAGA.branchOps()) {
+      hangs.put(op, base + "/hang");
+    }
+    java.util.function.IntFunction<TransactionSpec> saga =
+        i ->
+            new TransactionSpec(
+                Gid.of(gid + "-" + i),
+                Mode.SAGA,
+                Duration.ofSeconds(30),
+                List.of(new BranchSpec("s1", hangs, "{}", List.of())),
+                List.of(),
+                null);
+
+    coordinator.begin(saga.apply(1));
+    coordinator.begin(saga.apply(2));
+    await().atMost(WAIT).until(() -> coordinator.effectsInFlight() == 2);
+
+    assertThatThrownBy(() -> coordinator.begin(saga.apply(3)))
+        .isInstanceOf(Coordinator.OverloadedException.class)
+        .hasMessageContaining("at most 2");
+    assertThat(log.load(Gid.of(gid + "-3"))).as("nothing recorded").isEmpty();
+    assertThat(coordinator.begin(saga.apply(1)).gid())
+        .as("a replay of an accepted create is still answered")
+        .isEqualTo(Gid.of(gid + "-1"));
+
+    hanging.countDown();
+    await().atMost(WAIT).until(() -> coordinator.effectsInFlight() == 0);
+    coordinator.begin(saga.apply(3));
+    assertThat(log.load(Gid.of(gid + "-3"))).isPresent();
   }
 
   @Test

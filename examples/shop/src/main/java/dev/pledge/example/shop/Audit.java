@@ -1,0 +1,470 @@
+package dev.pledge.example.shop;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The consistency audit of the shop after a run: it reads the four databases and asks the
+ * coordinator's API, and checks that every guarantee held. Each check lists what broke it, so an
+ * inconsistency names the order, SKU or account concerned.
+ */
+public final class Audit {
+  private static final int MAX_PROBLEMS_SHOWN = 20;
+  private static final Set<String> NON_FINAL =
+      Set.of("begun", "prepared", "committing", "aborting");
+
+  /** One check: what it verified, and what broke it (nothing when it held). */
+  public record Check(String name, String summary, List<String> problems) {
+    public boolean ok() {
+      return problems.isEmpty();
+    }
+  }
+
+  /**
+   * The audit's result.
+   *
+   * @param outcomes per mode ({@code saga}, {@code 2pc}): how many orders were committed, aborted
+   *     and left unfinished
+   * @param facts what happened on the way, in words: faults, barrier, inbox, aborts by cause
+   * @param checks every check, in order
+   */
+  public record Report(
+      Map<String, Map<String, Long>> outcomes, List<String> facts, List<Check> checks) {
+    public boolean consistent() {
+      return checks.stream().allMatch(Check::ok);
+    }
+
+    public long orders(String outcome) {
+      return outcomes.values().stream().mapToLong(m -> m.getOrDefault(outcome, 0L)).sum();
+    }
+
+    /** The report as text lines. */
+    public List<String> lines() {
+      List<String> out = new ArrayList<>();
+      out.add(
+          String.format(
+              "%-8s %8s %10s %8s %11s", "mode", "orders", "committed", "aborted", "unfinished"));
+      long[] total = new long[4];
+      outcomes.forEach((mode, counts) -> {
+        long committed = counts.getOrDefault("committed", 0L);
+        long aborted = counts.getOrDefault("aborted", 0L);
+        long unfinished = counts.getOrDefault("unfinished", 0L);
+        long all = committed + aborted + unfinished;
+        out.add(String.format("%-8s %8d %10d %8d %11d", mode, all, committed, aborted, unfinished));
+        total[0] += all;
+        total[1] += committed;
+        total[2] += aborted;
+        total[3] += unfinished;
+      });
+      out.add(
+          String.format("%-8s %8d %10d %8d %11d", "total", total[0], total[1], total[2], total[3]));
+      out.add("");
+      out.addAll(facts);
+      out.add("");
+      for (Check check : checks) {
+        out.add((check.ok() ? "[ok]   " : "[FAIL] ") + check.name() + ": " + check.summary());
+        int shown = 0;
+        for (String problem : check.problems()) {
+          if (shown++ == MAX_PROBLEMS_SHOWN) {
+            out.add("         … and " + (check.problems().size() - MAX_PROBLEMS_SHOWN) + " more");
+            break;
+          }
+          out.add("         - " + problem);
+        }
+      }
+      return out;
+    }
+  }
+
+  private Audit() {}
+
+  /**
+   * What is still moving, in words; empty once the run has settled: no request in progress in the
+   * shop, no transaction non-final in the coordinator, every order-placed message delivered.
+   */
+  public static List<String> unsettled(Shop shop) {
+    List<String> out = new ArrayList<>();
+    if (shop.inFlight() > 0) {
+      out.add(shop.inFlight() + " requests in progress in the shop");
+    }
+    long open = 0;
+    for (String status : NON_FINAL) {
+      open += shop.coordinator().list(status).size();
+    }
+    if (open > 0) {
+      out.add(open + " transactions not final");
+    }
+    long undelivered = 0;
+    for (Orders.Order order : shop.orders().orders()) {
+      if (order.status().equals("placing")) {
+        out.add(order.orderId() + " still placing");
+      } else if (order.msgGid() != null) {
+        CoordinatorClient.Answer msg = shop.coordinator().get(order.msgGid());
+        for (JsonNode message : msg.body().path("messages")) {
+          for (JsonNode delivery : message.path("deliveries")) {
+            if (!delivery.path("status").asText().equals("succeeded")) {
+              undelivered++;
+            }
+          }
+        }
+      }
+    }
+    if (undelivered > 0) {
+      out.add(undelivered + " deliveries not acknowledged yet");
+    }
+    return out;
+  }
+
+  /** Audits {@code shop} against its coordinator; the run must be over (nothing in flight). */
+  public static Report run(Shop shop) {
+    CoordinatorClient api = shop.coordinator();
+    List<Orders.Order> orders = shop.orders().orders();
+    List<Check> checks = new ArrayList<>();
+    List<String> facts = new ArrayList<>();
+    Map<String, Map<String, Long>> outcomes = new LinkedHashMap<>();
+    outcomes.put("saga", new LinkedHashMap<>());
+    outcomes.put("2pc", new LinkedHashMap<>());
+
+    // 1. Every order final in the order service.
+    List<String> unfinished = new ArrayList<>();
+    for (Orders.Order order : orders) {
+      String outcome =
+          switch (order.status()) {
+            case "confirmed" -> "committed";
+            case "aborted" -> "aborted";
+            default -> "unfinished";
+          };
+      outcomes
+          .computeIfAbsent(order.mode(), m -> new LinkedHashMap<>())
+          .merge(outcome, 1L, Long::sum);
+      if (outcome.equals("unfinished")) {
+        unfinished.add(order.orderId() + " is " + order.status());
+      }
+    }
+    checks.add(
+        new Check(
+            "every order final",
+            orders.size() + " orders, each confirmed or aborted in the order service",
+            unfinished));
+
+    // 2. The coordinator agrees with every order, and every message reached shipping.
+    List<String> disagreements = new ArrayList<>();
+    Map<String, Long> abortCauses = new TreeMap<>();
+    long messages = 0;
+    long deliveries = 0;
+    for (Orders.Order order : orders) {
+      JsonNode tx = transaction(api, order.gid(), disagreements);
+      if (tx == null) {
+        continue;
+      }
+      String status = tx.path("status").asText();
+      String expected = order.status().equals("confirmed") ? "committed" : "aborted";
+      if (!tx.path("final").asBoolean(false) || !status.equals(expected)) {
+        disagreements.add(
+            order.orderId() + " is " + order.status() + " but " + order.gid() + " is " + status);
+      }
+      if (status.equals("aborted")) {
+        abortCauses.merge(abortCause(tx), 1L, Long::sum);
+      }
+      if (order.status().equals("confirmed")) {
+        JsonNode msg = transaction(api, order.msgGid(), disagreements);
+        if (msg == null) {
+          continue;
+        }
+        messages++;
+        if (!msg.path("status").asText().equals("committed")) {
+          disagreements.add(
+              order.msgGid() + " is " + msg.path("status").asText() + ", not committed");
+        }
+        for (JsonNode message : msg.path("messages")) {
+          if (message.path("deliveries").isEmpty()) {
+            disagreements.add(order.msgGid() + " has no delivery: no subscription resolved");
+          }
+          for (JsonNode delivery : message.path("deliveries")) {
+            if (delivery.path("status").asText().equals("succeeded")) {
+              deliveries++;
+            } else {
+              disagreements.add(
+                  order.msgGid()
+                      + " delivery to "
+                      + delivery.path("subscription").asText()
+                      + " is "
+                      + delivery.path("status").asText());
+            }
+          }
+        }
+      }
+    }
+    Map<String, String> producer = shop.orders().producerBarrier();
+    long rolledBack = 0;
+    for (Map.Entry<String, String> row : producer.entrySet()) {
+      if (row.getValue().equals("rolled_back")) {
+        rolledBack++;
+        JsonNode msg = transaction(api, row.getKey(), disagreements);
+        if (msg != null && !msg.path("status").asText().equals("aborted")) {
+          disagreements.add(
+              row.getKey()
+                  + " was rolled back by its producer but is "
+                  + msg.path("status").asText());
+        }
+      }
+    }
+    checks.add(
+        new Check(
+            "the coordinator agrees",
+            "each order's transaction has the order's outcome; "
+                + messages
+                + " order-placed messages committed, "
+                + deliveries
+                + " deliveries acknowledged",
+            disagreements));
+
+    // 3. Nothing left non-final in the coordinator.
+    List<String> open = new ArrayList<>();
+    for (String status : NON_FINAL) {
+      for (JsonNode tx : api.list(status)) {
+        open.add(tx.path("gid").asText() + " is " + status);
+      }
+    }
+    checks.add(
+        new Check(
+            "no transaction left non-final", "asked the API for every non-final status", open));
+
+    // 4 and 5. Stock and money conserved.
+    checks.add(conservation("stock conserved", shop.inventory().ledger(), orders, true));
+    checks.add(conservation("money conserved", shop.payment().ledger(), orders, false));
+
+    // 6. One shipment per committed order, none for an aborted one.
+    Map<String, Long> shipments = new HashMap<>(shop.shipping().shipmentsByOrder());
+    List<String> shippingProblems = new ArrayList<>();
+    long shipped = 0;
+    for (Orders.Order order : orders) {
+      long count = shipments.getOrDefault(order.orderId(), 0L);
+      shipments.remove(order.orderId());
+      long expected = order.status().equals("confirmed") ? 1 : 0;
+      shipped += count;
+      if (count != expected) {
+        shippingProblems.add(
+            order.orderId()
+                + " ("
+                + order.status()
+                + ") has "
+                + count
+                + " shipments, not "
+                + expected);
+      }
+    }
+    shipments.forEach((orderId, count) ->
+        shippingProblems.add(count + " shipments for " + orderId + ", which is no order"));
+    checks.add(
+        new Check(
+            "one shipment per committed order, none for an aborted one",
+            shipped + " shipments",
+            shippingProblems));
+
+    // 7. Barriers.
+    List<String> barrierProblems = new ArrayList<>();
+    shop.inventory().barrierProblems().forEach(p -> barrierProblems.add("inventory: " + p));
+    shop.payment().barrierProblems().forEach(p -> barrierProblems.add("payment: " + p));
+    for (Orders.Order order : orders) {
+      if (order.status().equals("confirmed") && !"committed".equals(producer.get(order.msgGid()))) {
+        barrierProblems.add(
+            "order: "
+                + order.orderId()
+                + " is confirmed but its barrier row for "
+                + order.msgGid()
+                + " is "
+                + producer.get(order.msgGid()));
+      }
+    }
+    Map<String, Long> inventoryStats = shop.inventory().barrierStats();
+    Map<String, Long> paymentStats = shop.payment().barrierStats();
+    checks.add(
+        new Check(
+            "every barrier consistent",
+            "no op after its compensation, no commit beside a rollback, no undo of what never ran",
+            barrierProblems));
+
+    // What happened on the way.
+    facts.add("aborted orders by cause: " + (abortCauses.isEmpty() ? "none" : abortCauses));
+    facts.add(
+        "order-placed: "
+            + messages
+            + " messages committed, "
+            + rolledBack
+            + " rolled back by a check-back before the local commit");
+    for (Map.Entry<String, Map<Faults.Kind, Long>> service : shop.faults().entrySet()) {
+      List<String> kinds = new ArrayList<>();
+      service
+          .getValue()
+          .forEach((kind, count) -> {
+            if (kind != Faults.Kind.NONE && count > 0) {
+              kinds.add(kind.label() + " " + count);
+            }
+          });
+      long requests = service.getValue().values().stream().mapToLong(Long::longValue).sum();
+      if (requests > 0) {
+        facts.add(
+            "faults injected by "
+                + service.getKey()
+                + ": "
+                + (kinds.isEmpty() ? "none" : String.join(", ", kinds))
+                + " (of "
+                + requests
+                + " requests)");
+      }
+    }
+    facts.add("barrier, inventory: " + describe(inventoryStats));
+    facts.add("barrier, payment: " + describe(paymentStats));
+    facts.add(
+        "shipping inbox: "
+            + shop.shipping().duplicatesDropped()
+            + " duplicate deliveries acknowledged and dropped");
+    facts.add(
+        "order service: " + api.retries() + " coordinator API calls sent again (no answer or 5xx)");
+    return new Report(outcomes, facts, checks);
+  }
+
+  private static String describe(Map<String, Long> stats) {
+    long duplicates = stats.getOrDefault("repeats", 0L);
+    long nulls = 0;
+    long blocked = 0;
+    long refused = 0;
+    for (Map.Entry<String, Long> entry : stats.entrySet()) {
+      if (entry.getKey().endsWith("/" + Barrier.NULL_COMPENSATION)) {
+        nulls += entry.getValue();
+      } else if (entry.getKey().endsWith("/" + Barrier.BLOCKED)) {
+        blocked += entry.getValue();
+      } else if (entry.getKey().endsWith("/" + Barrier.REFUSED)) {
+        refused += entry.getValue();
+      }
+    }
+    return duplicates
+        + " duplicate ops answered from the barrier, "
+        + refused
+        + " refusals, "
+        + nulls
+        + " null compensations, "
+        + blocked
+        + " hanging ops blocked";
+  }
+
+  private static JsonNode transaction(CoordinatorClient api, String gid, List<String> problems) {
+    if (gid == null) {
+      problems.add("an order is confirmed without a message gid");
+      return null;
+    }
+    CoordinatorClient.Answer answer = api.get(gid);
+    if (answer.status() != 200) {
+      problems.add(gid + ": the coordinator answered " + answer.status() + " " + answer.body());
+      return null;
+    }
+    return answer.body();
+  }
+
+  /** Why an aborted order aborted: the service that said no, or a timeout. */
+  private static String abortCause(JsonNode tx) {
+    for (JsonNode branch : tx.path("branches")) {
+      for (JsonNode op : branch.path("ops")) {
+        if (op.path("status").asText().equals("failed")) {
+          String error = op.path("lastError").asText("");
+          return branch.path("branchId").asText()
+              + " said no ("
+              + (error.contains("out_of_stock")
+                  ? "out of stock"
+                  : error.contains("insufficient_funds")
+                      ? "payment refused"
+                      : error.contains("blocked") ? "blocked after compensation" : "refused")
+              + ")";
+        }
+      }
+    }
+    return "timed out";
+  }
+
+  private static Check conservation(
+      String name, Ledger ledger, List<Orders.Order> orders, boolean stock) {
+    Ledger.Names names = stock ? Inventory.NAMES : Payment.NAMES;
+    List<String> problems = new ArrayList<>();
+    Map<String, Long> opening = ledger.opening();
+    Map<String, Long> onHand = ledger.onHand();
+    Map<String, Long> taken = ledger.inState(names.taken());
+    Map<String, Long> committed = ledger.inState(names.committed());
+    Map<String, Long> held = ledger.inState(names.held());
+    Map<String, Long> sold = new TreeMap<>();
+    for (Orders.Order order : orders) {
+      if (order.status().equals("confirmed")) {
+        sold.merge(
+            stock ? order.sku() : order.account(), stock ? order.qty() : order.amount(), Long::sum);
+      }
+    }
+    long totalOpening = 0;
+    long totalSold = 0;
+    for (Map.Entry<String, Long> key : opening.entrySet()) {
+      String k = key.getKey();
+      long soldHere = sold.getOrDefault(k, 0L);
+      long onHandHere = onHand.getOrDefault(k, 0L);
+      long takenHere = taken.getOrDefault(k, 0L) + committed.getOrDefault(k, 0L);
+      totalOpening += key.getValue();
+      totalSold += soldHere;
+      if (key.getValue() != onHandHere + soldHere) {
+        problems.add(
+            k
+                + ": opening "
+                + key.getValue()
+                + " != on hand "
+                + onHandHere
+                + " + sold to committed orders "
+                + soldHere);
+      }
+      if (takenHere != soldHere) {
+        problems.add(
+            k
+                + ": "
+                + takenHere
+                + " taken in the ledger, but committed orders account for "
+                + soldHere);
+      }
+      if (held.getOrDefault(k, 0L) != 0) {
+        problems.add(k + ": " + held.get(k) + " still held by a 2pc prepare");
+      }
+    }
+    for (String k : sold.keySet()) {
+      if (!opening.containsKey(k)) {
+        problems.add(k + ": sold to committed orders but never opened");
+      }
+    }
+    Map<String, List<String>> states = ledger.statesByOrder();
+    for (Orders.Order order : orders) {
+      List<String> entries = states.getOrDefault(order.orderId(), List.of());
+      long effective =
+          entries.stream()
+              .filter(s ->
+                  s.equals(names.taken()) || s.equals(names.committed()) || s.equals(names.held()))
+              .count();
+      long expected = order.status().equals("confirmed") ? 1 : 0;
+      if (effective != expected) {
+        problems.add(
+            order.orderId()
+                + " ("
+                + order.status()
+                + ", "
+                + order.mode()
+                + "): entries "
+                + entries);
+      }
+    }
+    return new Check(
+        name,
+        String.format(
+            "opening %d = on hand %d + sold %d, nothing held",
+            totalOpening, onHand.values().stream().mapToLong(Long::longValue).sum(), totalSold),
+        problems);
+  }
+}

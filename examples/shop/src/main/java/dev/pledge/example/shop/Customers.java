@@ -1,0 +1,200 @@
+package dev.pledge.example.shop;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The shop's customers: a catalog and a list of orders drawn from a seed, placed by a few
+ * concurrent clients with {@code POST /orders} on the order service.
+ */
+public final class Customers {
+  /**
+   * What to place.
+   *
+   * @param orders how many orders
+   * @param clients how many clients place them concurrently
+   * @param seed the seed of the orders' draw
+   * @param twoPcShare the share of orders placed as 2pc (the rest are sagas)
+   */
+  public record Plan(int orders, int clients, long seed, double twoPcShare) {
+    public Plan {
+      if (orders < 1 || orders > 100_000) {
+        throw new IllegalArgumentException("orders must be in [1, 100000], got " + orders);
+      }
+      if (clients < 1 || clients > 256) {
+        throw new IllegalArgumentException("clients must be in [1, 256], got " + clients);
+      }
+      if (!(twoPcShare >= 0 && twoPcShare <= 1)) {
+        throw new IllegalArgumentException("twoPcShare must be in [0, 1], got " + twoPcShare);
+      }
+    }
+  }
+
+  /**
+   * What the shop opens with: stock per SKU, price per SKU (cents), balance per account (cents).
+   */
+  public record Catalog(
+      Map<String, Long> stock, Map<String, Long> prices, Map<String, Long> balances) {}
+
+  private static final Duration PLACE_TIMEOUT = Duration.ofMinutes(3);
+
+  private final Plan plan;
+  private final Catalog catalog;
+  private final List<Orders.Request> requests;
+  private final String ordersUrl;
+  private final HttpClient client =
+      HttpClient.newBuilder()
+          .connectTimeout(Duration.ofSeconds(5))
+          .version(HttpClient.Version.HTTP_1_1)
+          .build();
+  private final AtomicInteger next = new AtomicInteger();
+  private final AtomicInteger confirmed = new AtomicInteger();
+  private final AtomicInteger aborted = new AtomicInteger();
+  private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+  private final CountDownLatch done;
+
+  public Customers(Plan plan, String orderServiceUrl) {
+    this.plan = Objects.requireNonNull(plan, "plan");
+    this.ordersUrl = orderServiceUrl + "/orders";
+    this.catalog = catalog(plan);
+    this.requests = draw(plan, catalog);
+    this.done = new CountDownLatch(plan.clients());
+  }
+
+  /**
+   * The catalog for {@code plan}: six SKUs with stock for about four orders in five (so some run
+   * out), twelve accounts of which one is nearly empty (so some payments are refused).
+   */
+  public static Catalog catalog(Plan plan) {
+    Map<String, Long> stock = new LinkedHashMap<>();
+    Map<String, Long> prices = new LinkedHashMap<>();
+    Map<String, Long> balances = new LinkedHashMap<>();
+    long perSku = Math.max(3, Math.round(plan.orders() * 2 * 0.8 / 6));
+    for (int i = 1; i <= 6; i++) {
+      stock.put("sku-" + i, perSku);
+      prices.put("sku-" + i, 500L * i);
+    }
+    for (int i = 1; i <= 12; i++) {
+      balances.put(String.format("acct-%02d", i), i == 1 ? 10_000L : 10_000_000L);
+    }
+    return new Catalog(stock, prices, balances);
+  }
+
+  private static List<Orders.Request> draw(Plan plan, Catalog catalog) {
+    Random random = new Random(plan.seed());
+    List<String> skus = new ArrayList<>(catalog.stock().keySet());
+    List<String> accounts = new ArrayList<>(catalog.balances().keySet());
+    List<Orders.Request> out = new ArrayList<>();
+    for (int i = 1; i <= plan.orders(); i++) {
+      String sku = skus.get(random.nextInt(skus.size()));
+      long qty = 1L + random.nextInt(3);
+      out.add(
+          new Orders.Request(
+              String.format("o-%05d", i),
+              random.nextDouble() < plan.twoPcShare() ? "2pc" : "saga",
+              sku,
+              qty,
+              accounts.get(random.nextInt(accounts.size())),
+              qty * catalog.prices().get(sku)));
+    }
+    return out;
+  }
+
+  public Catalog catalog() {
+    return catalog;
+  }
+
+  public List<Orders.Request> requests() {
+    return requests;
+  }
+
+  /** Starts the clients, each on its own virtual thread; returns at once. */
+  public void start() {
+    for (int i = 0; i < plan.clients(); i++) {
+      Thread.ofVirtual().name("customer-" + i).start(this::placeAll);
+    }
+  }
+
+  private void placeAll() {
+    try {
+      int index;
+      while ((index = next.getAndIncrement()) < requests.size()) {
+        Orders.Request request = requests.get(index);
+        try {
+          String status = place(request);
+          (status.equals("confirmed") ? confirmed : aborted).incrementAndGet();
+        } catch (IOException | ShopException e) {
+          failures.add(request.orderId() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          failures.add(request.orderId() + ": interrupted");
+          return;
+        }
+      }
+    } finally {
+      done.countDown();
+    }
+  }
+
+  private String place(Orders.Request request) throws IOException, InterruptedException {
+    ObjectNode body = Json.object();
+    body.put("orderId", request.orderId());
+    body.put("mode", request.mode());
+    body.put("sku", request.sku());
+    body.put("qty", request.qty());
+    body.put("account", request.account());
+    body.put("amount", request.amount());
+    HttpResponse<String> response =
+        client.send(
+            HttpRequest.newBuilder(URI.create(ordersUrl))
+                .timeout(PLACE_TIMEOUT)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new ShopException("HTTP " + response.statusCode() + " " + response.body());
+    }
+    JsonNode answer = Json.MAPPER.readTree(response.body());
+    return answer.path("status").asText();
+  }
+
+  /** Orders answered so far (confirmed, aborted or failed). */
+  public int finished() {
+    return confirmed.get() + aborted.get() + failures.size();
+  }
+
+  public int confirmed() {
+    return confirmed.get();
+  }
+
+  public int aborted() {
+    return aborted.get();
+  }
+
+  /** Orders whose placing failed (the coordinator unreachable past the bound), with why. */
+  public List<String> failures() {
+    return List.copyOf(failures);
+  }
+
+  /** Waits until every client is done, at most {@code timeout}; true if they all are. */
+  public boolean await(Duration timeout) throws InterruptedException {
+    return done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+}

@@ -1,0 +1,433 @@
+package dev.pledge.example.shop;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The order service, the initiator. {@code POST /orders} places an order as one global transaction
+ * with two branches (inventory, payment), as a saga or as a 2pc, waits for its outcome, and then,
+ * if it committed, confirms the order and publishes {@code order-placed} as a two-phase message:
+ *
+ * <ol>
+ *   <li>create a {@code msg} transaction: the message is stored by the coordinator, invisible;
+ *   <li>one local transaction writes the order as confirmed and a producer barrier row {@code
+ *       committed} for the message's gid;
+ *   <li>commit the {@code msg} transaction: the coordinator delivers the message to shipping.
+ * </ol>
+ *
+ * <p>If the order service dies between 2 and 3, or the commit gets no answer, the coordinator asks
+ * {@code GET /check?gid=…} after the message's timeout. The check answers from the producer barrier
+ * and, if it finds no row, inserts {@code rolled_back} first: a local transaction that comes later
+ * then fails to insert its row, so the answer given can never turn out wrong. The order then
+ * publishes again under the next gid.
+ */
+public final class Orders implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Orders.class);
+  static final String TOPIC = "order-placed";
+  private static final int MAX_PUBLISH_ATTEMPTS = 3;
+  private static final long FIRST_POLL_MILLIS = 20;
+  private static final long MAX_POLL_MILLIS = 250;
+
+  /** An order as a client places it: mode {@code saga} or {@code 2pc}; amount in whole cents. */
+  public record Request(
+      String orderId, String mode, String sku, long qty, String account, long amount) {
+    public Request {
+      Objects.requireNonNull(orderId, "orderId");
+      Objects.requireNonNull(sku, "sku");
+      Objects.requireNonNull(account, "account");
+      if (!orderId.matches("[A-Za-z0-9._-]{1,64}")) {
+        throw new IllegalArgumentException(
+            "orderId must match [A-Za-z0-9._-]{1,64}, got " + orderId);
+      }
+      if (!"saga".equals(mode) && !"2pc".equals(mode)) {
+        throw new IllegalArgumentException("mode must be saga or 2pc, got " + mode);
+      }
+      if (qty < 1 || amount < 1) {
+        throw new IllegalArgumentException(
+            "qty and amount must be >= 1, got " + qty + " and " + amount);
+      }
+    }
+  }
+
+  /**
+   * An order as the order service holds it: status {@code placing}, {@code confirmed}, {@code
+   * aborted}.
+   */
+  public record Order(
+      String orderId,
+      String mode,
+      String sku,
+      long qty,
+      String account,
+      long amount,
+      String status,
+      String gid,
+      String msgGid) {}
+
+  private final Db db;
+  private final ServiceHttp http = new ServiceHttp("order");
+  private final Faults faults;
+  private final CoordinatorClient coordinator;
+  private final String inventoryUrl;
+  private final String paymentUrl;
+  private final Duration transactionTimeout;
+  private final Duration checkAfter;
+  private final Duration outcomeBound;
+
+  public Orders(
+      Path file,
+      Faults faults,
+      CoordinatorClient coordinator,
+      String inventoryUrl,
+      String paymentUrl,
+      Duration transactionTimeout,
+      Duration checkAfter,
+      Duration outcomeBound) {
+    this.faults = Objects.requireNonNull(faults, "faults");
+    this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
+    this.inventoryUrl = Objects.requireNonNull(inventoryUrl, "inventoryUrl");
+    this.paymentUrl = Objects.requireNonNull(paymentUrl, "paymentUrl");
+    this.transactionTimeout = seconds("transactionTimeout", transactionTimeout);
+    this.checkAfter = seconds("checkAfter", checkAfter);
+    this.outcomeBound = Objects.requireNonNull(outcomeBound, "outcomeBound");
+    db =
+        new Db(
+            file,
+            """
+            CREATE TABLE IF NOT EXISTS orders (
+              order_id TEXT PRIMARY KEY, mode TEXT NOT NULL, sku TEXT NOT NULL, qty INTEGER NOT NULL,
+              account TEXT NOT NULL, amount INTEGER NOT NULL, status TEXT NOT NULL,
+              gid TEXT NOT NULL, msg_gid TEXT)
+            """,
+            "CREATE TABLE IF NOT EXISTS producer_barrier (gid TEXT PRIMARY KEY, status TEXT NOT NULL)");
+    http.route("POST", "/orders", this::placeOverHttp);
+    http.route("GET", "/check", this::check);
+    http.start();
+  }
+
+  private static Duration seconds(String field, Duration value) {
+    Objects.requireNonNull(value, field);
+    if (value.toSeconds() < 1 || value.toNanosPart() != 0) {
+      throw new IllegalArgumentException(
+          field + " must be a whole number of seconds >= 1, got " + value);
+    }
+    return value;
+  }
+
+  public String baseUrl() {
+    return http.baseUrl();
+  }
+
+  int inFlight() {
+    return http.inFlight();
+  }
+
+  /** The check-back URL the coordinator calls for {@code order-placed} messages. */
+  public String checkUrl() {
+    return http.baseUrl() + "/check";
+  }
+
+  private ServiceHttp.Response placeOverHttp(ServiceHttp.Request request) {
+    JsonNode body = Json.read(request.bodyText());
+    Request order;
+    try {
+      order =
+          new Request(
+              Json.text(body, "orderId"),
+              Json.text(body, "mode"),
+              Json.text(body, "sku"),
+              Json.positive(body, "qty", 1_000),
+              Json.text(body, "account"),
+              Json.positive(body, "amount", 1_000_000));
+    } catch (IllegalArgumentException e) {
+      throw new ServiceHttp.BadRequest(e.getMessage());
+    }
+    Order placed = place(order);
+    ObjectNode out = Json.object();
+    out.put("orderId", placed.orderId());
+    out.put("status", placed.status());
+    out.put("gid", placed.gid());
+    if (placed.msgGid() != null) {
+      out.put("msgGid", placed.msgGid());
+    }
+    return ServiceHttp.Response.json(200, Json.write(out));
+  }
+
+  /**
+   * Places an order and returns it confirmed or aborted. Idempotent on the order id: placing it
+   * again continues where the first attempt stopped.
+   *
+   * @throws ShopException when the coordinator cannot be reached within the bounds
+   */
+  public Order place(Request request) {
+    String gid = "order-" + request.orderId();
+    db.inTransaction(c ->
+        Db.update(
+            c,
+            "INSERT OR IGNORE INTO orders (order_id, mode, sku, qty, account, amount, status, gid)"
+                + " VALUES (?, ?, ?, ?, ?, ?, 'placing', ?)",
+            request.orderId(),
+            request.mode(),
+            request.sku(),
+            request.qty(),
+            request.account(),
+            request.amount(),
+            gid));
+    Order order = order(request.orderId());
+    if (!order.status().equals("placing")) {
+      return order;
+    }
+    CoordinatorClient.Answer created = coordinator.create(transaction(gid, order));
+    if (created.status() != 201) {
+      throw new ShopException("creating " + gid + " answered " + created);
+    }
+    String outcome = awaitFinal(gid);
+    if (outcome.equals("aborted")) {
+      db.inTransaction(c ->
+          Db.update(
+              c,
+              "UPDATE orders SET status = 'aborted' WHERE order_id = ? AND status = 'placing'",
+              order.orderId()));
+      return order(order.orderId());
+    }
+    publishPlaced(order);
+    return order(order.orderId());
+  }
+
+  private ObjectNode transaction(String gid, Order order) {
+    ObjectNode tx = Json.object();
+    tx.put("gid", gid);
+    tx.put("mode", order.mode());
+    tx.put("timeoutSeconds", transactionTimeout.toSeconds());
+    ArrayNode branches = tx.putArray("branches");
+    ObjectNode stock = branches.addObject();
+    stock.put("branchId", "inventory");
+    ObjectNode money = branches.addObject();
+    money.put("branchId", "payment");
+    if (order.mode().equals("saga")) {
+      stock.put("action", inventoryUrl + "/saga/reserve");
+      stock.put("compensate", inventoryUrl + "/saga/release");
+      money.put("action", paymentUrl + "/saga/charge");
+      money.put("compensate", paymentUrl + "/saga/refund");
+    } else {
+      for (var branch : List.of(Map.entry(stock, inventoryUrl), Map.entry(money, paymentUrl))) {
+        branch.getKey().put("prepare", branch.getValue() + "/2pc/prepare");
+        branch.getKey().put("commit", branch.getValue() + "/2pc/commit");
+        branch.getKey().put("rollback", branch.getValue() + "/2pc/rollback");
+      }
+    }
+    stock
+        .putObject("payload")
+        .put("orderId", order.orderId())
+        .put("sku", order.sku())
+        .put("qty", order.qty());
+    money
+        .putObject("payload")
+        .put("orderId", order.orderId())
+        .put("account", order.account())
+        .put("amount", order.amount());
+    return tx;
+  }
+
+  /** Polls the transaction until it is final; each poll retries across coordinator downtime. */
+  private String awaitFinal(String gid) {
+    long deadline = System.nanoTime() + outcomeBound.toNanos();
+    long pause = FIRST_POLL_MILLIS;
+    while (true) {
+      CoordinatorClient.Answer answer = coordinator.get(gid);
+      if (answer.status() != 200) {
+        throw new ShopException("reading " + gid + " answered " + answer);
+      }
+      if (answer.body().path("final").asBoolean(false)) {
+        return answer.body().path("status").asText();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new ShopException(
+            gid + " is still " + answer.body().path("status").asText() + " after " + outcomeBound);
+      }
+      sleep(pause);
+      pause = Math.min(MAX_POLL_MILLIS, pause * 2);
+    }
+  }
+
+  private void publishPlaced(Order order) {
+    for (int attempt = 1; attempt <= MAX_PUBLISH_ATTEMPTS; attempt++) {
+      String msgGid = "placed-" + order.orderId() + (attempt == 1 ? "" : "." + attempt);
+      CoordinatorClient.Answer created = coordinator.create(message(msgGid, order));
+      if (created.status() != 201) {
+        throw new ShopException("creating " + msgGid + " answered " + created);
+      }
+      // The local transaction: the order row and the producer barrier row, together.
+      boolean committed =
+          db.inTransaction(c -> {
+            Db.update(
+                c,
+                "INSERT OR IGNORE INTO producer_barrier (gid, status) VALUES (?, 'committed')",
+                msgGid);
+            String barrier;
+            try (ResultSet rows =
+                Db.query(c, "SELECT status FROM producer_barrier WHERE gid = ?", msgGid)) {
+              rows.next();
+              barrier = rows.getString(1);
+            }
+            if (!barrier.equals("committed")) {
+              return false; // the check-back came first and answered rolled_back
+            }
+            Db.update(
+                c,
+                "UPDATE orders SET status = 'confirmed', msg_gid = ? WHERE order_id = ?",
+                msgGid,
+                order.orderId());
+            return true;
+          });
+      if (!committed) {
+        LOG.info(
+            "{}: the check-back rolled {} back first; publishing again", order.orderId(), msgGid);
+        continue;
+      }
+      try {
+        CoordinatorClient.Answer answer = coordinator.commit(msgGid);
+        if (answer.status() != 200 && answer.status() != 409) {
+          LOG.warn("committing {} answered {}; the check-back will settle it", msgGid, answer);
+        }
+      } catch (ShopException e) {
+        // The barrier says committed, so the check-back will answer committed.
+        LOG.warn("committing {} failed: {}; the check-back will settle it", msgGid, e.getMessage());
+      }
+      return;
+    }
+    throw new ShopException(
+        order.orderId() + ": order-placed was rolled back " + MAX_PUBLISH_ATTEMPTS + " times");
+  }
+
+  private ObjectNode message(String msgGid, Order order) {
+    ObjectNode tx = Json.object();
+    tx.put("gid", msgGid);
+    tx.put("mode", "msg");
+    tx.put("timeoutSeconds", checkAfter.toSeconds());
+    tx.put("checkUrl", checkUrl());
+    ObjectNode message = tx.putArray("messages").addObject();
+    message.put("topic", TOPIC);
+    message.put("key", order.orderId());
+    message
+        .putObject("payload")
+        .put("orderId", order.orderId())
+        .put("sku", order.sku())
+        .put("qty", order.qty())
+        .put("account", order.account())
+        .put("amount", order.amount());
+    return tx;
+  }
+
+  /** The check-back: answers from the producer barrier, writing {@code rolled_back} if empty. */
+  private ServiceHttp.Response check(ServiceHttp.Request request) {
+    String gid = request.query().get("gid");
+    if (gid == null || gid.isEmpty()) {
+      throw new ServiceHttp.BadRequest("query parameter gid is required");
+    }
+    Faults.Kind fault = faults.draw(false);
+    if (fault == Faults.Kind.FAIL_BEFORE) {
+      return ServiceHttp.Response.json(503, Json.error("injected", "503 before the work"));
+    }
+    if (fault == Faults.Kind.SLOW) {
+      sleep(faults.rates().slowDelay().toMillis());
+    }
+    String status =
+        db.inTransaction(c -> {
+          Db.update(
+              c,
+              "INSERT OR IGNORE INTO producer_barrier (gid, status) VALUES (?, 'rolled_back')",
+              gid);
+          try (ResultSet rows =
+              Db.query(c, "SELECT status FROM producer_barrier WHERE gid = ?", gid)) {
+            rows.next();
+            return rows.getString(1);
+          }
+        });
+    if (fault == Faults.Kind.FAIL_AFTER) {
+      return ServiceHttp.Response.json(500, Json.error("injected", "500 after the work"));
+    }
+    ObjectNode out = Json.object();
+    out.put("status", status);
+    return ServiceHttp.Response.json(200, Json.write(out));
+  }
+
+  // ---- reading, for the audit and the tests ----
+
+  /** The order, or null. */
+  public Order order(String orderId) {
+    List<Order> found = orders("WHERE order_id = ?", orderId);
+    return found.isEmpty() ? null : found.getFirst();
+  }
+
+  public List<Order> orders() {
+    return orders("");
+  }
+
+  /** Producer barrier rows: message gid to {@code committed} or {@code rolled_back}. */
+  public Map<String, String> producerBarrier() {
+    return db.inTransaction(c -> {
+      Map<String, String> out = new TreeMap<>();
+      try (ResultSet rows = Db.query(c, "SELECT gid, status FROM producer_barrier")) {
+        while (rows.next()) {
+          out.put(rows.getString(1), rows.getString(2));
+        }
+      }
+      return out;
+    });
+  }
+
+  private List<Order> orders(String where, Object... args) {
+    return db.inTransaction(c -> {
+      List<Order> out = new ArrayList<>();
+      try (ResultSet rows =
+          Db.query(
+              c,
+              "SELECT order_id, mode, sku, qty, account, amount, status, gid, msg_gid FROM orders "
+                  + where
+                  + " ORDER BY order_id",
+              args)) {
+        while (rows.next()) {
+          out.add(
+              new Order(
+                  rows.getString(1),
+                  rows.getString(2),
+                  rows.getString(3),
+                  rows.getLong(4),
+                  rows.getString(5),
+                  rows.getLong(6),
+                  rows.getString(7),
+                  rows.getString(8),
+                  rows.getString(9)));
+        }
+      }
+      return out;
+    });
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ShopException("interrupted", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    http.close();
+    db.close();
+  }
+}

@@ -1,0 +1,142 @@
+package dev.pledge.example.shop;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The four shop services, each with its own SQLite database in one folder, on loopback ports of
+ * their own, taking part in global transactions over plain HTTP.
+ */
+public final class Shop implements AutoCloseable {
+  /**
+   * How to run the shop.
+   *
+   * @param folder where the four databases go
+   * @param coordinatorUrl the coordinator's base URL, such as {@code http://127.0.0.1:8080}
+   * @param rates the faults each service injects
+   * @param seed the seed of the services' fault draws (each service draws from its own)
+   * @param transactionTimeout the timeout of each order's saga or 2pc
+   * @param checkAfter when the coordinator starts asking the check URL of an unfinished message
+   * @param retryBound how long a call to the coordinator is retried (across its downtime)
+   */
+  public record Config(
+      Path folder,
+      String coordinatorUrl,
+      Faults.Rates rates,
+      long seed,
+      Duration transactionTimeout,
+      Duration checkAfter,
+      Duration retryBound) {
+    public Config {
+      Objects.requireNonNull(folder, "folder");
+      Objects.requireNonNull(coordinatorUrl, "coordinatorUrl");
+      Objects.requireNonNull(rates, "rates");
+      Objects.requireNonNull(transactionTimeout, "transactionTimeout");
+      Objects.requireNonNull(checkAfter, "checkAfter");
+      Objects.requireNonNull(retryBound, "retryBound");
+    }
+  }
+
+  public static final String SUBSCRIPTION = "shipping";
+
+  private final Faults inventoryFaults;
+  private final Faults paymentFaults;
+  private final Faults orderFaults;
+  private final Faults shippingFaults;
+  private final Inventory inventory;
+  private final Payment payment;
+  private final Shipping shipping;
+  private final Orders orders;
+  private final CoordinatorClient coordinator;
+
+  public Shop(Config config) {
+    try {
+      Files.createDirectories(config.folder());
+    } catch (IOException e) {
+      throw new ShopException("cannot create " + config.folder() + ": " + e.getMessage(), e);
+    }
+    inventoryFaults = new Faults(config.rates(), config.seed() * 31 + 1);
+    paymentFaults = new Faults(config.rates(), config.seed() * 31 + 2);
+    orderFaults = new Faults(config.rates(), config.seed() * 31 + 3);
+    shippingFaults = new Faults(config.rates(), config.seed() * 31 + 4);
+    coordinator = new CoordinatorClient(config.coordinatorUrl(), config.retryBound());
+    inventory = new Inventory(config.folder().resolve("inventory.db"), inventoryFaults);
+    payment = new Payment(config.folder().resolve("payment.db"), paymentFaults);
+    shipping = new Shipping(config.folder().resolve("shipping.db"), shippingFaults);
+    orders =
+        new Orders(
+            config.folder().resolve("order.db"),
+            orderFaults,
+            coordinator,
+            inventory.baseUrl(),
+            payment.baseUrl(),
+            config.transactionTimeout(),
+            config.checkAfter(),
+            config.retryBound().plus(config.transactionTimeout()).plus(config.retryBound()));
+  }
+
+  public Inventory inventory() {
+    return inventory;
+  }
+
+  public Payment payment() {
+    return payment;
+  }
+
+  public Orders orders() {
+    return orders;
+  }
+
+  public Shipping shipping() {
+    return shipping;
+  }
+
+  public CoordinatorClient coordinator() {
+    return coordinator;
+  }
+
+  /** Subscribes shipping's inbox to {@code order-placed}. */
+  public void subscribe() {
+    CoordinatorClient.Answer answer =
+        coordinator.subscribe(SUBSCRIPTION, Orders.TOPIC, shipping.inboxUrl());
+    if (answer.status() != 200) {
+      throw new ShopException("subscribing shipping answered " + answer);
+    }
+  }
+
+  /** Stops every service injecting faults. */
+  public void stopFaults() {
+    inventoryFaults.disable();
+    paymentFaults.disable();
+    orderFaults.disable();
+    shippingFaults.disable();
+  }
+
+  /** Faults injected so far, per service. */
+  public Map<String, Map<Faults.Kind, Long>> faults() {
+    Map<String, Map<Faults.Kind, Long>> out = new LinkedHashMap<>();
+    out.put("inventory", inventoryFaults.counts());
+    out.put("payment", paymentFaults.counts());
+    out.put("order (check-backs)", orderFaults.counts());
+    out.put("shipping", shippingFaults.counts());
+    return out;
+  }
+
+  /** Requests the services are answering right now (a slow answer counts until it is sent). */
+  public int inFlight() {
+    return inventory.inFlight() + payment.inFlight() + orders.inFlight() + shipping.inFlight();
+  }
+
+  @Override
+  public void close() {
+    orders.close();
+    shipping.close();
+    payment.close();
+    inventory.close();
+  }
+}
