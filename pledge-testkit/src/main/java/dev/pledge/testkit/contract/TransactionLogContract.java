@@ -461,7 +461,7 @@ public abstract class TransactionLogContract {
   private static final Duration LONG_LEASE = Duration.ofMinutes(5);
 
   /** Short enough to wait out; long enough for the claims below to run inside it. */
-  private static final Duration SHORT_LEASE = Duration.ofMillis(1500);
+  private static final Duration SHORT_LEASE = Duration.ofSeconds(3);
 
   private static final Instant LATER = T0.plus(Duration.ofDays(365));
 
