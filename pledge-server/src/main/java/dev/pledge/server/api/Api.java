@@ -35,6 +35,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -73,8 +74,7 @@ public final class Api {
   /** Response counts keyed by their Prometheus labels. */
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
 
-  private final List<MetricsSource> metricsSources =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<MetricsSource> metricsSources = new CopyOnWriteArrayList<>();
 
   /** More lines for {@code /metrics}, in Prometheus' text format (HELP, TYPE, samples). */
   @FunctionalInterface

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 
 /**
  * Serves the {@link Api} over HTTP/1.1 with the JDK's built-in server, one virtual thread per
@@ -43,7 +44,7 @@ public final class HttpApiServer implements AutoCloseable {
           "sun.net.httpserver.maxRspTime", "60",
           "jdk.httpserver.maxConnections", "8192");
 
-  private final java.util.concurrent.Semaphore permits;
+  private final Semaphore permits;
   private final int maxConcurrentRequests;
   private final HttpServer server;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -53,7 +54,7 @@ public final class HttpApiServer implements AutoCloseable {
     this.server = server;
     this.api = api;
     this.maxConcurrentRequests = maxConcurrentRequests;
-    this.permits = new java.util.concurrent.Semaphore(maxConcurrentRequests);
+    this.permits = new Semaphore(maxConcurrentRequests);
   }
 
   /** Binds {@code address} (port 0 picks a free one) and starts serving. */

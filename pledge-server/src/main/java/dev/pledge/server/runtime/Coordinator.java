@@ -19,12 +19,16 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,11 +92,9 @@ public final class Coordinator implements AutoCloseable {
   private final int maxEffectsInFlight;
 
   /** State changes by mode and the status they reached, for {@code /metrics}. */
-  private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> transitions =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, LongAdder> transitions = new ConcurrentHashMap<>();
 
-  private final java.util.concurrent.atomic.AtomicLong effectsInFlight =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong effectsInFlight = new AtomicLong();
 
   /** What the coordinator says to a request. */
   public sealed interface Answer {
@@ -262,7 +264,7 @@ public final class Coordinator implements AutoCloseable {
           transitions
               .computeIfAbsent(
                   "mode=\"" + next.mode().code() + "\",to=\"" + row.to().label() + "\"",
-                  k -> new java.util.concurrent.atomic.LongAdder())
+                  k -> new LongAdder())
               .increment();
           LOG.info(
               "{} {} -> {} on {} (v{})",
@@ -398,7 +400,7 @@ public final class Coordinator implements AutoCloseable {
     out.append("# HELP pledge_transitions_total State changes, by mode and the state reached.\n");
     out.append("# TYPE pledge_transitions_total counter\n");
     transitions.entrySet().stream()
-        .sorted(java.util.Map.Entry.comparingByKey())
+        .sorted(Map.Entry.comparingByKey())
         .forEach(entry ->
             out.append("pledge_transitions_total{")
                 .append(entry.getKey())

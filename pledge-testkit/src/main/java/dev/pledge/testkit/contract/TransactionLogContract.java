@@ -5,6 +5,7 @@ import static dev.pledge.testkit.contract.Fixtures.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.pledge.core.Gid;
 import dev.pledge.core.Mode;
@@ -12,6 +13,7 @@ import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.spi.DuplicateGidException;
+import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.core.spi.TransactionLog.HistoryEntry;
 import dev.pledge.core.spi.TransactionLog.Page;
@@ -502,7 +504,7 @@ public abstract class TransactionLogContract {
     assertThat(log.claimDue(LATER, SHORT_LEASE, 100)).hasSize(t.size());
     assertThat(other.claimDue(LATER, LONG_LEASE, 100)).isEmpty();
 
-    org.awaitility.Awaitility.await()
+    await()
         .atMost(SHORT_LEASE.multipliedBy(10))
         .pollInterval(Duration.ofMillis(100))
         .untilAsserted(
@@ -563,8 +565,7 @@ public abstract class TransactionLogContract {
     TransactionLog newer = newHandle(log);
     assertThat(newer.claimDue(LATER, LONG_LEASE, 10)).containsExactly(begun);
 
-    assertThatThrownBy(() -> log.update(story.latest()))
-        .isInstanceOf(dev.pledge.core.spi.LeaseHeldException.class);
+    assertThatThrownBy(() -> log.update(story.latest())).isInstanceOf(LeaseHeldException.class);
     assertThat(log.load(gid("tx"))).contains(begun);
 
     newer.update(story.latest());
