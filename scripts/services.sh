@@ -17,7 +17,10 @@ set -uo pipefail
 readonly host=127.0.0.1
 readonly wait_seconds=${PLEDGE_SERVICES_TIMEOUT:-60}
 readonly min_prepared_transactions=64
-readonly test_database=pledge_test
+# One database per suite that keeps its own tables, so suites running side by side never share rows:
+# the log's contract and the server (pledge_test), the SDK (pledge_sdk_test), the event store
+# (pledge_es_test), the broker adapters (pledge_broker_test), xa's prepared transactions (pledge_xa_test).
+readonly test_databases=(pledge_test pledge_sdk_test pledge_es_test pledge_broker_test pledge_xa_test)
 
 missing=()
 log=$(mktemp -t pledge-services.XXXXXX)
@@ -217,24 +220,29 @@ prepare_postgres() {
       return 1
     fi
   fi
-  if [[ -z $(psql_postgres -c "SELECT 1 FROM pg_database WHERE datname = '$test_database'" 2>"$log") ]]; then
-    if ! psql_postgres -c "CREATE DATABASE $test_database" >"$log" 2>&1; then
-      report_missing postgres "$host:5432" "cannot create database $test_database"
-      return 1
+  local database
+  for database in "${test_databases[@]}"; do
+    if [[ -z $(psql_postgres -c "SELECT 1 FROM pg_database WHERE datname = '$database'" 2>"$log") ]]; then
+      if ! psql_postgres -c "CREATE DATABASE $database" >"$log" 2>&1; then
+        report_missing postgres "$host:5432" "cannot create database $database"
+        return 1
+      fi
     fi
-  fi
+  done
 }
 
 prepare_mariadb() {
-  local client
+  local client database
   client=$(mariadb_client) || {
-    report_missing mariadb "$host:3306" "no mariadb or mysql client to create $test_database"
+    report_missing mariadb "$host:3306" "no mariadb or mysql client to create the test databases"
     return 1
   }
-  if ! "$client" -h "$host" -P 3306 -u root -e "CREATE DATABASE IF NOT EXISTS $test_database" >"$log" 2>&1; then
-    report_missing mariadb "$host:3306" "cannot create database $test_database"
-    return 1
-  fi
+  for database in "${test_databases[@]}"; do
+    if ! "$client" -h "$host" -P 3306 -u root -e "CREATE DATABASE IF NOT EXISTS $database" >"$log" 2>&1; then
+      report_missing mariadb "$host:3306" "cannot create database $database"
+      return 1
+    fi
+  done
 }
 
 # --- main
