@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * their rate near the database's commit rate instead of one append per flush.
  *
  * <p>When a batch fails for a reason other than a conflict (which is an outcome, not a failure),
- * its appends are run again one per transaction, so that one bad append (a publisher that throws,
- * a value the database refuses) fails alone. When the commit itself fails, the outcome is unknown
- * and every append of the batch is told so.
+ * its appends are run again one per transaction, so that one bad append (a publisher that throws, a
+ * value the database refuses) fails alone. When the commit itself fails, the outcome is unknown and
+ * every append of the batch is told so.
  */
 final class AppendWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AppendWriter.class);
@@ -145,7 +145,8 @@ final class AppendWriter implements AutoCloseable {
           last = Math.max(last, appended.result().lastPosition());
           result.complete(appended.result());
         }
-        case Appender.Outcome.Conflict conflict -> result.completeExceptionally(conflict.conflict());
+        case Appender.Outcome.Conflict conflict ->
+            result.completeExceptionally(conflict.conflict());
       }
     }
     if (last > 0) {

@@ -87,7 +87,8 @@ enum Dialect {
       execute(connection, "UPDATE es_position SET last_position = last_position WHERE id = 1");
     }
     String sql =
-        "SELECT last_position FROM es_position WHERE id = 1" + (this == SQLITE ? "" : " FOR UPDATE");
+        "SELECT last_position FROM es_position WHERE id = 1"
+            + (this == SQLITE ? "" : " FOR UPDATE");
     try (var statement = connection.prepareStatement(sql);
         var rows = statement.executeQuery()) {
       if (!rows.next()) {
@@ -105,7 +106,8 @@ enum Dialect {
 
   String insertIgnore(String table, String columns, String values) {
     return switch (this) {
-      case SQLITE -> "INSERT OR IGNORE INTO " + table + " (" + columns + ") VALUES (" + values + ")";
+      case SQLITE ->
+          "INSERT OR IGNORE INTO " + table + " (" + columns + ") VALUES (" + values + ")";
       case POSTGRESQL ->
           "INSERT INTO "
               + table
@@ -143,7 +145,8 @@ enum Dialect {
   /** The tables, created if missing. */
   List<String> schema() {
     String text = this == MARIADB ? "LONGTEXT" : "TEXT";
-    String table = this == MARIADB ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+    String table =
+        this == MARIADB ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
     return List.of(
         "CREATE TABLE IF NOT EXISTS es_events ("
             + " global_position BIGINT NOT NULL PRIMARY KEY,"

@@ -233,28 +233,26 @@ public final class EventCodec {
     }
 
     public EventCodec build() {
-      upcasters.forEach(
-          (name, steps) -> {
-            Registration registration = byName.get(name);
-            if (registration == null) {
-              throw new IllegalArgumentException(
-                  "upcasters are given for '" + name + "', which is not registered");
-            }
-            steps
-                .keySet()
-                .forEach(
-                    from -> {
-                      if (from >= registration.schemaVersion()) {
-                        throw new IllegalArgumentException(
-                            "upcaster of '"
-                                + name
-                                + "' from version "
-                                + from
-                                + " goes beyond its current version "
-                                + registration.schemaVersion());
-                      }
-                    });
-          });
+      upcasters.forEach((name, steps) -> {
+        Registration registration = byName.get(name);
+        if (registration == null) {
+          throw new IllegalArgumentException(
+              "upcasters are given for '" + name + "', which is not registered");
+        }
+        steps
+            .keySet()
+            .forEach(from -> {
+              if (from >= registration.schemaVersion()) {
+                throw new IllegalArgumentException(
+                    "upcaster of '"
+                        + name
+                        + "' from version "
+                        + from
+                        + " goes beyond its current version "
+                        + registration.schemaVersion());
+              }
+            });
+      });
       return new EventCodec(this);
     }
   }

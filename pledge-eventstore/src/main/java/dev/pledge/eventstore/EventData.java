@@ -7,7 +7,8 @@ import java.util.Map;
  * payload as a JSON object, and string metadata (correlation ids and the like). {@link EventCodec}
  * makes these from the application's own records.
  */
-public record EventData(String type, int schemaVersion, String payload, Map<String, String> metadata) {
+public record EventData(
+    String type, int schemaVersion, String payload, Map<String, String> metadata) {
   public EventData {
     EventCodec.checkTypeName(type);
     if (schemaVersion < 1) {

@@ -181,8 +181,8 @@ public final class EventStore implements AutoCloseable {
   }
 
   /**
-   * Tells subscriptions of this process that a transaction that ran {@link #appendIn} committed,
-   * so they read it at once rather than at their next poll (PostgreSQL's feed needs no telling).
+   * Tells subscriptions of this process that a transaction that ran {@link #appendIn} committed, so
+   * they read it at once rather than at their next poll (PostgreSQL's feed needs no telling).
    */
   public void committed() {
     feed.committed(0);
@@ -231,7 +231,9 @@ public final class EventStore implements AutoCloseable {
     }
   }
 
-  /** Events at positions after {@code afterPosition}, in position order, at most {@code maxCount}. */
+  /**
+   * Events at positions after {@code afterPosition}, in position order, at most {@code maxCount}.
+   */
   public List<RecordedEvent> readAll(long afterPosition, int maxCount) {
     checkPage(maxCount);
     try (Connection c = pool.getConnection()) {
@@ -279,13 +281,7 @@ public final class EventStore implements AutoCloseable {
       throw new IllegalArgumentException("afterPosition must be >= 0, got " + afterPosition);
     }
     return new Subscription(
-        this,
-        feed,
-        name,
-        afterPosition,
-        config.maxReadPageSize(),
-        config.pollInterval(),
-        handler);
+        this, feed, name, afterPosition, config.maxReadPageSize(), config.pollInterval(), handler);
   }
 
   private static final String COLUMNS =

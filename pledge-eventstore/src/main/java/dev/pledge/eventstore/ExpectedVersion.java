@@ -44,7 +44,9 @@ public sealed interface ExpectedVersion {
     return new NoStream();
   }
 
-  /** {@code version} 0 means "no stream", so that a version read from an empty stream can be used. */
+  /**
+   * {@code version} 0 means "no stream", so that a version read from an empty stream can be used.
+   */
   static ExpectedVersion exactly(long version) {
     return version == 0 ? new NoStream() : new Exactly(version);
   }

@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * PostgreSQL's change feed: one connection of its own that {@code LISTEN}s on {@link #CHANNEL};
- * every append's transaction runs {@code pg_notify} on it, which PostgreSQL delivers when (and
- * only if) that transaction commits, to every listening process. A lost connection is opened again
- * after a back-off that doubles up to 5 s; meanwhile subscriptions fall back to polling.
+ * every append's transaction runs {@code pg_notify} on it, which PostgreSQL delivers when (and only
+ * if) that transaction commits, to every listening process. A lost connection is opened again after
+ * a back-off that doubles up to 5 s; meanwhile subscriptions fall back to polling.
  */
 final class PostgresChangeFeed extends SignalledFeed {
   static final String CHANNEL = "pledge_es";
@@ -61,7 +61,10 @@ final class PostgresChangeFeed extends SignalledFeed {
         } catch (InterruptedException interrupted) {
           return;
         }
-        backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        backoff =
+            backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
+                ? MAX_BACKOFF
+                : backoff.multipliedBy(2);
       }
     }
   }

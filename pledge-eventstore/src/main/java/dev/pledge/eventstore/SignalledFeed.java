@@ -7,9 +7,9 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The change feed of SQLite and MariaDB: this process's own commits wake subscribers at once;
- * other processes' commits are found by the subscriptions' polling. The base of the PostgreSQL
- * feed, which adds notifications from every process.
+ * The change feed of SQLite and MariaDB: this process's own commits wake subscribers at once; other
+ * processes' commits are found by the subscriptions' polling. The base of the PostgreSQL feed,
+ * which adds notifications from every process.
  */
 class SignalledFeed implements ChangeFeed {
   private final ReentrantLock lock = new ReentrantLock();

@@ -58,7 +58,8 @@ public abstract class EventStoreContract {
 
     assertThat(first.nextExpectedVersion()).isEqualTo(2);
     assertThat(second.nextExpectedVersion()).isEqualTo(3);
-    assertThat(second.firstPosition()).isEqualTo(first.lastPosition() + 1 + gapOfOthers(first, second));
+    assertThat(second.firstPosition())
+        .isEqualTo(first.lastPosition() + 1 + gapOfOthers(first, second));
     assertThat(store.readStream(stream, 1, 10))
         .extracting(RecordedEvent::version)
         .containsExactly(1L, 2L, 3L);
@@ -86,8 +87,9 @@ public abstract class EventStoreContract {
             ExpectedVersion.any(),
             IntStream.range(0, 10).mapToObj(i -> deposited(i)).toList());
 
-    assertThat(result.events()).extracting(RecordedEvent::version).containsExactly(
-        1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+    assertThat(result.events())
+        .extracting(RecordedEvent::version)
+        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
     long first = result.firstPosition();
     assertThat(result.events())
         .extracting(RecordedEvent::position)
@@ -98,7 +100,8 @@ public abstract class EventStoreContract {
   void noStream_onAnExistingStream_isAConflictNamingBothVersions() {
     store.append(stream, ExpectedVersion.noStream(), List.of(deposited(1)));
 
-    assertThatThrownBy(() -> store.append(stream, ExpectedVersion.noStream(), List.of(deposited(2))))
+    assertThatThrownBy(
+            () -> store.append(stream, ExpectedVersion.noStream(), List.of(deposited(2))))
         .isInstanceOfSatisfying(
             WrongExpectedVersionException.class,
             e -> {
@@ -140,16 +143,14 @@ public abstract class EventStoreContract {
       for (int i = 0; i < racers; i++) {
         long cents = i;
         outcomes.add(
-            pool.submit(
-                () -> {
-                  start.await();
-                  try {
-                    return store.append(
-                        stream, ExpectedVersion.exactly(1), List.of(deposited(cents)));
-                  } catch (WrongExpectedVersionException e) {
-                    return e;
-                  }
-                }));
+            pool.submit(() -> {
+              start.await();
+              try {
+                return store.append(stream, ExpectedVersion.exactly(1), List.of(deposited(cents)));
+              } catch (WrongExpectedVersionException e) {
+                return e;
+              }
+            }));
       }
       start.countDown();
       List<Object> results = new ArrayList<>();
@@ -160,13 +161,14 @@ public abstract class EventStoreContract {
       assertThat(results)
           .filteredOn(WrongExpectedVersionException.class::isInstance)
           .hasSize(racers - 1)
-          .allSatisfy(
-              e -> {
-                WrongExpectedVersionException conflict = (WrongExpectedVersionException) e;
-                assertThat(conflict.expected()).isEqualTo(ExpectedVersion.exactly(1));
-                assertThat(conflict.actualVersion()).isEqualTo(2);
-              });
-      assertThat(store.readStream(stream, 1, 100)).extracting(RecordedEvent::version).containsExactly(1L, 2L);
+          .allSatisfy(e -> {
+            WrongExpectedVersionException conflict = (WrongExpectedVersionException) e;
+            assertThat(conflict.expected()).isEqualTo(ExpectedVersion.exactly(1));
+            assertThat(conflict.actualVersion()).isEqualTo(2);
+          });
+      assertThat(store.readStream(stream, 1, 100))
+          .extracting(RecordedEvent::version)
+          .containsExactly(1L, 2L);
     } finally {
       pool.shutdownNow();
     }
@@ -197,7 +199,12 @@ public abstract class EventStoreContract {
             .singleElement()
             .isInstanceOfSatisfying(
                 WrongExpectedVersionException.class,
-                e -> assertThat(e.actualVersion()).isEqualTo(expected.equals(ExpectedVersion.noStream()) ? 1 : ((ExpectedVersion.Exactly) expected).version() + 1));
+                e ->
+                    assertThat(e.actualVersion())
+                        .isEqualTo(
+                            expected.equals(ExpectedVersion.noStream())
+                                ? 1
+                                : ((ExpectedVersion.Exactly) expected).version() + 1));
       }
     }
     assertThat(store.readStream(stream, 1, 100))
@@ -209,7 +216,8 @@ public abstract class EventStoreContract {
   void positions_increaseByOne_acrossAppends_andReadAllReturnsThemInOrder() {
     List<AppendResult> results = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      results.add(store.append(stream + "-" + (i % 3), ExpectedVersion.any(), List.of(deposited(i))));
+      results.add(
+          store.append(stream + "-" + (i % 3), ExpectedVersion.any(), List.of(deposited(i))));
     }
     long from = results.getFirst().firstPosition() - 1;
     List<RecordedEvent> all = store.readAll(from, 1000);
@@ -231,12 +239,11 @@ public abstract class EventStoreContract {
       assertThatThrownBy(() -> bounded.append(stream, ExpectedVersion.any(), List.of(big)))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("maxEventBytes 200");
-      assertThatThrownBy(
-              () ->
-                  bounded.append(
-                      stream,
-                      ExpectedVersion.any(),
-                      List.of(deposited(1), deposited(2), deposited(3), deposited(4))))
+      assertThatThrownBy(() ->
+              bounded.append(
+                  stream,
+                  ExpectedVersion.any(),
+                  List.of(deposited(1), deposited(2), deposited(3), deposited(4))))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("maxEventsPerAppend 3");
       assertThatThrownBy(() -> bounded.readAll(0, 6))
@@ -245,10 +252,12 @@ public abstract class EventStoreContract {
       assertThatThrownBy(() -> bounded.append(stream, ExpectedVersion.any(), List.of()))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("has no events");
-      assertThatThrownBy(() -> bounded.append("has space", ExpectedVersion.any(), List.of(deposited(1))))
+      assertThatThrownBy(
+              () -> bounded.append("has space", ExpectedVersion.any(), List.of(deposited(1))))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("streamId");
-      assertThatThrownBy(() -> bounded.append("x".repeat(201), ExpectedVersion.any(), List.of(deposited(1))))
+      assertThatThrownBy(
+              () -> bounded.append("x".repeat(201), ExpectedVersion.any(), List.of(deposited(1))))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("streamId");
       assertThat(bounded.streamVersion(stream)).isZero();
@@ -269,7 +278,8 @@ public abstract class EventStoreContract {
     assertThat(events)
         .extracting(e -> TestEvents.CODEC.decode(e, TestEvents.Withdrawn.class))
         .containsExactly(
-            new TestEvents.Withdrawn("a", 5, "unknown"), new TestEvents.Withdrawn("a", 7, "refund"));
+            new TestEvents.Withdrawn("a", 5, "unknown"),
+            new TestEvents.Withdrawn("a", 7, "refund"));
   }
 
   @Test
@@ -279,7 +289,8 @@ public abstract class EventStoreContract {
       store.appendIn(c, stream, ExpectedVersion.noStream(), List.of(deposited(1)));
       c.rollback();
       assertThat(store.streamVersion(stream)).isZero();
-      AppendResult stored = store.appendIn(c, stream, ExpectedVersion.noStream(), List.of(deposited(2)));
+      AppendResult stored =
+          store.appendIn(c, stream, ExpectedVersion.noStream(), List.of(deposited(2)));
       assertThatThrownBy(
               () -> store.appendIn(c, stream, ExpectedVersion.noStream(), List.of(deposited(3))))
           .isInstanceOf(WrongExpectedVersionException.class);
@@ -317,12 +328,11 @@ public abstract class EventStoreContract {
         };
     try (EventStore publishing = EventStore.open(database(), publisher, Clock.systemUTC())) {
       publishing.append(stream, ExpectedVersion.noStream(), List.of(deposited(1), deposited(2)));
-      assertThatThrownBy(
-              () ->
-                  publishing.append(
-                      stream,
-                      ExpectedVersion.exactly(2),
-                      TestEvents.CODEC.encode(new TestEvents.Withdrawn("a", 1, "r"))))
+      assertThatThrownBy(() ->
+              publishing.append(
+                  stream,
+                  ExpectedVersion.exactly(2),
+                  TestEvents.CODEC.encode(new TestEvents.Withdrawn("a", 1, "r"))))
           .isInstanceOf(EventStoreException.class)
           .hasMessageContaining("nothing of it was stored");
     }
@@ -348,7 +358,9 @@ public abstract class EventStoreContract {
     List<RecordedEvent> seen = Collections.synchronizedList(new ArrayList<>());
     try (Subscription subscription =
         store.subscribe("test", before.firstPosition() - 1, seen::add)) {
-      await().atMost(Duration.ofSeconds(20)).until(() -> seen.stream().anyMatch(e -> e.streamId().equals(stream)));
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> seen.stream().anyMatch(e -> e.streamId().equals(stream)));
       store.append(stream, ExpectedVersion.exactly(1), List.of(deposited(2), deposited(3)));
       await()
           .atMost(Duration.ofSeconds(20))

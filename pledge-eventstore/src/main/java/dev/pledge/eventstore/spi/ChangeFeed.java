@@ -3,8 +3,8 @@ package dev.pledge.eventstore.spi;
 import java.time.Duration;
 
 /**
- * Tells subscriptions that new events may have been committed, so they read them at once instead
- * of at their next poll. It carries no events itself: subscribers always read the store by position
+ * Tells subscriptions that new events may have been committed, so they read them at once instead of
+ * at their next poll. It carries no events itself: subscribers always read the store by position
  * (the only order they can trust), and the feed only shortens the wait. A feed that misses a signal
  * therefore costs latency, never an event: every wait is bounded by the subscription's poll
  * interval.
@@ -15,9 +15,9 @@ import java.time.Duration;
  *
  * <p>Contract: {@link #generation()} never decreases, and it increases after every commit that
  * {@link #committed} is told of or that the feed observes itself; {@link #await} returns as soon as
- * the generation is past {@code seen}, or after {@code timeout}; both are thread-safe. Errors of the
- * feed's own connection are handled inside it (reconnecting with a bounded back-off); they are never
- * thrown to subscribers.
+ * the generation is past {@code seen}, or after {@code timeout}; both are thread-safe. Errors of
+ * the feed's own connection are handled inside it (reconnecting with a bounded back-off); they are
+ * never thrown to subscribers.
  */
 public interface ChangeFeed extends AutoCloseable {
   long generation();
