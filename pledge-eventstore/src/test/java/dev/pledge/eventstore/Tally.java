@@ -11,7 +11,7 @@ import java.util.Map;
  * A test read model that counts how many times each event of its streams was applied: one row per
  * event position. Any count but 1 is an event applied twice (or, if missing, lost).
  */
-final class Tally implements Projection {
+class Tally implements Projection {
   private final String name;
   private final String table;
   private final String streamPrefix;
