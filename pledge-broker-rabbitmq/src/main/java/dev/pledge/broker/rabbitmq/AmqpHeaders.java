@@ -73,7 +73,7 @@ final class AmqpHeaders {
         case KEY -> key = value;
         case GID -> gid = value;
         default -> {
-          if (!isReserved(header.getKey()) && value != null) {
+          if (!isReserved(header.getKey()) && !isBrokers(header.getKey()) && value != null) {
             headers.put(header.getKey(), value);
           }
         }
@@ -90,6 +90,14 @@ final class AmqpHeaders {
         new String(body, StandardCharsets.UTF_8),
         headers,
         gid);
+  }
+
+  /** Headers RabbitMQ adds on redelivery and dead-lettering, which no producer sent. */
+  private static boolean isBrokers(String name) {
+    return name.equals("x-delivery-count")
+        || name.equals("x-death")
+        || name.startsWith("x-first-death-")
+        || name.startsWith("x-last-death-");
   }
 
   private static boolean isReserved(String name) {

@@ -37,7 +37,7 @@ class AmqpTargetTest {
         "amqp://u:p@h:5672/%2F?exchange=e&queue=q | unknown parameter \"queue\"",
         "amqp://u:p@h:5672/%2F?exchange=a%20b | exchange must match",
         "amqp://u:p@h:5672/%2F?exchange=amq.topic | must not start with amq.",
-        "amqp://u:p@h:70000/%2F?exchange=e | host is missing",
+        "amqp://u:p@h:70000/%2F?exchange=e | port must be in",
       })
   void parse_refusesBadTargets_sayingWhy(String uri, String why) {
     assertThatThrownBy(() -> new RabbitMqSinkProvider().validate(URI.create(uri)))

@@ -46,12 +46,12 @@ final class RabbitMqBroker {
    */
   static int closeConnectionsNamed(String part) {
     String listing =
-        rabbitmqctl("list_connections", "-q", "--no-table-headers", "name", "client_properties");
+        rabbitmqctl("list_connections", "-q", "--no-table-headers", "pid", "client_properties");
     int closed = 0;
     for (String line : listing.split("\n")) {
       if (line.contains(part)) {
-        String name = line.substring(0, line.indexOf('\t'));
-        rabbitmqctl("close_connection", name, "closed by a Pledge fault test");
+        String pid = line.substring(0, line.indexOf((char) 9));
+        rabbitmqctl("close_connection", pid, "closed by a Pledge fault test");
         closed++;
       }
     }
