@@ -120,6 +120,15 @@ public final class Api {
               "nothing was recorded; the coordinator has too much work in flight: "
                   + e.getMessage(),
               List.of());
+    } catch (Coordinator.TooManyWaitersException e) {
+      response =
+          error(
+              503,
+              "too_many_long_polls",
+              "the long poll was refused: "
+                  + e.getMessage()
+                  + "; read again without waitSeconds, or retry shortly",
+              List.of());
     } catch (LogUnavailableException e) {
       response =
           error(
@@ -195,7 +204,9 @@ public final class Api {
       if (!method.equals("GET")) {
         throw methodNotAllowed(method, path);
       }
-      Transaction tx = coordinator.load(gid(one.group(1)));
+      Gid gid = gid(one.group(1));
+      Duration wait = waitSeconds(query);
+      Transaction tx = wait.isZero() ? coordinator.load(gid) : coordinator.awaitFinal(gid, wait);
       if (tx == null) {
         throw ApiException.notFound("no transaction " + one.group(1));
       }
@@ -210,6 +221,30 @@ public final class Api {
     }
     throw new ApiException(
         404, "not_found", "no route " + method + " " + RequestReader.abbreviate(path), List.of());
+  }
+
+  /** The long poll's {@code waitSeconds}: a whole number in [0, 30]; absent means 0. */
+  private static Duration waitSeconds(Map<String, String> query) {
+    String text = query.get("waitSeconds");
+    if (text == null) {
+      return Duration.ZERO;
+    }
+    long max = Coordinator.MAX_LONG_POLL.toSeconds();
+    long seconds;
+    try {
+      seconds = Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      seconds = -1;
+    }
+    if (seconds < 0 || seconds > max) {
+      throw ApiException.badRequest(
+          "waitSeconds",
+          "must be a whole number of seconds in [0, "
+              + max
+              + "], got "
+              + RequestReader.abbreviate(text));
+    }
+    return Duration.ofSeconds(seconds);
   }
 
   private ApiResponse create(String body) {

@@ -68,6 +68,24 @@ public final class Coordinator implements AutoCloseable {
    */
   public static final int MAX_EFFECTS_IN_FLIGHT = 20_000;
 
+  /**
+   * The most long polls ({@link #awaitFinal}) waiting at once: half the HTTP server's request
+   * bound, so waiting clients can never starve the requests that would end their transactions.
+   */
+  public static final int MAX_LONG_POLLS = 512;
+
+  /** The longest a long poll may wait. */
+  public static final Duration MAX_LONG_POLL = Duration.ofSeconds(30);
+
+  /** A long poll was refused because {@link #MAX_LONG_POLLS} already wait; poll again shortly. */
+  public static final class TooManyWaitersException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TooManyWaitersException(String message) {
+      super(message);
+    }
+  }
+
   /** A new transaction was refused because too much work is in flight; try again shortly. */
   public static final class OverloadedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -95,6 +113,8 @@ public final class Coordinator implements AutoCloseable {
   private final Map<String, LongAdder> transitions = new ConcurrentHashMap<>();
 
   private final AtomicLong effectsInFlight = new AtomicLong();
+
+  private final FinalWaiters waiters = new FinalWaiters(MAX_LONG_POLLS);
 
   /** What the coordinator says to a request. */
   public sealed interface Answer {
@@ -217,6 +237,30 @@ public final class Coordinator implements AutoCloseable {
     return log.load(gid).orElse(null);
   }
 
+  /**
+   * Waits up to {@code wait} (at most {@link #MAX_LONG_POLL}) for the transaction to become final,
+   * and answers its state then, or its current state when the wait ends first. Waiters are woken by
+   * the write that makes the transaction final; nothing polls the log. A transaction made final by
+   * another coordinator sharing the log is seen when the wait ends.
+   *
+   * @return the state, or null when there is no such transaction
+   * @throws TooManyWaitersException when {@link #MAX_LONG_POLLS} long polls already wait
+   */
+  public Transaction awaitFinal(Gid gid, Duration wait) {
+    if (wait.isNegative() || wait.compareTo(MAX_LONG_POLL) > 0) {
+      throw new IllegalArgumentException("wait must be in [0, " + MAX_LONG_POLL + "], got " + wait);
+    }
+    if (wait.isZero()) {
+      return load(gid);
+    }
+    return waiters.await(gid, wait, () -> load(gid));
+  }
+
+  /** Long polls waiting now. */
+  public int longPollsWaiting() {
+    return waiters.waiting();
+  }
+
   private Answer apply(Gid gid, Event event) {
     Transaction before;
     Decision decision;
@@ -279,6 +323,9 @@ public final class Coordinator implements AutoCloseable {
       }
     } finally {
       MDC.remove("gid");
+    }
+    if (next.isFinal()) {
+      waiters.finalized(next);
     }
     scheduleWake(next);
     for (Effect effect : decision.effects()) {
@@ -411,6 +458,9 @@ public final class Coordinator implements AutoCloseable {
         .append(" awaiting an answer.\n");
     out.append("# TYPE pledge_effects_in_flight gauge\n");
     out.append("pledge_effects_in_flight ").append(effectsInFlight.get()).append('\n');
+    out.append("# HELP pledge_long_polls_waiting Long polls waiting for a final state.\n");
+    out.append("# TYPE pledge_long_polls_waiting gauge\n");
+    out.append("pledge_long_polls_waiting ").append(waiters.waiting()).append('\n');
   }
 
   private ReentrantLock lockOf(Gid gid) {

@@ -246,6 +246,54 @@ class ApiTest {
   }
 
   @Test
+  void longPoll_answersAsSoonAsTheTransactionIsFinal() throws Exception {
+    assertThat(call("POST", "/api/v1/transactions", "{\"gid\":\"lp-1\",\"mode\":\"tcc\"}").status())
+        .isEqualTo(201);
+    CompletableFuture<Reply> poll =
+        CompletableFuture.supplyAsync(
+            () -> call("GET", "/api/v1/transactions/lp-1", Map.of("waitSeconds", "30"), ""));
+    await().atMost(Duration.ofSeconds(10)).until(() -> coordinator.longPollsWaiting() == 1);
+    assertThat(poll).isNotDone();
+
+    assertThat(call("POST", "/api/v1/transactions/lp-1/commit", "").status()).isEqualTo(200);
+
+    // Answered by the write that made it final, long before the 30 s wait could end.
+    await().atMost(Duration.ofSeconds(10)).until(poll::isDone);
+    Reply reply = poll.get();
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.body().get("status").asText()).isEqualTo("committed");
+    assertThat(reply.body().get("final").asBoolean()).isTrue();
+    assertThat(coordinator.longPollsWaiting()).isZero();
+  }
+
+  @Test
+  void longPoll_whenTheWaitEndsFirst_answersTheCurrentState() {
+    assertThat(call("POST", "/api/v1/transactions", "{\"gid\":\"lp-2\",\"mode\":\"tcc\"}").status())
+        .isEqualTo(201);
+
+    Reply reply = call("GET", "/api/v1/transactions/lp-2", Map.of("waitSeconds", "1"), "");
+
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.body().get("status").asText()).isEqualTo("begun");
+    assertThat(reply.body().get("final").asBoolean()).isFalse();
+    assertThat(call("GET", "/api/v1/transactions/none", Map.of("waitSeconds", "1"), "").status())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void longPoll_refusesAWaitOutside0To30_namingTheField() {
+    call("POST", "/api/v1/transactions", "{\"gid\":\"lp-3\",\"mode\":\"tcc\"}");
+    for (String bad : List.of("31", "-1", "1.5", "soon", "")) {
+      Reply reply = call("GET", "/api/v1/transactions/lp-3", Map.of("waitSeconds", bad), "");
+      assertThat(reply.status()).as(bad).isEqualTo(400);
+      assertThat(reply.body().path("fields").findValuesAsText("field"))
+          .containsExactly("waitSeconds");
+    }
+    assertThat(call("GET", "/api/v1/transactions/lp-3", Map.of("waitSeconds", "0"), "").status())
+        .isEqualTo(200);
+  }
+
+  @Test
   void get_showsEveryBranchOp_andUnknownGidIs404() {
     call("POST", "/api/v1/transactions", saga("order-3", "http://127.0.0.1:9/c1"));
     await()
