@@ -55,7 +55,11 @@ final class ServerProcess implements AutoCloseable {
   }
 
   static ServerProcess start(Launch launch) {
-    int port = freePort();
+    return start(launch, freePort());
+  }
+
+  /** Starts a server on {@code port} (a restart keeps the address its clients know). */
+  static ServerProcess start(Launch launch, int port) {
     List<String> command = new ArrayList<>();
     command.add(launch.javaBin());
     command.addAll(launch.jvmOptions());
@@ -133,6 +137,23 @@ final class ServerProcess implements AutoCloseable {
 
   long pid() {
     return process.pid();
+  }
+
+  int port() {
+    return Integer.parseInt(base.substring(base.lastIndexOf(':') + 1));
+  }
+
+  /** Kills the process with SIGKILL ({@code kill -9}) and waits until it is gone. */
+  void kill9() {
+    process.destroyForcibly();
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        throw new BenchException("the server survived SIGKILL for 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BenchException("interrupted", e);
+    }
   }
 
   boolean isAlive() {
