@@ -391,7 +391,16 @@ final class BenchRun {
               settings.measure(),
               dbos::saga,
               self);
-      rows.add(row(Workload.SAGA_2.label, DbosPeer.LABEL, result, self, 0));
+      if (result.completed() == 0) {
+        notes.add(
+            "DBOS Transact completed no saga in the measured window; last error: "
+                + dbos.lastError);
+      } else {
+        rows.add(row(Workload.SAGA_2.label, DbosPeer.LABEL, result, self, 0));
+        if (result.errors() > 0) {
+          notes.add("DBOS saga-2: " + result.errors() + " failed; last error: " + dbos.lastError);
+        }
+      }
     } catch (RuntimeException e) {
       notes.add(
           "DBOS Transact could not be run: "
@@ -419,7 +428,8 @@ final class BenchRun {
           participants,
           port -> {
             servers++;
-            ServerProcess again = ServerProcess.start(launch(first, servers), port);
+            ServerProcess again =
+                ServerProcess.start(launch(first, servers), port, Recovery.RESTART_TIMEOUT);
             drivers.coordinator(again.base());
             return again;
           },

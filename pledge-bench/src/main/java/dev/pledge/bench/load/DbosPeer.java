@@ -89,9 +89,22 @@ final class DbosPeer implements AutoCloseable {
     return DBOS.version();
   }
 
+  /** Why the last saga failed, for the report. */
+  volatile String lastError;
+
   /** One saga through DBOS: true when its two actions committed. */
   boolean saga(String gid) {
-    return "committed".equals(saga.run(gid));
+    try {
+      String outcome = saga.run(gid);
+      if (!"committed".equals(outcome)) {
+        lastError = gid + " " + outcome;
+        return false;
+      }
+      return true;
+    } catch (RuntimeException | LinkageError e) {
+      lastError = gid + ": " + e;
+      return false;
+    }
   }
 
   @Override

@@ -28,6 +28,10 @@ import java.util.function.Function;
 final class Recovery {
   static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
   static final Duration HOLD_WAIT = Duration.ofSeconds(60);
+
+  /** How long the restarted coordinator may take to recover the log and listen. */
+  static final Duration RESTART_TIMEOUT = Duration.ofMinutes(20);
+
   static final Duration FINAL_WAIT = Duration.ofMinutes(5);
 
   /** The held transactions' own timeout: long, so that none is aborted while the bench waits. */

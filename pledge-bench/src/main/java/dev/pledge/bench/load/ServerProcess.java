@@ -55,11 +55,14 @@ final class ServerProcess implements AutoCloseable {
   }
 
   static ServerProcess start(Launch launch) {
-    return start(launch, freePort());
+    return start(launch, freePort(), READY_TIMEOUT);
   }
 
-  /** Starts a server on {@code port} (a restart keeps the address its clients know). */
-  static ServerProcess start(Launch launch, int port) {
+  /**
+   * Starts a server on {@code port} (a restart keeps the address its clients know), waiting at most
+   * {@code readyTimeout} for it to listen (a restart recovers the log first).
+   */
+  static ServerProcess start(Launch launch, int port, Duration readyTimeout) {
     List<String> command = new ArrayList<>();
     command.add(launch.javaBin());
     command.addAll(launch.jvmOptions());
@@ -118,13 +121,13 @@ final class ServerProcess implements AutoCloseable {
           ready.completeExceptionally(new BenchException("the server's stdout closed"));
         });
     try {
-      String base = ready.get(READY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      String base = ready.get(readyTimeout.toSeconds(), TimeUnit.SECONDS);
       return new ServerProcess(process, base);
     } catch (Exception e) {
       process.destroyForcibly();
       throw new BenchException(
           "the server did not print its listening line within "
-              + READY_TIMEOUT.toSeconds()
+              + readyTimeout.toSeconds()
               + " s; see "
               + launch.logFile(),
           e);
