@@ -31,7 +31,8 @@ public final class Simulator {
   static final String SUBSCRIPTION_SHIPPING = "shipping";
   static final String SUBSCRIPTION_AUDIT = "audit";
   static final String SUBSCRIPTION_ARCHIVE = "archive";
-  private static final List<Mode> MODES = List.of(Mode.SAGA, Mode.TCC, Mode.TWO_PC, Mode.MSG);
+  private static final List<Mode> MODES =
+      List.of(Mode.SAGA, Mode.TCC, Mode.TWO_PC, Mode.MSG, Mode.XA, Mode.THREE_PC);
   private static final List<String> TOPICS = List.of("orders", "audit", "nowhere");
   private static final List<String> KEYS = List.of("k1", "k2");
   private static final int MAX_CRASHES = 6;
@@ -161,7 +162,7 @@ public final class Simulator {
             switch (mode) {
               case SAGA ->
                   new TransactionSpec(gid, mode, timeout, sagaSteps(random), List.of(), null);
-              case TWO_PC, TCC ->
+              case TWO_PC, XA, THREE_PC, TCC ->
                   new TransactionSpec(
                       gid,
                       mode,
@@ -176,7 +177,7 @@ public final class Simulator {
         specs.add(spec);
         clientsRunning++;
         switch (mode) {
-          case SAGA, TWO_PC -> world.at(startAt, "client " + gid, () -> submit(spec));
+          case SAGA, TWO_PC, XA, THREE_PC -> world.at(startAt, "client " + gid, () -> submit(spec));
           case TCC -> {
             List<BranchSpec> tccBranches = branches(random, mode);
             world.at(startAt, "initiator " + gid, () -> tccInitiator(spec, tccBranches));
