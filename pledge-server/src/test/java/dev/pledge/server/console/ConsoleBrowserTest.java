@@ -45,12 +45,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The console in a real browser against a real coordinator: the coordinator runs in this JVM on
- * the embedded SQLite log, with its real HTTP server and HTTP participants; {@code node} runs
- * {@code src/test/console/console.test.mjs}, which drives Debian's headless Chromium through
- * Playwright ({@code playwright-core}) and prints {@code ok <name>} or {@code FAIL <name>} per
- * scenario. This test fails when node, the Playwright package or Chromium is missing ({@code
- * scripts/services.sh} installs them): it never skips.
+ * The console in a real browser against a real coordinator: the coordinator runs in this JVM on the
+ * embedded SQLite log, with its real HTTP server and HTTP participants; {@code node} runs {@code
+ * src/test/console/console.test.mjs}, which drives Debian's headless Chromium through Playwright
+ * ({@code playwright-core}) and prints {@code ok <name>} or {@code FAIL <name>} per scenario. This
+ * test fails when node, the Playwright package or Chromium is missing ({@code scripts/services.sh}
+ * installs them): it never skips.
  *
  * <p>The scenarios take screenshots into {@code target/console-screenshots}; with {@code
  * -Dpledge.updateDocs=true} they are also copied to {@code docs/console/}, where {@code
@@ -92,8 +92,7 @@ class ConsoleBrowserTest {
 
   @BeforeEach
   void start() throws IOException {
-    participants =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    participants = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     participants.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     participants.createContext("/ok", exchange -> answer(exchange, 200));
     participants.createContext("/no", exchange -> answer(exchange, 409));
@@ -122,8 +121,7 @@ class ConsoleBrowserTest {
             subscriptions,
             allowList,
             () -> "generated-" + generated.incrementAndGet());
-    server =
-        HttpApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), api);
+    server = HttpApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), api);
     base = "http://127.0.0.1:" + server.port();
   }
 
@@ -165,7 +163,9 @@ class ConsoleBrowserTest {
 
     assertThat(output).as("the browser test's output").isNotEmpty();
     for (String scenario : SCENARIOS) {
-      assertThat(output).as("scenario %s in:%n%s", scenario, String.join("\n", output)).contains("ok " + scenario);
+      assertThat(output)
+          .as("scenario %s in:%n%s", scenario, String.join("\n", output))
+          .contains("ok " + scenario);
     }
     assertThat(output).noneMatch(line -> line.startsWith("FAIL"));
     assertThat(exit).as("node's exit status; output:%n%s", String.join("\n", output)).isZero();
@@ -176,7 +176,8 @@ class ConsoleBrowserTest {
       Path docs = Path.of("../docs/console");
       Files.createDirectories(docs);
       for (String picture : List.of("list.png", "timeline.png", "force.png")) {
-        Files.copy(shots.resolve(picture), docs.resolve(picture), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(
+            shots.resolve(picture), docs.resolve(picture), StandardCopyOption.REPLACE_EXISTING);
       }
     }
   }
