@@ -4,6 +4,7 @@ import dev.pledge.core.Gid;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
+import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.DuplicateGidException;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.TransactionLog;
@@ -86,7 +87,7 @@ public final class InMemoryTransactionLog implements TransactionLog {
   }
 
   @Override
-  public void create(Transaction first) {
+  public void create(Transaction first, List<HistoryEntry> history) {
     if (first.version() != 1) {
       throw new IllegalArgumentException(
           "a new transaction starts at version 1, got " + first.version());
@@ -97,11 +98,12 @@ public final class InMemoryTransactionLog implements TransactionLog {
       }
       storage.byGid.put(first.gid(), first);
       storage.sequence.put(first.gid(), storage.nextSequence++);
+      appendHistory(first.gid(), history);
     }
   }
 
   @Override
-  public void update(Transaction next) {
+  public void update(Transaction next, List<HistoryEntry> history) {
     synchronized (storage) {
       Transaction stored = storage.byGid.get(next.gid());
       if (stored == null) {
@@ -129,6 +131,7 @@ public final class InMemoryTransactionLog implements TransactionLog {
                 + epoch);
       }
       storage.byGid.put(next.gid(), next);
+      appendHistory(next.gid(), history);
     }
   }
 
@@ -237,9 +240,9 @@ public final class InMemoryTransactionLog implements TransactionLog {
     }
   }
 
-  @Override
-  public void appendHistory(Gid gid, List<HistoryEntry> entries) {
-    synchronized (storage) {
+  /** Called holding the storage's monitor. */
+  private void appendHistory(Gid gid, List<HistoryEntry> entries) {
+    if (!entries.isEmpty()) {
       storage.history.computeIfAbsent(gid, g -> new ArrayList<>()).addAll(entries);
     }
   }

@@ -4,6 +4,7 @@ import dev.pledge.core.Gid;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
+import dev.pledge.core.history.HistoryEntry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -40,11 +41,28 @@ import java.util.Optional;
  */
 public interface TransactionLog {
 
-  /** Stores the first version of a new transaction. */
-  void create(Transaction first);
+  /**
+   * Stores the first version of a new transaction with the first entries of its history, in one
+   * write: both are stored or neither.
+   */
+  void create(Transaction first, List<HistoryEntry> history);
 
-  /** Replaces the stored version {@code next.version() - 1} with {@code next}. */
-  void update(Transaction next);
+  /**
+   * Replaces the stored version {@code next.version() - 1} with {@code next} and appends {@code
+   * history} to the transaction's history, in one write: both are stored or neither (a refused
+   * update appends nothing).
+   */
+  void update(Transaction next, List<HistoryEntry> history);
+
+  /** {@link #create(Transaction, List)} with no history. */
+  default void create(Transaction first) {
+    create(first, List.of());
+  }
+
+  /** {@link #update(Transaction, List)} with no history. */
+  default void update(Transaction next) {
+    update(next, List.of());
+  }
 
   Optional<Transaction> load(Gid gid);
 
@@ -88,10 +106,10 @@ public interface TransactionLog {
    */
   List<Count> counts();
 
-  /** Appends lines to a transaction's history (one per state transition), for operators. */
-  void appendHistory(Gid gid, List<HistoryEntry> entries);
-
-  /** The history of a transaction, oldest first. */
+  /**
+   * The history of a transaction, oldest first: every entry written with its creates and updates,
+   * in the order written. Empty for an unknown gid.
+   */
   List<HistoryEntry> history(Gid gid);
 
   /**
@@ -152,7 +170,4 @@ public interface TransactionLog {
       items = List.copyOf(items);
     }
   }
-
-  /** One line of history: when, which version, from which status to which, and what happened. */
-  record HistoryEntry(Instant at, long version, Status from, Status to, String what) {}
 }

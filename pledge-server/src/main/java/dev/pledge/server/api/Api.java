@@ -21,6 +21,7 @@ import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Event;
+import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.TransactionLog;
@@ -62,6 +63,8 @@ public final class Api {
   private static final Pattern TRANSACTION = Pattern.compile("/api/v1/transactions/([^/]+)");
   private static final Pattern TRANSACTION_ACTION =
       Pattern.compile("/api/v1/transactions/([^/]+)/(branches|commit|abort|retry)");
+  private static final Pattern TRANSACTION_HISTORY =
+      Pattern.compile("/api/v1/transactions/([^/]+)/history");
   private static final Pattern SUBSCRIPTION =
       Pattern.compile("/api/v1/subscriptions/([A-Za-z0-9._:-]{1,128})");
 
@@ -198,6 +201,13 @@ public final class Api {
         case "abort" -> decide(gid, new Event.AbortRequested());
         default -> decide(gid, new Event.RetryNow());
       };
+    }
+    Matcher history = TRANSACTION_HISTORY.matcher(path);
+    if (history.matches()) {
+      if (!method.equals("GET")) {
+        throw methodNotAllowed(method, path);
+      }
+      return history(gid(history.group(1)));
     }
     Matcher one = TRANSACTION.matcher(path);
     if (one.matches()) {
@@ -515,6 +525,44 @@ public final class Api {
     return ApiResponse.json(200, write(out));
   }
 
+  private ApiResponse history(Gid gid) {
+    if (coordinator.load(gid) == null) {
+      throw ApiException.notFound("no transaction " + gid);
+    }
+    ObjectNode out = json.createObjectNode();
+    out.put("gid", gid.value());
+    ArrayNode entries = out.putArray("entries");
+    for (HistoryEntry entry : coordinator.history(gid)) {
+      ObjectNode e = entries.addObject();
+      e.put("at", entry.at().toString());
+      e.put("version", entry.version());
+      e.put("kind", entry.kind().label());
+      putIfSet(e, "subject", entry.subject());
+      putIfSet(e, "op", entry.op());
+      if (entry.from() != null) {
+        e.put("from", entry.from().label());
+      }
+      if (entry.to() != null) {
+        e.put("to", entry.to().label());
+      }
+      putIfSet(e, "outcome", entry.outcome());
+      if (entry.attempt() > 0) {
+        e.put("attempt", entry.attempt());
+      }
+      if (entry.latency() != null) {
+        e.put("latencyMicros", entry.latency().toNanos() / 1_000);
+      }
+      putIfSet(e, "detail", entry.detail());
+    }
+    return ApiResponse.json(200, write(out));
+  }
+
+  private static void putIfSet(ObjectNode node, String field, String value) {
+    if (value != null) {
+      node.put(field, value);
+    }
+  }
+
   private ObjectNode view(Transaction tx) {
     ObjectNode out = json.createObjectNode();
     out.put("gid", tx.gid().value());
@@ -584,8 +632,11 @@ public final class Api {
   private static String routeName(String path) {
     if (path.startsWith("/api/v1/transactions/")) {
       Matcher action = TRANSACTION_ACTION.matcher(path);
-      return action.matches()
-          ? "/api/v1/transactions/{gid}/" + action.group(2)
+      if (action.matches()) {
+        return "/api/v1/transactions/{gid}/" + action.group(2);
+      }
+      return TRANSACTION_HISTORY.matcher(path).matches()
+          ? "/api/v1/transactions/{gid}/history"
           : "/api/v1/transactions/{gid}";
     }
     if (path.startsWith("/api/v1/subscriptions/")) {

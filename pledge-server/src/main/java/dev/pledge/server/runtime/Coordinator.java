@@ -9,6 +9,8 @@ import dev.pledge.core.engine.Effect;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.engine.Transition;
+import dev.pledge.core.history.History;
+import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.DuplicateGidException;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.LogUnavailableException;
@@ -182,7 +184,7 @@ public final class Coordinator implements AutoCloseable {
         break;
       }
       for (Transaction tx : page) {
-        apply(tx.gid(), new Event.Recovered());
+        apply(tx.gid(), new Event.Recovered(), null);
         recovered++;
       }
       after = page.get(page.size() - 1).gid();
@@ -213,9 +215,10 @@ public final class Coordinator implements AutoCloseable {
         throw new OverloadedException(
             inFlight + " calls are awaiting answers (at most " + maxEffectsInFlight + ")");
       }
-      decision = engine.start(spec, clock.instant());
+      Instant now = clock.instant();
+      decision = engine.start(spec, now);
       try {
-        log.create(decision.next());
+        log.create(decision.next(), History.ofStart(decision, now));
       } catch (DuplicateGidException e) {
         return log.load(spec.gid())
             .orElseThrow(() ->
@@ -230,7 +233,7 @@ public final class Coordinator implements AutoCloseable {
 
   /** An initiator's or operator's request: register, commit, abort, retry now. */
   public Answer request(Gid gid, Event event) {
-    return apply(gid, event);
+    return apply(gid, event, null);
   }
 
   public Transaction load(Gid gid) {
@@ -261,7 +264,12 @@ public final class Coordinator implements AutoCloseable {
     return waiters.waiting();
   }
 
-  private Answer apply(Gid gid, Event event) {
+  /** The history of a transaction, oldest first (empty when there is none). */
+  public List<HistoryEntry> history(Gid gid) {
+    return log.history(gid);
+  }
+
+  private Answer apply(Gid gid, Event event, Duration latency) {
     Transaction before;
     Decision decision;
     ReentrantLock lock = lockOf(gid);
@@ -273,7 +281,8 @@ public final class Coordinator implements AutoCloseable {
         if (before == null) {
           return new Answer.NotFound();
         }
-        decision = engine.decide(before, event, clock.instant());
+        Instant now = clock.instant();
+        decision = engine.decide(before, event, now);
         if (decision.isRejected()) {
           return new Answer.Rejected(decision.rejection());
         }
@@ -281,7 +290,14 @@ public final class Coordinator implements AutoCloseable {
           break;
         }
         try {
-          log.update(decision.next());
+          log.update(
+              decision.next(),
+              History.of(
+                  decision.next(),
+                  List.of(new History.Noted(event, latency)),
+                  decision.fired(),
+                  decision.effects(),
+                  now));
           break;
         } catch (VersionConflictException e) {
           // Another coordinator sharing the log wrote first: decide again on what it wrote.
@@ -368,7 +384,8 @@ public final class Coordinator implements AutoCloseable {
           workers.execute(() ->
               apply(
                   resolve.gid(),
-                  new Event.SubscribersResolved(subscriptions.byTopic(resolve.topics()))));
+                  new Event.SubscribersResolved(subscriptions.byTopic(resolve.topics())),
+                  null));
     }
   }
 
@@ -377,11 +394,13 @@ public final class Coordinator implements AutoCloseable {
       CompletableFuture<Outcome> sent,
       java.util.function.Function<Outcome, Event> toEvent) {
     effectsInFlight.incrementAndGet();
+    long sentNanos = System.nanoTime();
     var unused =
         sent.thenAccept(outcome -> {
           effectsInFlight.decrementAndGet();
+          Duration latency = Duration.ofNanos(System.nanoTime() - sentNanos);
           if (running) {
-            workers.execute(() -> guarded(gid, toEvent.apply(outcome)));
+            workers.execute(() -> guarded(gid, toEvent.apply(outcome), latency));
           }
         });
   }
@@ -390,9 +409,9 @@ public final class Coordinator implements AutoCloseable {
    * Applies an event from a background task; a failing log is reported, and the work found again
    * later.
    */
-  private void guarded(Gid gid, Event event) {
+  private void guarded(Gid gid, Event event, Duration latency) {
     try {
-      apply(gid, event);
+      apply(gid, event, latency);
     } catch (LeaseHeldException e) {
       LOG.debug("{}: left to the coordinator that took it over: {}", gid, e.getMessage());
     } catch (LogUnavailableException e) {
@@ -414,7 +433,7 @@ public final class Coordinator implements AutoCloseable {
     if (delayMillis <= 2 * pollInterval.toMillis()) {
       var unused =
           timer.schedule(
-              () -> workers.execute(() -> guarded(tx.gid(), new Event.Tick())),
+              () -> workers.execute(() -> guarded(tx.gid(), new Event.Tick(), null)),
               delayMillis,
               TimeUnit.MILLISECONDS);
     }
@@ -430,7 +449,7 @@ public final class Coordinator implements AutoCloseable {
         due.add(tx.gid());
       }
       for (Gid gid : due) {
-        workers.execute(() -> guarded(gid, new Event.Tick()));
+        workers.execute(() -> guarded(gid, new Event.Tick(), null));
       }
     } catch (LogUnavailableException e) {
       LOG.warn("looking for due work failed: {}; trying again in {}", e.getMessage(), pollInterval);

@@ -294,6 +294,50 @@ class ApiTest {
   }
 
   @Test
+  void history_showsEveryStateChangeCallAndAnswer_inOrder() {
+    call("POST", "/api/v1/transactions", saga("h-1", "http://127.0.0.1:9/c1"));
+    Reply done = call("GET", "/api/v1/transactions/h-1", Map.of("waitSeconds", "10"), "");
+    assertThat(done.body().get("status").asText()).isEqualTo("committed");
+
+    Reply history = call("GET", "/api/v1/transactions/h-1/history", "");
+
+    assertThat(history.status()).isEqualTo(200);
+    List<String> lines = new java.util.ArrayList<>();
+    for (JsonNode entry : history.body().get("entries")) {
+      lines.add(
+          entry.get("version").asText()
+              + " "
+              + entry.get("kind").asText()
+              + " "
+              + entry.path("subject").asText("-")
+              + " "
+              + entry.path("op").asText("-")
+              + " "
+              + entry.path("from").asText("-")
+              + ">"
+              + entry.path("to").asText("-")
+              + " "
+              + entry.path("outcome").asText("-")
+              + " #"
+              + entry.path("attempt").asText("0"));
+      assertThat(entry.get("at").asText()).isNotEmpty();
+      if (entry.get("kind").asText().equals("answer")) {
+        assertThat(entry.get("latencyMicros").asLong()).isNotNegative();
+      }
+    }
+    assertThat(lines)
+        .containsExactly(
+            "1 state - - ->begun - #0",
+            "1 call 1 action ->- - #1",
+            "2 answer 1 action ->- succeeded #1",
+            "2 call 2 action ->- - #1",
+            "3 answer 2 action ->- succeeded #1",
+            "3 state - - begun>committed - #0");
+    assertThat(call("GET", "/api/v1/transactions/nope/history", "").status()).isEqualTo(404);
+    assertThat(call("POST", "/api/v1/transactions/h-1/history", "").status()).isEqualTo(405);
+  }
+
+  @Test
   void get_showsEveryBranchOp_andUnknownGidIs404() {
     call("POST", "/api/v1/transactions", saga("order-3", "http://127.0.0.1:9/c1"));
     await()
