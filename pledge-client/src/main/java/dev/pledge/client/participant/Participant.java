@@ -136,8 +136,14 @@ public final class Participant {
     if (modeLabel != null) {
       mode = modeOf(op);
       if (!mode.code().equals(modeLabel)) {
-        problems.add(
-            "Pledge-Mode: " + op.label() + " is an op of " + mode.code() + ", was " + modeLabel);
+        // 2pc's ops are xa's too: the header names which of the two the coordinator runs.
+        Mode named = modeNamed(modeLabel);
+        if (named != null && named.branchOps().contains(op)) {
+          mode = named;
+        } else {
+          problems.add(
+              "Pledge-Mode: " + op.label() + " is an op of " + mode.code() + ", was " + modeLabel);
+        }
       }
     }
     int attempt = 0;
@@ -244,11 +250,20 @@ public final class Participant {
     }
   }
 
+  private static Mode modeNamed(String code) {
+    try {
+      return Mode.fromCode(code);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   static Mode modeOf(Op op) {
     return switch (op) {
       case ACTION, COMPENSATE -> Mode.SAGA;
       case TRY, CONFIRM, CANCEL -> Mode.TCC;
       case PREPARE, COMMIT, ROLLBACK -> Mode.TWO_PC;
+      case CAN_COMMIT, PRE_COMMIT, DO_COMMIT, ABORT -> Mode.THREE_PC;
       case CHECK -> throw new IllegalArgumentException("check is not a branch op");
     };
   }
