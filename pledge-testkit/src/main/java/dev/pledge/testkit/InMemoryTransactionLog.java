@@ -1,6 +1,8 @@
 package dev.pledge.testkit;
 
 import dev.pledge.core.Gid;
+import dev.pledge.core.Mode;
+import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.DuplicateGidException;
@@ -12,6 +14,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -198,9 +201,7 @@ public final class InMemoryTransactionLog implements TransactionLog {
     synchronized (storage) {
       List<Transaction> matching = new ArrayList<>();
       for (Transaction tx : storage.byGid.values()) {
-        if (storage.sequence.get(tx.gid()) < before
-            && (query.status() == null || tx.status() == query.status())
-            && (query.mode() == null || tx.mode() == query.mode())) {
+        if (storage.sequence.get(tx.gid()) < before && query.matches(tx)) {
           matching.add(tx);
         }
       }
@@ -213,6 +214,22 @@ public final class InMemoryTransactionLog implements TransactionLog {
       return new Page(
           items, Long.toString(storage.sequence.get(items.get(items.size() - 1).gid())));
     }
+  }
+
+  @Override
+  public List<Count> counts() {
+    Map<Mode, Map<Status, Long>> counts = new EnumMap<>(Mode.class);
+    synchronized (storage) {
+      for (Transaction tx : storage.byGid.values()) {
+        counts
+            .computeIfAbsent(tx.mode(), m -> new EnumMap<>(Status.class))
+            .merge(tx.status(), 1L, Long::sum);
+      }
+    }
+    List<Count> out = new ArrayList<>();
+    counts.forEach(
+        (mode, byStatus) -> byStatus.forEach((status, n) -> out.add(new Count(mode, status, n))));
+    return out;
   }
 
   private static long parseCursor(String cursor) {

@@ -31,6 +31,8 @@ import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -183,6 +185,12 @@ public final class Api {
         case "GET" -> list(query);
         default -> throw methodNotAllowed(method, path);
       };
+    }
+    if (path.equals("/api/v1/counts")) {
+      if (!method.equals("GET")) {
+        throw methodNotAllowed(method, path);
+      }
+      return counts();
     }
     Matcher action = TRANSACTION_ACTION.matcher(path);
     if (action.matches()) {
@@ -378,12 +386,27 @@ public final class Api {
                 "limit", "must be a whole number in [1, " + TransactionLog.Query.MAX_LIMIT + "]"));
       }
     }
+    String gidContains = query.get("gid");
+    if (gidContains != null && !Gid.isValid(gidContains)) {
+      errors.add(new FieldError("gid", "must match [A-Za-z0-9._:-]{1,128}"));
+    }
+    Instant createdAfter = instant(query, "createdAfter", errors);
+    Instant createdBefore = instant(query, "createdBefore", errors);
     if (!errors.isEmpty()) {
       throw ApiException.badRequest(errors);
     }
     TransactionLog.Page page;
     try {
-      page = log.page(new TransactionLog.Query(status, mode, limit, query.get("cursor")));
+      page =
+          log.page(
+              new TransactionLog.Query(
+                  status,
+                  mode,
+                  gidContains,
+                  createdAfter,
+                  createdBefore,
+                  limit,
+                  query.get("cursor")));
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("cursor", "was not made by this coordinator");
     }
@@ -394,6 +417,33 @@ public final class Api {
     }
     if (page.nextCursor() != null) {
       out.put("nextCursor", page.nextCursor());
+    }
+    return ApiResponse.json(200, write(out));
+  }
+
+  private static Instant instant(Map<String, String> query, String name, List<FieldError> errors) {
+    String text = query.get(name);
+    if (text == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      errors.add(new FieldError(name, "must be an ISO-8601 instant, as 2026-01-31T12:00:00Z"));
+      return null;
+    }
+  }
+
+  /** How many transactions the log holds by mode and status: the console's live counts. */
+  private ApiResponse counts() {
+    ObjectNode out = json.createObjectNode();
+    ArrayNode counts = out.putArray("counts");
+    for (TransactionLog.Count count : log.counts()) {
+      counts
+          .addObject()
+          .put("mode", count.mode().code())
+          .put("status", count.status().label())
+          .put("transactions", count.transactions());
     }
     return ApiResponse.json(200, write(out));
   }
@@ -554,7 +604,10 @@ public final class Api {
     if (path.startsWith("/api/v1/subscriptions/")) {
       return "/api/v1/subscriptions/{name}";
     }
-    return path.equals("/health") || path.equals("/metrics") || path.equals("/api/v1/transactions")
+    return path.equals("/health")
+            || path.equals("/metrics")
+            || path.equals("/api/v1/transactions")
+            || path.equals("/api/v1/counts")
         ? path
         : "other";
   }

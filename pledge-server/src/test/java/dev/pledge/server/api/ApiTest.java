@@ -19,6 +19,8 @@ import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -366,6 +368,63 @@ class ApiTest {
     assertThat(bad.status()).isEqualTo(400);
     assertThat(bad.body().get("fields").findValuesAsText("field"))
         .containsExactlyInAnyOrder("limit", "status");
+  }
+
+  @Test
+  void list_filtersByTextInTheGidAndCreationTime() {
+    Instant before = Instant.now().minusSeconds(1);
+    for (String gid : List.of("order-1", "order-2", "refund-1")) {
+      call("POST", "/api/v1/transactions", "{\"gid\":\"" + gid + "\",\"mode\":\"tcc\"}");
+    }
+    Instant after = Instant.now().plusSeconds(1);
+
+    assertThat(gids(Map.of("gid", "order"))).containsExactly("order-2", "order-1");
+    assertThat(gids(Map.of("gid", "-1", "mode", "tcc"))).containsExactly("refund-1", "order-1");
+    assertThat(gids(Map.of("gid", "ORDER"))).isEmpty();
+    assertThat(gids(Map.of("createdBefore", before.toString()))).isEmpty();
+    assertThat(gids(Map.of("createdAfter", before.toString(), "createdBefore", after.toString())))
+        .containsExactly("refund-1", "order-2", "order-1");
+    assertThat(gids(Map.of("createdAfter", after.toString()))).isEmpty();
+
+    Reply bad =
+        call(
+            "GET",
+            "/api/v1/transactions",
+            Map.of("gid", "a b", "createdAfter", "yesterday", "createdBefore", "1700000000"),
+            "");
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.body().get("fields").findValuesAsText("field"))
+        .containsExactlyInAnyOrder("gid", "createdAfter", "createdBefore");
+  }
+
+  private List<String> gids(Map<String, String> query) {
+    Reply reply = call("GET", "/api/v1/transactions", query, "");
+    assertThat(reply.status()).as("%s", reply.body()).isEqualTo(200);
+    return reply.body().get("items").findValuesAsText("gid");
+  }
+
+  @Test
+  void counts_sayHowManyTransactionsByModeAndStatus() {
+    assertThat(call("GET", "/api/v1/counts", "").body().get("counts")).isEmpty();
+    call("POST", "/api/v1/transactions", "{\"gid\":\"t-1\",\"mode\":\"tcc\"}");
+    call("POST", "/api/v1/transactions", "{\"gid\":\"t-2\",\"mode\":\"tcc\"}");
+    call("POST", "/api/v1/transactions", "{\"gid\":\"t-3\",\"mode\":\"tcc\"}");
+    call("POST", "/api/v1/transactions/t-3/abort", "");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> {
+          JsonNode counts = call("GET", "/api/v1/counts", "").body().get("counts");
+          List<String> rows = new ArrayList<>();
+          counts.forEach(c ->
+              rows.add(
+                  c.get("mode").asText()
+                      + " "
+                      + c.get("status").asText()
+                      + " "
+                      + c.get("transactions").asLong()));
+          assertThat(rows).containsExactlyInAnyOrder("tcc begun 2", "tcc aborted 1");
+        });
+    assertThat(call("POST", "/api/v1/counts", "").status()).isEqualTo(405);
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.pledge.store.jdbc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.pledge.core.Gid;
+import dev.pledge.core.Mode;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.history.HistoryEntry;
@@ -628,6 +629,22 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
     if (query.mode() != null) {
       where.append(" AND mode = ?");
     }
+    if (query.gidContains() != null) {
+      // A plain substring search, case-sensitive on every database: not LIKE, where SQLite
+      // ignores case and the gid character '_' is a wildcard.
+      where.append(
+          switch (dialect) {
+            case SQLITE -> " AND instr(gid, ?) > 0";
+            case POSTGRESQL -> " AND strpos(gid, ?) > 0";
+            case MARIADB -> " AND LOCATE(?, gid) > 0";
+          });
+    }
+    if (query.createdAfter() != null) {
+      where.append(" AND created_at_millis >= ?");
+    }
+    if (query.createdBefore() != null) {
+      where.append(" AND created_at_millis < ?");
+    }
     String text =
         "SELECT seq, state FROM " + sql.transactions + where + " ORDER BY seq DESC LIMIT ?";
     List<Transaction> items = new ArrayList<>();
@@ -642,6 +659,15 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
       }
       if (query.mode() != null) {
         statement.setString(i++, query.mode().code());
+      }
+      if (query.gidContains() != null) {
+        statement.setString(i++, query.gidContains());
+      }
+      if (query.createdAfter() != null) {
+        statement.setLong(i++, query.createdAfter().toEpochMilli());
+      }
+      if (query.createdBefore() != null) {
+        statement.setLong(i++, query.createdBefore().toEpochMilli());
       }
       statement.setInt(i, query.limit() + 1);
       try (ResultSet rows = statement.executeQuery()) {
@@ -658,6 +684,29 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
       throw new LogUnavailableException("reading a page of the log failed: " + e, e);
     }
     return new Page(items, more ? Long.toString(lastSeq) : null);
+  }
+
+  @Override
+  public List<Count> counts() {
+    List<Count> counts = new ArrayList<>();
+    try (Connection connection = readerPool.getConnection();
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "SELECT mode, status, COUNT(*) FROM "
+                    + sql.transactions
+                    + " GROUP BY mode, status");
+        ResultSet rows = statement.executeQuery()) {
+      while (rows.next()) {
+        counts.add(
+            new Count(
+                Mode.fromCode(rows.getString(1)),
+                Status.fromCode((byte) rows.getInt(2)),
+                rows.getLong(3)));
+      }
+    } catch (SQLException e) {
+      throw new LogUnavailableException("counting the log's transactions failed: " + e, e);
+    }
+    return counts;
   }
 
   private static long parseCursor(String cursor) {

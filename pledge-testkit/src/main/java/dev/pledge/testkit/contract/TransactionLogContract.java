@@ -24,7 +24,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -829,6 +831,117 @@ public abstract class TransactionLogContract {
 
     assertThat(walked)
         .containsExactlyElementsOf(stories.reversed().stream().map(s -> s.first().gid()).toList());
+  }
+
+  @Test
+  void page_filtersByTextInTheGid_caseSensitively() {
+    List<Transaction> created = createMixed(12);
+    log.create(Fixtures.started(Mode.SAGA, gid("Order-7"), T0, Fixtures.TIMEOUT).latest());
+    log.create(Fixtures.started(Mode.TCC, gid("order-7b"), T0, Fixtures.TIMEOUT).latest());
+
+    assertThat(log.page(new Query(null, null, "order-7", null, null, 10, null)).items())
+        .extracting(Transaction::gid)
+        .containsExactly(gid("order-7b"));
+    assertThat(log.page(new Query(null, null, "-00", null, null, 10, null)).items())
+        .containsExactlyElementsOf(
+            created.reversed().stream().filter(tx -> tx.gid().value().contains("-00")).toList())
+        .hasSize(10);
+    assertThat(log.page(new Query(null, null, "nowhere", null, null, 10, null)).items()).isEmpty();
+  }
+
+  @Test
+  void page_filtersByCreationTime_afterInclusiveBeforeExclusive() {
+    List<Transaction> created = createMixed(10); // created at T0 + 0 s .. T0 + 9 s
+
+    Page middle =
+        log.page(
+            new Query(
+                null, null, null, T0.plusSeconds(3), T0.plusSeconds(7), Query.MAX_LIMIT, null));
+    Page older = log.page(new Query(null, null, null, null, T0.plusSeconds(2), 10, null));
+
+    assertThat(middle.items()).containsExactlyElementsOf(created.subList(3, 7).reversed());
+    assertThat(older.items()).containsExactlyElementsOf(created.subList(0, 2).reversed());
+  }
+
+  @Test
+  void page_cursorWalksAListFilteredByEveryCriterion() {
+    List<Transaction> created = createMixed(64);
+    Query first =
+        new Query(
+            Status.COMMITTED, Mode.SAGA, "-0", T0.plusSeconds(1), T0.plusSeconds(60), 2, null);
+    List<Transaction> expected = created.reversed().stream().filter(first::matches).toList();
+    assertThat(expected).as("fixture").hasSizeGreaterThan(2);
+
+    List<Transaction> walked = new ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      Page page =
+          log.page(
+              new Query(
+                  first.status(),
+                  first.mode(),
+                  first.gidContains(),
+                  first.createdAfter(),
+                  first.createdBefore(),
+                  first.limit(),
+                  cursor));
+      walked.addAll(page.items());
+      cursor = page.nextCursor();
+    } while (cursor != null && ++pages < 64);
+
+    assertThat(walked).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void query_rejectsGidTextOutsideTheGidAlphabet() {
+    for (String text : new String[] {"", "a%", "a b", "é", "x".repeat(129)}) {
+      assertThatThrownBy(() -> new Query(null, null, text, null, null, 10, null))
+          .as("text '%s'", text)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("gidContains");
+    }
+  }
+
+  // --- counts ---
+
+  @Test
+  void counts_ofEmptyLog_isEmpty() {
+    assertThat(log.counts()).isEmpty();
+  }
+
+  @Test
+  void counts_oneRowPerModeAndStatus_followingUpdates() {
+    List<Transaction> created = createMixed(16);
+    Map<String, Long> expected = new TreeMap<>();
+    for (Transaction tx : created) {
+      expected.merge(tx.mode().code() + " " + tx.status().label(), 1L, Long::sum);
+    }
+
+    assertThat(countsByKey()).isEqualTo(expected);
+
+    Story story = Fixtures.twoPcCommitted(gid("moves"), T0);
+    log.create(story.first());
+    expected.merge("2pc " + story.first().status().label(), 1L, Long::sum);
+    assertThat(countsByKey()).isEqualTo(expected);
+    for (Transaction next : story.versions().subList(1, story.versions().size())) {
+      log.update(next);
+    }
+    expected.merge("2pc " + story.first().status().label(), -1L, Long::sum);
+    expected.values().removeIf(n -> n == 0);
+    expected.merge("2pc " + story.latest().status().label(), 1L, Long::sum);
+    assertThat(countsByKey()).isEqualTo(expected);
+  }
+
+  private Map<String, Long> countsByKey() {
+    Map<String, Long> out = new TreeMap<>();
+    for (TransactionLog.Count count : log.counts()) {
+      assertThat(count.transactions()).as("%s", count).isPositive();
+      assertThat(out.put(count.mode().code() + " " + count.status().label(), count.transactions()))
+          .as("one row for %s", count)
+          .isNull();
+    }
+    return out;
   }
 
   @Test
