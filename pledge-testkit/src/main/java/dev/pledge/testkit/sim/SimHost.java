@@ -430,5 +430,10 @@ final class SimHost {
     public List<HistoryEntry> history(Gid gid) {
       return handle.history(gid);
     }
+
+    @Override
+    public List<Count> counts() {
+      return handle.counts();
+    }
   }
 }
