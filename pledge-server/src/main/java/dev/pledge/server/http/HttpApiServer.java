@@ -20,8 +20,8 @@ import java.util.concurrent.Semaphore;
 
 /**
  * Serves the {@link Api}, and the operator's console under {@code /console/} ({@link
- * ConsoleFiles}), over HTTP/1.1 with the JDK's built-in server, one virtual thread per
- * request (chosen by measuring: see {@code docs/http-server-choice.md}). A body larger than {@link
+ * ConsoleFiles}), over HTTP/1.1 with the JDK's built-in server, one virtual thread per request
+ * (chosen by measuring: see {@code docs/http-server-choice.md}). A body larger than {@link
  * Api#MAX_BODY_BYTES} is refused with 413 without being read whole; at most {@link
  * #MAX_CONCURRENT_REQUESTS} requests are handled at once, and one more is answered {@code 503 busy}
  * at once. The JDK server's own bounds (connections, headers, request and response time, idle
@@ -135,16 +135,16 @@ public final class HttpApiServer implements AutoCloseable {
               exchange.getRequestMethod(),
               exchange.getRequestURI().getPath(),
               exchange.getRequestHeaders().getFirst("If-None-Match"));
-      response.headers().forEach((name, value) -> {
-        if (!name.equals("Content-Length")) {
-          exchange.getResponseHeaders().set(name, value);
-        }
-      });
+      response
+          .headers()
+          .forEach((name, value) -> {
+            if (!name.equals("Content-Length")) {
+              exchange.getResponseHeaders().set(name, value);
+            }
+          });
       byte[] body = response.body();
       boolean head = exchange.getRequestMethod().equals("HEAD");
-      exchange.sendResponseHeaders(
-          response.status(),
-          head || body.length == 0 ? -1 : body.length);
+      exchange.sendResponseHeaders(response.status(), head || body.length == 0 ? -1 : body.length);
       if (!head && body.length > 0) {
         try (OutputStream out = exchange.getResponseBody()) {
           out.write(body);
