@@ -44,6 +44,7 @@ public record TestDatabase(Dialect dialect, DataSource dataSource) {
       SQLiteConfig config = new SQLiteConfig();
       config.setJournalMode(SQLiteConfig.JournalMode.WAL);
       config.setBusyTimeout(10_000);
+      config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
       SQLiteDataSource source = new SQLiteDataSource(config);
       source.setUrl("jdbc:sqlite:" + dir.resolve("sdk.db"));
       return new TestDatabase(Dialect.SQLITE, source);

@@ -13,7 +13,6 @@ import dev.pledge.core.Gid;
 import dev.pledge.core.InvalidSpecException;
 import dev.pledge.core.Limits;
 import dev.pledge.core.Message;
-import dev.pledge.core.MessageSpec;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Op;
 import dev.pledge.core.Progress;
@@ -21,14 +20,19 @@ import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Event;
+import dev.pledge.core.history.HistoryEntry;
+import dev.pledge.core.runtime.Coordinator;
 import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
+import dev.pledge.server.runtime.LongPolls;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -60,10 +64,13 @@ public final class Api {
   private static final Pattern TRANSACTION = Pattern.compile("/api/v1/transactions/([^/]+)");
   private static final Pattern TRANSACTION_ACTION =
       Pattern.compile("/api/v1/transactions/([^/]+)/(branches|commit|abort|retry)");
+  private static final Pattern TRANSACTION_HISTORY =
+      Pattern.compile("/api/v1/transactions/([^/]+)/history");
   private static final Pattern SUBSCRIPTION =
       Pattern.compile("/api/v1/subscriptions/([A-Za-z0-9._:-]{1,128})");
 
   private final Coordinator coordinator;
+  private final LongPolls longPolls;
   private final TransactionLog log;
   private final Limits limits;
   private final Subscriptions subscriptions;
@@ -88,13 +95,14 @@ public final class Api {
   }
 
   public Api(
-      Coordinator coordinator,
+      ServerRuntime runtime,
       TransactionLog log,
       Limits limits,
       Subscriptions subscriptions,
       AllowList allowList,
       Supplier<String> gids) {
-    this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
+    this.coordinator = runtime.coordinator();
+    this.longPolls = runtime.longPolls();
     this.log = Objects.requireNonNull(log, "log");
     this.limits = Objects.requireNonNull(limits, "limits");
     this.subscriptions = Objects.requireNonNull(subscriptions, "subscriptions");
@@ -118,7 +126,7 @@ public final class Api {
               "nothing was recorded; the coordinator has too much work in flight: "
                   + e.getMessage(),
               List.of());
-    } catch (Coordinator.TooManyWaitersException e) {
+    } catch (LongPolls.TooManyWaitersException e) {
       response =
           error(
               503,
@@ -178,6 +186,12 @@ public final class Api {
         default -> throw methodNotAllowed(method, path);
       };
     }
+    if (path.equals("/api/v1/counts")) {
+      if (!method.equals("GET")) {
+        throw methodNotAllowed(method, path);
+      }
+      return counts();
+    }
     Matcher action = TRANSACTION_ACTION.matcher(path);
     if (action.matches()) {
       if (!method.equals("POST")) {
@@ -191,6 +205,13 @@ public final class Api {
         default -> decide(gid, new Event.RetryNow());
       };
     }
+    Matcher history = TRANSACTION_HISTORY.matcher(path);
+    if (history.matches()) {
+      if (!method.equals("GET")) {
+        throw methodNotAllowed(method, path);
+      }
+      return history(gid(history.group(1)));
+    }
     Matcher one = TRANSACTION.matcher(path);
     if (one.matches()) {
       if (!method.equals("GET")) {
@@ -198,7 +219,7 @@ public final class Api {
       }
       Gid gid = gid(one.group(1));
       Duration wait = waitSeconds(query);
-      Transaction tx = wait.isZero() ? coordinator.load(gid) : coordinator.awaitFinal(gid, wait);
+      Transaction tx = longPolls.awaitFinal(coordinator, gid, wait);
       if (tx == null) {
         throw ApiException.notFound("no transaction " + one.group(1));
       }
@@ -221,7 +242,7 @@ public final class Api {
     if (text == null) {
       return Duration.ZERO;
     }
-    long max = Coordinator.MAX_LONG_POLL.toSeconds();
+    long max = LongPolls.MAX_WAIT.toSeconds();
     long seconds;
     try {
       seconds = Long.parseLong(text);
@@ -260,52 +281,11 @@ public final class Api {
     if (!errors.isEmpty()) {
       throw ApiException.badRequest(errors);
     }
-    Transaction tx = coordinator.begin(spec);
-    if (!sameRequest(tx, spec)) {
-      throw ApiException.conflict("transaction " + gid + " exists with another body");
-    }
+    Transaction tx = answer(coordinator.begin(spec));
     ObjectNode out = json.createObjectNode();
     out.put("gid", tx.gid().value());
     out.put("status", tx.status().label());
     return ApiResponse.json(201, write(out));
-  }
-
-  /** Whether {@code tx} is what {@code spec} would have created: the same request again. */
-  private boolean sameRequest(Transaction tx, TransactionSpec spec) {
-    if (tx.mode() != spec.mode()
-        || !Duration.between(tx.createdAt(), tx.deadline()).equals(spec.timeoutOr(limits))
-        || !Objects.equals(tx.checkUrl(), spec.checkUrl())) {
-      return false;
-    }
-    if (spec.mode() != Mode.TCC) {
-      if (tx.branches().size() != spec.branches().size()) {
-        return false;
-      }
-      for (int i = 0; i < spec.branches().size(); i++) {
-        Branch had = tx.branches().get(i);
-        BranchSpec asked = spec.branches().get(i);
-        if (!had.branchId().equals(asked.branchId())
-            || !had.urls().equals(asked.urls())
-            || !had.payload().equals(asked.payload())
-            || !had.after().equals(asked.after())) {
-          return false;
-        }
-      }
-    }
-    if (tx.messages().size() != spec.messages().size()) {
-      return false;
-    }
-    for (int i = 0; i < spec.messages().size(); i++) {
-      Message had = tx.messages().get(i);
-      MessageSpec asked = spec.messages().get(i);
-      if (!had.topic().equals(asked.topic())
-          || !Objects.equals(had.key(), asked.key())
-          || !had.payload().equals(asked.payload())
-          || !had.headers().equals(asked.headers())) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private List<FieldError> disallowedUrls(TransactionSpec spec) {
@@ -392,7 +372,7 @@ public final class Api {
     try {
       mode = query.containsKey("mode") ? Mode.fromCode(query.get("mode")) : null;
     } catch (IllegalArgumentException e) {
-      errors.add(new FieldError("mode", "must be one of saga, tcc, 2pc, msg"));
+      errors.add(new FieldError("mode", "must be one of " + Mode.codes()));
     }
     if (query.containsKey("limit")) {
       try {
@@ -406,12 +386,27 @@ public final class Api {
                 "limit", "must be a whole number in [1, " + TransactionLog.Query.MAX_LIMIT + "]"));
       }
     }
+    String gidContains = query.get("gid");
+    if (gidContains != null && !Gid.isValid(gidContains)) {
+      errors.add(new FieldError("gid", "must match [A-Za-z0-9._:-]{1,128}"));
+    }
+    Instant createdAfter = instant(query, "createdAfter", errors);
+    Instant createdBefore = instant(query, "createdBefore", errors);
     if (!errors.isEmpty()) {
       throw ApiException.badRequest(errors);
     }
     TransactionLog.Page page;
     try {
-      page = log.page(new TransactionLog.Query(status, mode, limit, query.get("cursor")));
+      page =
+          log.page(
+              new TransactionLog.Query(
+                  status,
+                  mode,
+                  gidContains,
+                  createdAfter,
+                  createdBefore,
+                  limit,
+                  query.get("cursor")));
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("cursor", "was not made by this coordinator");
     }
@@ -422,6 +417,33 @@ public final class Api {
     }
     if (page.nextCursor() != null) {
       out.put("nextCursor", page.nextCursor());
+    }
+    return ApiResponse.json(200, write(out));
+  }
+
+  private static Instant instant(Map<String, String> query, String name, List<FieldError> errors) {
+    String text = query.get(name);
+    if (text == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      errors.add(new FieldError(name, "must be an ISO-8601 instant, as 2026-01-31T12:00:00Z"));
+      return null;
+    }
+  }
+
+  /** How many transactions the log holds by mode and status: the console's live counts. */
+  private ApiResponse counts() {
+    ObjectNode out = json.createObjectNode();
+    ArrayNode counts = out.putArray("counts");
+    for (TransactionLog.Count count : log.counts()) {
+      counts
+          .addObject()
+          .put("mode", count.mode().code())
+          .put("status", count.status().label())
+          .put("transactions", count.transactions());
     }
     return ApiResponse.json(200, write(out));
   }
@@ -463,6 +485,44 @@ public final class Api {
     out.put("topic", topic.asText());
     out.put("target", target.asText());
     return ApiResponse.json(200, write(out));
+  }
+
+  private ApiResponse history(Gid gid) {
+    if (coordinator.load(gid) == null) {
+      throw ApiException.notFound("no transaction " + gid);
+    }
+    ObjectNode out = json.createObjectNode();
+    out.put("gid", gid.value());
+    ArrayNode entries = out.putArray("entries");
+    for (HistoryEntry entry : coordinator.history(gid)) {
+      ObjectNode e = entries.addObject();
+      e.put("at", entry.at().toString());
+      e.put("version", entry.version());
+      e.put("kind", entry.kind().label());
+      putIfSet(e, "subject", entry.subject());
+      putIfSet(e, "op", entry.op());
+      if (entry.from() != null) {
+        e.put("from", entry.from().label());
+      }
+      if (entry.to() != null) {
+        e.put("to", entry.to().label());
+      }
+      putIfSet(e, "outcome", entry.outcome());
+      if (entry.attempt() > 0) {
+        e.put("attempt", entry.attempt());
+      }
+      if (entry.latency() != null) {
+        e.put("latencyMicros", entry.latency().toNanos() / 1_000);
+      }
+      putIfSet(e, "detail", entry.detail());
+    }
+    return ApiResponse.json(200, write(out));
+  }
+
+  private static void putIfSet(ObjectNode node, String field, String value) {
+    if (value != null) {
+      node.put(field, value);
+    }
   }
 
   private ObjectNode view(Transaction tx) {
@@ -534,14 +594,20 @@ public final class Api {
   private static String routeName(String path) {
     if (path.startsWith("/api/v1/transactions/")) {
       Matcher action = TRANSACTION_ACTION.matcher(path);
-      return action.matches()
-          ? "/api/v1/transactions/{gid}/" + action.group(2)
+      if (action.matches()) {
+        return "/api/v1/transactions/{gid}/" + action.group(2);
+      }
+      return TRANSACTION_HISTORY.matcher(path).matches()
+          ? "/api/v1/transactions/{gid}/history"
           : "/api/v1/transactions/{gid}";
     }
     if (path.startsWith("/api/v1/subscriptions/")) {
       return "/api/v1/subscriptions/{name}";
     }
-    return path.equals("/health") || path.equals("/metrics") || path.equals("/api/v1/transactions")
+    return path.equals("/health")
+            || path.equals("/metrics")
+            || path.equals("/api/v1/transactions")
+            || path.equals("/api/v1/counts")
         ? path
         : "other";
   }

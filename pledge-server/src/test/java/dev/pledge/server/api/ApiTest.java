@@ -10,14 +10,18 @@ import dev.pledge.core.Outcome;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Effect;
 import dev.pledge.core.engine.Engine;
+import dev.pledge.core.runtime.Transport;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
-import dev.pledge.server.runtime.Effects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,8 +37,8 @@ class ApiTest {
   private final InMemoryTransactionLog log = new InMemoryTransactionLog();
   private final List<String> calls = new CopyOnWriteArrayList<>();
   private final AtomicInteger generated = new AtomicInteger();
-  private final Effects succeed =
-      new Effects() {
+  private final Transport succeed =
+      new Transport() {
         @Override
         public CompletableFuture<Outcome> call(Effect.CallOp call) {
           calls.add(call.branchId() + "/" + call.op().label());
@@ -52,30 +56,25 @@ class ApiTest {
           return CompletableFuture.completedFuture(Outcome.SUCCEEDED);
         }
       };
-  private final Coordinator coordinator =
-      new Coordinator(
+  private final ServerRuntime runtime =
+      TestRuntimes.start(
           new Engine(Limits.DEFAULT, RetryPolicy.DEFAULT),
           log,
-          InstantSource.system(),
           succeed,
-          new Subscriptions(),
+          new Subscriptions(new InMemorySubscriptionStore()),
           Duration.ofMillis(50));
   private final Api api =
       new Api(
-          coordinator,
+          runtime,
           log,
           Limits.DEFAULT,
-          new Subscriptions(),
+          new Subscriptions(new InMemorySubscriptionStore()),
           AllowList.loopbackOnly(),
           () -> "generated-" + generated.incrementAndGet());
 
-  {
-    coordinator.start();
-  }
-
   @AfterEach
   void stop() {
-    coordinator.close();
+    runtime.close();
   }
 
   private record Reply(int status, JsonNode body) {}
@@ -199,6 +198,61 @@ class ApiTest {
   }
 
   @Test
+  void threePcAndXa_areAccepted_andTheirBranchesCheckedForTheirOwnOps() {
+    Reply bad =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "three-bad", "mode": "3pc", "branches": [
+              {"can-commit": "http://127.0.0.1:9/cc", "pre-commit": "http://127.0.0.1:9/pc",
+               "abort": "http://127.0.0.1:9/ab", "prepare": "http://127.0.0.1:9/p"}]}
+            """);
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.body().get("fields").findValuesAsText("field"))
+        .containsExactly("branches[0].prepare");
+    Reply missing =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "three-bad", "mode": "3pc", "branches": [
+              {"can-commit": "http://127.0.0.1:9/cc", "pre-commit": "http://127.0.0.1:9/pc",
+               "abort": "http://127.0.0.1:9/ab"}]}
+            """);
+    assertThat(missing.status()).isEqualTo(400);
+    assertThat(missing.body().get("fields").findValuesAsText("field"))
+        .containsExactly("branches[0].do-commit");
+    assertThat(log.size()).isZero();
+
+    Reply threePc =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "three-ok", "mode": "3pc", "branches": [
+              {"can-commit": "http://127.0.0.1:9/cc", "pre-commit": "http://127.0.0.1:9/pc",
+               "do-commit": "http://127.0.0.1:9/dc", "abort": "http://127.0.0.1:9/ab"}]}
+            """);
+    assertThat(threePc.status()).isEqualTo(201);
+    assertThat(threePc.body().get("status").asText()).isEqualTo("begun");
+    Reply xa =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "xa-ok", "mode": "xa", "branches": [
+              {"prepare": "http://127.0.0.1:9/p", "commit": "http://127.0.0.1:9/c",
+               "rollback": "http://127.0.0.1:9/r"}]}
+            """);
+    assertThat(xa.status()).isEqualTo(201);
+    assertThat(log.size()).isEqualTo(2);
+    JsonNode view = call("GET", "/api/v1/transactions/three-ok", "").body();
+    assertThat(view.get("mode").asText()).isEqualTo("3pc");
+    assertThat(call("POST", "/api/v1/transactions/xa-ok/commit", "").status()).isEqualTo(409);
+  }
+
+  @Test
   void notJson_missingMode_andUnknownMode_areRefused() {
     assertThat(call("POST", "/api/v1/transactions", "{not json").status()).isEqualTo(400);
     assertThat(
@@ -250,7 +304,7 @@ class ApiTest {
     CompletableFuture<Reply> poll =
         CompletableFuture.supplyAsync(
             () -> call("GET", "/api/v1/transactions/lp-1", Map.of("waitSeconds", "30"), ""));
-    await().atMost(Duration.ofSeconds(10)).until(() -> coordinator.longPollsWaiting() == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> runtime.longPolls().waiting() == 1);
     assertThat(poll).isNotDone();
 
     assertThat(call("POST", "/api/v1/transactions/lp-1/commit", "").status()).isEqualTo(200);
@@ -261,7 +315,7 @@ class ApiTest {
     assertThat(reply.status()).isEqualTo(200);
     assertThat(reply.body().get("status").asText()).isEqualTo("committed");
     assertThat(reply.body().get("final").asBoolean()).isTrue();
-    assertThat(coordinator.longPollsWaiting()).isZero();
+    assertThat(runtime.longPolls().waiting()).isZero();
   }
 
   @Test
@@ -289,6 +343,50 @@ class ApiTest {
     }
     assertThat(call("GET", "/api/v1/transactions/lp-3", Map.of("waitSeconds", "0"), "").status())
         .isEqualTo(200);
+  }
+
+  @Test
+  void history_showsEveryStateChangeCallAndAnswer_inOrder() {
+    call("POST", "/api/v1/transactions", saga("h-1", "http://127.0.0.1:9/c1"));
+    Reply done = call("GET", "/api/v1/transactions/h-1", Map.of("waitSeconds", "10"), "");
+    assertThat(done.body().get("status").asText()).isEqualTo("committed");
+
+    Reply history = call("GET", "/api/v1/transactions/h-1/history", "");
+
+    assertThat(history.status()).isEqualTo(200);
+    List<String> lines = new java.util.ArrayList<>();
+    for (JsonNode entry : history.body().get("entries")) {
+      lines.add(
+          entry.get("version").asText()
+              + " "
+              + entry.get("kind").asText()
+              + " "
+              + entry.path("subject").asText("-")
+              + " "
+              + entry.path("op").asText("-")
+              + " "
+              + entry.path("from").asText("-")
+              + ">"
+              + entry.path("to").asText("-")
+              + " "
+              + entry.path("outcome").asText("-")
+              + " #"
+              + entry.path("attempt").asText("0"));
+      assertThat(entry.get("at").asText()).isNotEmpty();
+      if (entry.get("kind").asText().equals("answer")) {
+        assertThat(entry.get("latencyMicros").asLong()).isNotNegative();
+      }
+    }
+    assertThat(lines)
+        .containsExactly(
+            "1 state - - ->begun - #0",
+            "1 call 1 action ->- - #1",
+            "2 answer 1 action ->- succeeded #1",
+            "2 call 2 action ->- - #1",
+            "3 answer 2 action ->- succeeded #1",
+            "3 state - - begun>committed - #0");
+    assertThat(call("GET", "/api/v1/transactions/nope/history", "").status()).isEqualTo(404);
+    assertThat(call("POST", "/api/v1/transactions/h-1/history", "").status()).isEqualTo(405);
   }
 
   @Test
@@ -326,6 +424,63 @@ class ApiTest {
     assertThat(bad.status()).isEqualTo(400);
     assertThat(bad.body().get("fields").findValuesAsText("field"))
         .containsExactlyInAnyOrder("limit", "status");
+  }
+
+  @Test
+  void list_filtersByTextInTheGidAndCreationTime() {
+    Instant before = Instant.now().minusSeconds(1);
+    for (String gid : List.of("order-1", "order-2", "refund-1")) {
+      call("POST", "/api/v1/transactions", "{\"gid\":\"" + gid + "\",\"mode\":\"tcc\"}");
+    }
+    Instant after = Instant.now().plusSeconds(1);
+
+    assertThat(gids(Map.of("gid", "order"))).containsExactly("order-2", "order-1");
+    assertThat(gids(Map.of("gid", "-1", "mode", "tcc"))).containsExactly("refund-1", "order-1");
+    assertThat(gids(Map.of("gid", "ORDER"))).isEmpty();
+    assertThat(gids(Map.of("createdBefore", before.toString()))).isEmpty();
+    assertThat(gids(Map.of("createdAfter", before.toString(), "createdBefore", after.toString())))
+        .containsExactly("refund-1", "order-2", "order-1");
+    assertThat(gids(Map.of("createdAfter", after.toString()))).isEmpty();
+
+    Reply bad =
+        call(
+            "GET",
+            "/api/v1/transactions",
+            Map.of("gid", "a b", "createdAfter", "yesterday", "createdBefore", "1700000000"),
+            "");
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.body().get("fields").findValuesAsText("field"))
+        .containsExactlyInAnyOrder("gid", "createdAfter", "createdBefore");
+  }
+
+  private List<String> gids(Map<String, String> query) {
+    Reply reply = call("GET", "/api/v1/transactions", query, "");
+    assertThat(reply.status()).as("%s", reply.body()).isEqualTo(200);
+    return reply.body().get("items").findValuesAsText("gid");
+  }
+
+  @Test
+  void counts_sayHowManyTransactionsByModeAndStatus() {
+    assertThat(call("GET", "/api/v1/counts", "").body().get("counts")).isEmpty();
+    call("POST", "/api/v1/transactions", "{\"gid\":\"t-1\",\"mode\":\"tcc\"}");
+    call("POST", "/api/v1/transactions", "{\"gid\":\"t-2\",\"mode\":\"tcc\"}");
+    call("POST", "/api/v1/transactions", "{\"gid\":\"t-3\",\"mode\":\"tcc\"}");
+    call("POST", "/api/v1/transactions/t-3/abort", "");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> {
+          JsonNode counts = call("GET", "/api/v1/counts", "").body().get("counts");
+          List<String> rows = new ArrayList<>();
+          counts.forEach(c ->
+              rows.add(
+                  c.get("mode").asText()
+                      + " "
+                      + c.get("status").asText()
+                      + " "
+                      + c.get("transactions").asLong()));
+          assertThat(rows).containsExactlyInAnyOrder("tcc begun 2", "tcc aborted 1");
+        });
+    assertThat(call("POST", "/api/v1/counts", "").status()).isEqualTo(405);
   }
 
   @Test
