@@ -249,6 +249,7 @@ public final class Participant {
       case ACTION, COMPENSATE -> Mode.SAGA;
       case TRY, CONFIRM, CANCEL -> Mode.TCC;
       case PREPARE, COMMIT, ROLLBACK -> Mode.TWO_PC;
+      case CAN_COMMIT, PRE_COMMIT, DO_COMMIT, ABORT -> Mode.THREE_PC;
       case CHECK -> throw new IllegalArgumentException("check is not a branch op");
     };
   }
