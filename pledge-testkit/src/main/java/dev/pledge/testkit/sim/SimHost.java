@@ -422,6 +422,11 @@ final class SimHost {
     }
 
     @Override
+    public List<TransactionLog.Count> counts() {
+      return handle.counts();
+    }
+
+    @Override
     public List<HistoryEntry> history(Gid gid) {
       return handle.history(gid);
     }
