@@ -151,6 +151,16 @@ public record Transaction(
         flag);
   }
 
+  /**
+   * The same state at {@code next}: the runtime folds several decisions on one transaction into one
+   * write, which must be exactly one version past the stored one.
+   */
+  public Transaction withVersion(long next) {
+    return new Transaction(
+        gid, mode, status, next, createdAt, updatedAt, deadline, checkUrl, check, branches,
+        messages, flag);
+  }
+
   /** The same state as the next logged version, changed at {@code now}. */
   public Transaction nextVersion(Instant now) {
     return new Transaction(

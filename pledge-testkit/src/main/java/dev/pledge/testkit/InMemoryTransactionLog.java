@@ -1,7 +1,10 @@
 package dev.pledge.testkit;
 
 import dev.pledge.core.Gid;
+import dev.pledge.core.Mode;
+import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
+import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.DuplicateGidException;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.TransactionLog;
@@ -11,6 +14,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,7 +87,7 @@ public final class InMemoryTransactionLog implements TransactionLog {
   }
 
   @Override
-  public void create(Transaction first) {
+  public void create(Transaction first, List<HistoryEntry> history) {
     if (first.version() != 1) {
       throw new IllegalArgumentException(
           "a new transaction starts at version 1, got " + first.version());
@@ -94,11 +98,12 @@ public final class InMemoryTransactionLog implements TransactionLog {
       }
       storage.byGid.put(first.gid(), first);
       storage.sequence.put(first.gid(), storage.nextSequence++);
+      appendHistory(first.gid(), history);
     }
   }
 
   @Override
-  public void update(Transaction next) {
+  public void update(Transaction next, List<HistoryEntry> history) {
     synchronized (storage) {
       Transaction stored = storage.byGid.get(next.gid());
       if (stored == null) {
@@ -126,6 +131,7 @@ public final class InMemoryTransactionLog implements TransactionLog {
                 + epoch);
       }
       storage.byGid.put(next.gid(), next);
+      appendHistory(next.gid(), history);
     }
   }
 
@@ -195,9 +201,7 @@ public final class InMemoryTransactionLog implements TransactionLog {
     synchronized (storage) {
       List<Transaction> matching = new ArrayList<>();
       for (Transaction tx : storage.byGid.values()) {
-        if (storage.sequence.get(tx.gid()) < before
-            && (query.status() == null || tx.status() == query.status())
-            && (query.mode() == null || tx.mode() == query.mode())) {
+        if (storage.sequence.get(tx.gid()) < before && query.matches(tx)) {
           matching.add(tx);
         }
       }
@@ -212,6 +216,22 @@ public final class InMemoryTransactionLog implements TransactionLog {
     }
   }
 
+  @Override
+  public List<Count> counts() {
+    Map<Mode, Map<Status, Long>> counts = new EnumMap<>(Mode.class);
+    synchronized (storage) {
+      for (Transaction tx : storage.byGid.values()) {
+        counts
+            .computeIfAbsent(tx.mode(), m -> new EnumMap<>(Status.class))
+            .merge(tx.status(), 1L, Long::sum);
+      }
+    }
+    List<Count> out = new ArrayList<>();
+    counts.forEach(
+        (mode, byStatus) -> byStatus.forEach((status, n) -> out.add(new Count(mode, status, n))));
+    return out;
+  }
+
   private static long parseCursor(String cursor) {
     try {
       return Long.parseLong(cursor);
@@ -220,9 +240,9 @@ public final class InMemoryTransactionLog implements TransactionLog {
     }
   }
 
-  @Override
-  public void appendHistory(Gid gid, List<HistoryEntry> entries) {
-    synchronized (storage) {
+  /** Called holding the storage's monitor. */
+  private void appendHistory(Gid gid, List<HistoryEntry> entries) {
+    if (!entries.isEmpty()) {
       storage.history.computeIfAbsent(gid, g -> new ArrayList<>()).addAll(entries);
     }
   }

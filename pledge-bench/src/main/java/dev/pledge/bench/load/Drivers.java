@@ -23,15 +23,17 @@ import java.util.concurrent.atomic.LongAdder;
  * /api/v1/transactions/{gid}} says {@code "final": true} (and {@code committed}). To keep polling
  * from loading the coordinator it is measuring, the client first waits until the participants have
  * committed the transaction's last ops locally (actions, confirms or commits: the earliest moment
- * the coordinator can record it final), then polls with a short back-off; polls per transaction are
- * counted and reported. msg is done when the subscription has received and committed the message
- * (delivered), which is later than the API's {@code committed}.
+ * the coordinator can record it final), then asks with a long poll ({@code ?waitSeconds=20}), which
+ * the coordinator answers as soon as the transaction is final; GETs per transaction are counted and
+ * reported. msg is done when the subscription has received and committed the message (delivered),
+ * which is later than the API's {@code committed}.
  */
 final class Drivers {
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
   static final String TOPIC = "bench.orders";
-  private static final long FIRST_POLL_WAIT_MICROS = 1_000;
-  private static final long MAX_POLL_WAIT_MICROS = 25_000;
+
+  /** The long poll's wait, below {@link #CALL_TIMEOUT} so the request does not time out first. */
+  private static final int LONG_POLL_SECONDS = 20;
 
   private final HttpClient http =
       HttpClient.newBuilder()
@@ -263,9 +265,10 @@ final class Drivers {
   }
 
   private boolean awaitFinal(String gid) {
-    long waitMicros = FIRST_POLL_WAIT_MICROS;
     long deadline = System.nanoTime() + CALL_TIMEOUT.toNanos();
-    String url = coordinator + "/api/v1/transactions/" + gid;
+    // A long poll: the coordinator answers as soon as the transaction is final, so one GET is
+    // normally enough; a non-final answer (the wait ended first) asks again until the deadline.
+    String url = coordinator + "/api/v1/transactions/" + gid + "?waitSeconds=" + LONG_POLL_SECONDS;
     while (true) {
       polls.increment();
       String state = send("GET", url, null, 200);
@@ -278,13 +281,6 @@ final class Drivers {
       if (System.nanoTime() > deadline) {
         throw new BenchException(gid + " not final within " + CALL_TIMEOUT + ": " + state);
       }
-      try {
-        TimeUnit.MICROSECONDS.sleep(waitMicros);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new BenchException("interrupted", e);
-      }
-      waitMicros = Math.min(MAX_POLL_WAIT_MICROS, waitMicros * 2);
     }
   }
 

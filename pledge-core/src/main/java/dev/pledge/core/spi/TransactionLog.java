@@ -4,6 +4,7 @@ import dev.pledge.core.Gid;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
+import dev.pledge.core.history.HistoryEntry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -40,11 +41,28 @@ import java.util.Optional;
  */
 public interface TransactionLog {
 
-  /** Stores the first version of a new transaction. */
-  void create(Transaction first);
+  /**
+   * Stores the first version of a new transaction with the first entries of its history, in one
+   * write: both are stored or neither.
+   */
+  void create(Transaction first, List<HistoryEntry> history);
 
-  /** Replaces the stored version {@code next.version() - 1} with {@code next}. */
-  void update(Transaction next);
+  /**
+   * Replaces the stored version {@code next.version() - 1} with {@code next} and appends {@code
+   * history} to the transaction's history, in one write: both are stored or neither (a refused
+   * update appends nothing).
+   */
+  void update(Transaction next, List<HistoryEntry> history);
+
+  /** {@link #create(Transaction, List)} with no history. */
+  default void create(Transaction first) {
+    create(first, List.of());
+  }
+
+  /** {@link #update(Transaction, List)} with no history. */
+  default void update(Transaction next) {
+    update(next, List.of());
+  }
 
   Optional<Transaction> load(Gid gid);
 
@@ -74,29 +92,77 @@ public interface TransactionLog {
    */
   List<Transaction> unsettled(Gid afterGid, int limit);
 
-  /** A page of transactions, newest first, filtered by status and mode when given. */
+  /**
+   * A page of transactions, newest first (by creation), filtered by every criterion of {@code
+   * query} that is given. Walking the cursors of a query visits each matching transaction at most
+   * once, even while others are created and updated.
+   */
   Page page(Query query);
 
-  /** Appends lines to a transaction's history (one per state transition), for operators. */
-  void appendHistory(Gid gid, List<HistoryEntry> entries);
+  /**
+   * How many transactions the log holds, by mode and status, one row per pair that has any: what an
+   * operator's console shows as live counts. Reads every row's mode and status (an index scan on
+   * the JDBC logs), so callers poll it every few seconds at most.
+   */
+  List<Count> counts();
 
-  /** The history of a transaction, oldest first. */
+  /**
+   * The history of a transaction, oldest first: every entry written with its creates and updates,
+   * in the order written. Empty for an unknown gid.
+   */
   List<HistoryEntry> history(Gid gid);
 
   /**
-   * A page request.
+   * A page request. Every criterion but {@code limit} is optional (null: any).
    *
+   * @param status only transactions in this status
+   * @param mode only transactions of this mode
+   * @param gidContains only transactions whose gid contains this text, case-sensitively, as plain
+   *     text (no wildcards); it is itself made of gid characters
+   * @param createdAfter only transactions created at or after this instant (to the millisecond)
+   * @param createdBefore only transactions created strictly before this instant (to the
+   *     millisecond): with {@code now - age}, those older than {@code age}
+   * @param limit the most transactions on the page, in [1, {@value #MAX_LIMIT}]
    * @param cursor the opaque cursor of the previous page, or null for the first
    */
-  record Query(Status status, Mode mode, int limit, String cursor) {
+  record Query(
+      Status status,
+      Mode mode,
+      String gidContains,
+      Instant createdAfter,
+      Instant createdBefore,
+      int limit,
+      String cursor) {
     public static final int MAX_LIMIT = 500;
 
     public Query {
       if (limit < 1 || limit > MAX_LIMIT) {
         throw new IllegalArgumentException("limit must be in [1, " + MAX_LIMIT + "], got " + limit);
       }
+      if (gidContains != null && !Gid.isValid(gidContains)) {
+        throw new IllegalArgumentException(
+            "gidContains must match [A-Za-z0-9._:-]{1,128}, got '" + gidContains + "'");
+      }
+    }
+
+    /** A query by status and mode only. */
+    public Query(Status status, Mode mode, int limit, String cursor) {
+      this(status, mode, null, null, null, limit, cursor);
+    }
+
+    /** Whether {@code tx} meets every criterion but the cursor: what implementations filter by. */
+    public boolean matches(Transaction tx) {
+      long created = tx.createdAt().toEpochMilli();
+      return (status == null || tx.status() == status)
+          && (mode == null || tx.mode() == mode)
+          && (gidContains == null || tx.gid().value().contains(gidContains))
+          && (createdAfter == null || created >= createdAfter.toEpochMilli())
+          && (createdBefore == null || created < createdBefore.toEpochMilli());
     }
   }
+
+  /** How many transactions of {@code mode} are in {@code status}. */
+  record Count(Mode mode, Status status, long transactions) {}
 
   /** One page, and the cursor of the next (null when this is the last). */
   record Page(List<Transaction> items, String nextCursor) {
@@ -104,7 +170,4 @@ public interface TransactionLog {
       items = List.copyOf(items);
     }
   }
-
-  /** One line of history: when, which version, from which status to which, and what happened. */
-  record HistoryEntry(Instant at, long version, Status from, Status to, String what) {}
 }

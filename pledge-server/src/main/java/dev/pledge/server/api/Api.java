@@ -21,6 +21,7 @@ import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Event;
+import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.TransactionLog;
@@ -29,6 +30,8 @@ import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.Subscriptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -60,6 +63,8 @@ public final class Api {
   private static final Pattern TRANSACTION = Pattern.compile("/api/v1/transactions/([^/]+)");
   private static final Pattern TRANSACTION_ACTION =
       Pattern.compile("/api/v1/transactions/([^/]+)/(branches|commit|abort|retry)");
+  private static final Pattern TRANSACTION_HISTORY =
+      Pattern.compile("/api/v1/transactions/([^/]+)/history");
   private static final Pattern SUBSCRIPTION =
       Pattern.compile("/api/v1/subscriptions/([A-Za-z0-9._:-]{1,128})");
 
@@ -118,6 +123,15 @@ public final class Api {
               "nothing was recorded; the coordinator has too much work in flight: "
                   + e.getMessage(),
               List.of());
+    } catch (Coordinator.TooManyWaitersException e) {
+      response =
+          error(
+              503,
+              "too_many_long_polls",
+              "the long poll was refused: "
+                  + e.getMessage()
+                  + "; read again without waitSeconds, or retry shortly",
+              List.of());
     } catch (LogUnavailableException e) {
       response =
           error(
@@ -169,6 +183,12 @@ public final class Api {
         default -> throw methodNotAllowed(method, path);
       };
     }
+    if (path.equals("/api/v1/counts")) {
+      if (!method.equals("GET")) {
+        throw methodNotAllowed(method, path);
+      }
+      return counts();
+    }
     Matcher action = TRANSACTION_ACTION.matcher(path);
     if (action.matches()) {
       if (!method.equals("POST")) {
@@ -182,12 +202,21 @@ public final class Api {
         default -> decide(gid, new Event.RetryNow());
       };
     }
+    Matcher history = TRANSACTION_HISTORY.matcher(path);
+    if (history.matches()) {
+      if (!method.equals("GET")) {
+        throw methodNotAllowed(method, path);
+      }
+      return history(gid(history.group(1)));
+    }
     Matcher one = TRANSACTION.matcher(path);
     if (one.matches()) {
       if (!method.equals("GET")) {
         throw methodNotAllowed(method, path);
       }
-      Transaction tx = coordinator.load(gid(one.group(1)));
+      Gid gid = gid(one.group(1));
+      Duration wait = waitSeconds(query);
+      Transaction tx = wait.isZero() ? coordinator.load(gid) : coordinator.awaitFinal(gid, wait);
       if (tx == null) {
         throw ApiException.notFound("no transaction " + one.group(1));
       }
@@ -202,6 +231,30 @@ public final class Api {
     }
     throw new ApiException(
         404, "not_found", "no route " + method + " " + RequestReader.abbreviate(path), List.of());
+  }
+
+  /** The long poll's {@code waitSeconds}: a whole number in [0, 30]; absent means 0. */
+  private static Duration waitSeconds(Map<String, String> query) {
+    String text = query.get("waitSeconds");
+    if (text == null) {
+      return Duration.ZERO;
+    }
+    long max = Coordinator.MAX_LONG_POLL.toSeconds();
+    long seconds;
+    try {
+      seconds = Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      seconds = -1;
+    }
+    if (seconds < 0 || seconds > max) {
+      throw ApiException.badRequest(
+          "waitSeconds",
+          "must be a whole number of seconds in [0, "
+              + max
+              + "], got "
+              + RequestReader.abbreviate(text));
+    }
+    return Duration.ofSeconds(seconds);
   }
 
   private ApiResponse create(String body) {
@@ -371,12 +424,27 @@ public final class Api {
                 "limit", "must be a whole number in [1, " + TransactionLog.Query.MAX_LIMIT + "]"));
       }
     }
+    String gidContains = query.get("gid");
+    if (gidContains != null && !Gid.isValid(gidContains)) {
+      errors.add(new FieldError("gid", "must match [A-Za-z0-9._:-]{1,128}"));
+    }
+    Instant createdAfter = instant(query, "createdAfter", errors);
+    Instant createdBefore = instant(query, "createdBefore", errors);
     if (!errors.isEmpty()) {
       throw ApiException.badRequest(errors);
     }
     TransactionLog.Page page;
     try {
-      page = log.page(new TransactionLog.Query(status, mode, limit, query.get("cursor")));
+      page =
+          log.page(
+              new TransactionLog.Query(
+                  status,
+                  mode,
+                  gidContains,
+                  createdAfter,
+                  createdBefore,
+                  limit,
+                  query.get("cursor")));
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("cursor", "was not made by this coordinator");
     }
@@ -387,6 +455,33 @@ public final class Api {
     }
     if (page.nextCursor() != null) {
       out.put("nextCursor", page.nextCursor());
+    }
+    return ApiResponse.json(200, write(out));
+  }
+
+  private static Instant instant(Map<String, String> query, String name, List<FieldError> errors) {
+    String text = query.get(name);
+    if (text == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      errors.add(new FieldError(name, "must be an ISO-8601 instant, as 2026-01-31T12:00:00Z"));
+      return null;
+    }
+  }
+
+  /** How many transactions the log holds by mode and status: the console's live counts. */
+  private ApiResponse counts() {
+    ObjectNode out = json.createObjectNode();
+    ArrayNode counts = out.putArray("counts");
+    for (TransactionLog.Count count : log.counts()) {
+      counts
+          .addObject()
+          .put("mode", count.mode().code())
+          .put("status", count.status().label())
+          .put("transactions", count.transactions());
     }
     return ApiResponse.json(200, write(out));
   }
@@ -428,6 +523,44 @@ public final class Api {
     out.put("topic", topic.asText());
     out.put("target", target.asText());
     return ApiResponse.json(200, write(out));
+  }
+
+  private ApiResponse history(Gid gid) {
+    if (coordinator.load(gid) == null) {
+      throw ApiException.notFound("no transaction " + gid);
+    }
+    ObjectNode out = json.createObjectNode();
+    out.put("gid", gid.value());
+    ArrayNode entries = out.putArray("entries");
+    for (HistoryEntry entry : coordinator.history(gid)) {
+      ObjectNode e = entries.addObject();
+      e.put("at", entry.at().toString());
+      e.put("version", entry.version());
+      e.put("kind", entry.kind().label());
+      putIfSet(e, "subject", entry.subject());
+      putIfSet(e, "op", entry.op());
+      if (entry.from() != null) {
+        e.put("from", entry.from().label());
+      }
+      if (entry.to() != null) {
+        e.put("to", entry.to().label());
+      }
+      putIfSet(e, "outcome", entry.outcome());
+      if (entry.attempt() > 0) {
+        e.put("attempt", entry.attempt());
+      }
+      if (entry.latency() != null) {
+        e.put("latencyMicros", entry.latency().toNanos() / 1_000);
+      }
+      putIfSet(e, "detail", entry.detail());
+    }
+    return ApiResponse.json(200, write(out));
+  }
+
+  private static void putIfSet(ObjectNode node, String field, String value) {
+    if (value != null) {
+      node.put(field, value);
+    }
   }
 
   private ObjectNode view(Transaction tx) {
@@ -499,14 +632,20 @@ public final class Api {
   private static String routeName(String path) {
     if (path.startsWith("/api/v1/transactions/")) {
       Matcher action = TRANSACTION_ACTION.matcher(path);
-      return action.matches()
-          ? "/api/v1/transactions/{gid}/" + action.group(2)
+      if (action.matches()) {
+        return "/api/v1/transactions/{gid}/" + action.group(2);
+      }
+      return TRANSACTION_HISTORY.matcher(path).matches()
+          ? "/api/v1/transactions/{gid}/history"
           : "/api/v1/transactions/{gid}";
     }
     if (path.startsWith("/api/v1/subscriptions/")) {
       return "/api/v1/subscriptions/{name}";
     }
-    return path.equals("/health") || path.equals("/metrics") || path.equals("/api/v1/transactions")
+    return path.equals("/health")
+            || path.equals("/metrics")
+            || path.equals("/api/v1/transactions")
+            || path.equals("/api/v1/counts")
         ? path
         : "other";
   }

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.api.ApiResponse;
+import dev.pledge.server.console.ConsoleFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,7 +19,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 
 /**
- * Serves the {@link Api} over HTTP/1.1 with the JDK's built-in server, one virtual thread per
+ * Serves the {@link Api}, and the operator's console under {@code /console/} ({@link
+ * ConsoleFiles}), over HTTP/1.1 with the JDK's built-in server, one virtual thread per
  * request (chosen by measuring: see {@code docs/http-server-choice.md}). A body larger than {@link
  * Api#MAX_BODY_BYTES} is refused with 413 without being read whole; at most {@link
  * #MAX_CONCURRENT_REQUESTS} requests are handled at once, and one more is answered {@code 503 busy}
@@ -49,6 +51,7 @@ public final class HttpApiServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final Api api;
+  private final ConsoleFiles console = new ConsoleFiles();
 
   private HttpApiServer(HttpServer server, Api api, int maxConcurrentRequests) {
     this.server = server;
@@ -84,7 +87,8 @@ public final class HttpApiServer implements AutoCloseable {
     HttpServer server = HttpServer.create(address, 1024);
     HttpApiServer http = new HttpApiServer(server, api, maxConcurrentRequests);
     server.setExecutor(http.executor);
-    server.createContext("/", http::serve);
+    server.createContext("/", exchange -> http.serve(exchange, http::handle));
+    server.createContext("/console", exchange -> http.serve(exchange, http::console));
     server.start();
     return http;
   }
@@ -93,7 +97,13 @@ public final class HttpApiServer implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  private void serve(HttpExchange exchange) throws IOException {
+  /** Handles one exchange; the server closes nothing itself. */
+  @FunctionalInterface
+  private interface Handler {
+    void handle(HttpExchange exchange) throws IOException;
+  }
+
+  private void serve(HttpExchange exchange, Handler handler) throws IOException {
     if (!permits.tryAcquire()) {
       try (exchange) {
         byte[] busy =
@@ -111,9 +121,35 @@ public final class HttpApiServer implements AutoCloseable {
       return;
     }
     try {
-      handle(exchange);
+      handler.handle(exchange);
     } finally {
       permits.release();
+    }
+  }
+
+  /** The operator's console: static files, no request body read. */
+  private void console(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      ConsoleFiles.Response response =
+          console.serve(
+              exchange.getRequestMethod(),
+              exchange.getRequestURI().getPath(),
+              exchange.getRequestHeaders().getFirst("If-None-Match"));
+      response.headers().forEach((name, value) -> {
+        if (!name.equals("Content-Length")) {
+          exchange.getResponseHeaders().set(name, value);
+        }
+      });
+      byte[] body = response.body();
+      boolean head = exchange.getRequestMethod().equals("HEAD");
+      exchange.sendResponseHeaders(
+          response.status(),
+          head || body.length == 0 ? -1 : body.length);
+      if (!head && body.length > 0) {
+        try (OutputStream out = exchange.getResponseBody()) {
+          out.write(body);
+        }
+      }
     }
   }
 

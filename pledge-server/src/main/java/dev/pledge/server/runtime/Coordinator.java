@@ -9,6 +9,8 @@ import dev.pledge.core.engine.Effect;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.engine.Transition;
+import dev.pledge.core.history.History;
+import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.DuplicateGidException;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.LogUnavailableException;
@@ -68,6 +70,24 @@ public final class Coordinator implements AutoCloseable {
    */
   public static final int MAX_EFFECTS_IN_FLIGHT = 20_000;
 
+  /**
+   * The most long polls ({@link #awaitFinal}) waiting at once: half the HTTP server's request
+   * bound, so waiting clients can never starve the requests that would end their transactions.
+   */
+  public static final int MAX_LONG_POLLS = 512;
+
+  /** The longest a long poll may wait. */
+  public static final Duration MAX_LONG_POLL = Duration.ofSeconds(30);
+
+  /** A long poll was refused because {@link #MAX_LONG_POLLS} already wait; poll again shortly. */
+  public static final class TooManyWaitersException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TooManyWaitersException(String message) {
+      super(message);
+    }
+  }
+
   /** A new transaction was refused because too much work is in flight; try again shortly. */
   public static final class OverloadedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -95,6 +115,8 @@ public final class Coordinator implements AutoCloseable {
   private final Map<String, LongAdder> transitions = new ConcurrentHashMap<>();
 
   private final AtomicLong effectsInFlight = new AtomicLong();
+
+  private final FinalWaiters waiters = new FinalWaiters(MAX_LONG_POLLS);
 
   /** What the coordinator says to a request. */
   public sealed interface Answer {
@@ -162,7 +184,7 @@ public final class Coordinator implements AutoCloseable {
         break;
       }
       for (Transaction tx : page) {
-        apply(tx.gid(), new Event.Recovered());
+        apply(tx.gid(), new Event.Recovered(), null);
         recovered++;
       }
       after = page.get(page.size() - 1).gid();
@@ -193,9 +215,10 @@ public final class Coordinator implements AutoCloseable {
         throw new OverloadedException(
             inFlight + " calls are awaiting answers (at most " + maxEffectsInFlight + ")");
       }
-      decision = engine.start(spec, clock.instant());
+      Instant now = clock.instant();
+      decision = engine.start(spec, now);
       try {
-        log.create(decision.next());
+        log.create(decision.next(), History.ofStart(decision, now));
       } catch (DuplicateGidException e) {
         return log.load(spec.gid())
             .orElseThrow(() ->
@@ -210,14 +233,43 @@ public final class Coordinator implements AutoCloseable {
 
   /** An initiator's or operator's request: register, commit, abort, retry now. */
   public Answer request(Gid gid, Event event) {
-    return apply(gid, event);
+    return apply(gid, event, null);
   }
 
   public Transaction load(Gid gid) {
     return log.load(gid).orElse(null);
   }
 
-  private Answer apply(Gid gid, Event event) {
+  /**
+   * Waits up to {@code wait} (at most {@link #MAX_LONG_POLL}) for the transaction to become final,
+   * and answers its state then, or its current state when the wait ends first. Waiters are woken by
+   * the write that makes the transaction final; nothing polls the log. A transaction made final by
+   * another coordinator sharing the log is seen when the wait ends.
+   *
+   * @return the state, or null when there is no such transaction
+   * @throws TooManyWaitersException when {@link #MAX_LONG_POLLS} long polls already wait
+   */
+  public Transaction awaitFinal(Gid gid, Duration wait) {
+    if (wait.isNegative() || wait.compareTo(MAX_LONG_POLL) > 0) {
+      throw new IllegalArgumentException("wait must be in [0, " + MAX_LONG_POLL + "], got " + wait);
+    }
+    if (wait.isZero()) {
+      return load(gid);
+    }
+    return waiters.await(gid, wait, () -> load(gid));
+  }
+
+  /** Long polls waiting now. */
+  public int longPollsWaiting() {
+    return waiters.waiting();
+  }
+
+  /** The history of a transaction, oldest first (empty when there is none). */
+  public List<HistoryEntry> history(Gid gid) {
+    return log.history(gid);
+  }
+
+  private Answer apply(Gid gid, Event event, Duration latency) {
     Transaction before;
     Decision decision;
     ReentrantLock lock = lockOf(gid);
@@ -229,7 +281,8 @@ public final class Coordinator implements AutoCloseable {
         if (before == null) {
           return new Answer.NotFound();
         }
-        decision = engine.decide(before, event, clock.instant());
+        Instant now = clock.instant();
+        decision = engine.decide(before, event, now);
         if (decision.isRejected()) {
           return new Answer.Rejected(decision.rejection());
         }
@@ -237,7 +290,14 @@ public final class Coordinator implements AutoCloseable {
           break;
         }
         try {
-          log.update(decision.next());
+          log.update(
+              decision.next(),
+              History.of(
+                  decision.next(),
+                  List.of(new History.Noted(event, latency)),
+                  decision.fired(),
+                  decision.effects(),
+                  now));
           break;
         } catch (VersionConflictException e) {
           // Another coordinator sharing the log wrote first: decide again on what it wrote.
@@ -280,6 +340,9 @@ public final class Coordinator implements AutoCloseable {
     } finally {
       MDC.remove("gid");
     }
+    if (next.isFinal()) {
+      waiters.finalized(next);
+    }
     scheduleWake(next);
     for (Effect effect : decision.effects()) {
       execute(effect);
@@ -321,7 +384,8 @@ public final class Coordinator implements AutoCloseable {
           workers.execute(() ->
               apply(
                   resolve.gid(),
-                  new Event.SubscribersResolved(subscriptions.byTopic(resolve.topics()))));
+                  new Event.SubscribersResolved(subscriptions.byTopic(resolve.topics())),
+                  null));
     }
   }
 
@@ -330,11 +394,13 @@ public final class Coordinator implements AutoCloseable {
       CompletableFuture<Outcome> sent,
       java.util.function.Function<Outcome, Event> toEvent) {
     effectsInFlight.incrementAndGet();
+    long sentNanos = System.nanoTime();
     var unused =
         sent.thenAccept(outcome -> {
           effectsInFlight.decrementAndGet();
+          Duration latency = Duration.ofNanos(System.nanoTime() - sentNanos);
           if (running) {
-            workers.execute(() -> guarded(gid, toEvent.apply(outcome)));
+            workers.execute(() -> guarded(gid, toEvent.apply(outcome), latency));
           }
         });
   }
@@ -343,9 +409,9 @@ public final class Coordinator implements AutoCloseable {
    * Applies an event from a background task; a failing log is reported, and the work found again
    * later.
    */
-  private void guarded(Gid gid, Event event) {
+  private void guarded(Gid gid, Event event, Duration latency) {
     try {
-      apply(gid, event);
+      apply(gid, event, latency);
     } catch (LeaseHeldException e) {
       LOG.debug("{}: left to the coordinator that took it over: {}", gid, e.getMessage());
     } catch (LogUnavailableException e) {
@@ -367,7 +433,7 @@ public final class Coordinator implements AutoCloseable {
     if (delayMillis <= 2 * pollInterval.toMillis()) {
       var unused =
           timer.schedule(
-              () -> workers.execute(() -> guarded(tx.gid(), new Event.Tick())),
+              () -> workers.execute(() -> guarded(tx.gid(), new Event.Tick(), null)),
               delayMillis,
               TimeUnit.MILLISECONDS);
     }
@@ -383,7 +449,7 @@ public final class Coordinator implements AutoCloseable {
         due.add(tx.gid());
       }
       for (Gid gid : due) {
-        workers.execute(() -> guarded(gid, new Event.Tick()));
+        workers.execute(() -> guarded(gid, new Event.Tick(), null));
       }
     } catch (LogUnavailableException e) {
       LOG.warn("looking for due work failed: {}; trying again in {}", e.getMessage(), pollInterval);
@@ -411,6 +477,9 @@ public final class Coordinator implements AutoCloseable {
         .append(" awaiting an answer.\n");
     out.append("# TYPE pledge_effects_in_flight gauge\n");
     out.append("pledge_effects_in_flight ").append(effectsInFlight.get()).append('\n');
+    out.append("# HELP pledge_long_polls_waiting Long polls waiting for a final state.\n");
+    out.append("# TYPE pledge_long_polls_waiting gauge\n");
+    out.append("pledge_long_polls_waiting ").append(waiters.waiting()).append('\n');
   }
 
   private ReentrantLock lockOf(Gid gid) {

@@ -17,7 +17,9 @@ import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -299,6 +301,98 @@ class ApiTest {
   }
 
   @Test
+  void longPoll_answersAsSoonAsTheTransactionIsFinal() throws Exception {
+    assertThat(call("POST", "/api/v1/transactions", "{\"gid\":\"lp-1\",\"mode\":\"tcc\"}").status())
+        .isEqualTo(201);
+    CompletableFuture<Reply> poll =
+        CompletableFuture.supplyAsync(
+            () -> call("GET", "/api/v1/transactions/lp-1", Map.of("waitSeconds", "30"), ""));
+    await().atMost(Duration.ofSeconds(10)).until(() -> coordinator.longPollsWaiting() == 1);
+    assertThat(poll).isNotDone();
+
+    assertThat(call("POST", "/api/v1/transactions/lp-1/commit", "").status()).isEqualTo(200);
+
+    // Answered by the write that made it final, long before the 30 s wait could end.
+    await().atMost(Duration.ofSeconds(10)).until(poll::isDone);
+    Reply reply = poll.get();
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.body().get("status").asText()).isEqualTo("committed");
+    assertThat(reply.body().get("final").asBoolean()).isTrue();
+    assertThat(coordinator.longPollsWaiting()).isZero();
+  }
+
+  @Test
+  void longPoll_whenTheWaitEndsFirst_answersTheCurrentState() {
+    assertThat(call("POST", "/api/v1/transactions", "{\"gid\":\"lp-2\",\"mode\":\"tcc\"}").status())
+        .isEqualTo(201);
+
+    Reply reply = call("GET", "/api/v1/transactions/lp-2", Map.of("waitSeconds", "1"), "");
+
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.body().get("status").asText()).isEqualTo("begun");
+    assertThat(reply.body().get("final").asBoolean()).isFalse();
+    assertThat(call("GET", "/api/v1/transactions/none", Map.of("waitSeconds", "1"), "").status())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void longPoll_refusesAWaitOutside0To30_namingTheField() {
+    call("POST", "/api/v1/transactions", "{\"gid\":\"lp-3\",\"mode\":\"tcc\"}");
+    for (String bad : List.of("31", "-1", "1.5", "soon", "")) {
+      Reply reply = call("GET", "/api/v1/transactions/lp-3", Map.of("waitSeconds", bad), "");
+      assertThat(reply.status()).as(bad).isEqualTo(400);
+      assertThat(reply.body().path("fields").findValuesAsText("field"))
+          .containsExactly("waitSeconds");
+    }
+    assertThat(call("GET", "/api/v1/transactions/lp-3", Map.of("waitSeconds", "0"), "").status())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void history_showsEveryStateChangeCallAndAnswer_inOrder() {
+    call("POST", "/api/v1/transactions", saga("h-1", "http://127.0.0.1:9/c1"));
+    Reply done = call("GET", "/api/v1/transactions/h-1", Map.of("waitSeconds", "10"), "");
+    assertThat(done.body().get("status").asText()).isEqualTo("committed");
+
+    Reply history = call("GET", "/api/v1/transactions/h-1/history", "");
+
+    assertThat(history.status()).isEqualTo(200);
+    List<String> lines = new java.util.ArrayList<>();
+    for (JsonNode entry : history.body().get("entries")) {
+      lines.add(
+          entry.get("version").asText()
+              + " "
+              + entry.get("kind").asText()
+              + " "
+              + entry.path("subject").asText("-")
+              + " "
+              + entry.path("op").asText("-")
+              + " "
+              + entry.path("from").asText("-")
+              + ">"
+              + entry.path("to").asText("-")
+              + " "
+              + entry.path("outcome").asText("-")
+              + " #"
+              + entry.path("attempt").asText("0"));
+      assertThat(entry.get("at").asText()).isNotEmpty();
+      if (entry.get("kind").asText().equals("answer")) {
+        assertThat(entry.get("latencyMicros").asLong()).isNotNegative();
+      }
+    }
+    assertThat(lines)
+        .containsExactly(
+            "1 state - - ->begun - #0",
+            "1 call 1 action ->- - #1",
+            "2 answer 1 action ->- succeeded #1",
+            "2 call 2 action ->- - #1",
+            "3 answer 2 action ->- succeeded #1",
+            "3 state - - begun>committed - #0");
+    assertThat(call("GET", "/api/v1/transactions/nope/history", "").status()).isEqualTo(404);
+    assertThat(call("POST", "/api/v1/transactions/h-1/history", "").status()).isEqualTo(405);
+  }
+
+  @Test
   void get_showsEveryBranchOp_andUnknownGidIs404() {
     call("POST", "/api/v1/transactions", saga("order-3", "http://127.0.0.1:9/c1"));
     await()
@@ -333,6 +427,63 @@ class ApiTest {
     assertThat(bad.status()).isEqualTo(400);
     assertThat(bad.body().get("fields").findValuesAsText("field"))
         .containsExactlyInAnyOrder("limit", "status");
+  }
+
+  @Test
+  void list_filtersByTextInTheGidAndCreationTime() {
+    Instant before = Instant.now().minusSeconds(1);
+    for (String gid : List.of("order-1", "order-2", "refund-1")) {
+      call("POST", "/api/v1/transactions", "{\"gid\":\"" + gid + "\",\"mode\":\"tcc\"}");
+    }
+    Instant after = Instant.now().plusSeconds(1);
+
+    assertThat(gids(Map.of("gid", "order"))).containsExactly("order-2", "order-1");
+    assertThat(gids(Map.of("gid", "-1", "mode", "tcc"))).containsExactly("refund-1", "order-1");
+    assertThat(gids(Map.of("gid", "ORDER"))).isEmpty();
+    assertThat(gids(Map.of("createdBefore", before.toString()))).isEmpty();
+    assertThat(gids(Map.of("createdAfter", before.toString(), "createdBefore", after.toString())))
+        .containsExactly("refund-1", "order-2", "order-1");
+    assertThat(gids(Map.of("createdAfter", after.toString()))).isEmpty();
+
+    Reply bad =
+        call(
+            "GET",
+            "/api/v1/transactions",
+            Map.of("gid", "a b", "createdAfter", "yesterday", "createdBefore", "1700000000"),
+            "");
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.body().get("fields").findValuesAsText("field"))
+        .containsExactlyInAnyOrder("gid", "createdAfter", "createdBefore");
+  }
+
+  private List<String> gids(Map<String, String> query) {
+    Reply reply = call("GET", "/api/v1/transactions", query, "");
+    assertThat(reply.status()).as("%s", reply.body()).isEqualTo(200);
+    return reply.body().get("items").findValuesAsText("gid");
+  }
+
+  @Test
+  void counts_sayHowManyTransactionsByModeAndStatus() {
+    assertThat(call("GET", "/api/v1/counts", "").body().get("counts")).isEmpty();
+    call("POST", "/api/v1/transactions", "{\"gid\":\"t-1\",\"mode\":\"tcc\"}");
+    call("POST", "/api/v1/transactions", "{\"gid\":\"t-2\",\"mode\":\"tcc\"}");
+    call("POST", "/api/v1/transactions", "{\"gid\":\"t-3\",\"mode\":\"tcc\"}");
+    call("POST", "/api/v1/transactions/t-3/abort", "");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> {
+          JsonNode counts = call("GET", "/api/v1/counts", "").body().get("counts");
+          List<String> rows = new ArrayList<>();
+          counts.forEach(c ->
+              rows.add(
+                  c.get("mode").asText()
+                      + " "
+                      + c.get("status").asText()
+                      + " "
+                      + c.get("transactions").asLong()));
+          assertThat(rows).containsExactlyInAnyOrder("tcc begun 2", "tcc aborted 1");
+        });
+    assertThat(call("POST", "/api/v1/counts", "").status()).isEqualTo(405);
   }
 
   @Test

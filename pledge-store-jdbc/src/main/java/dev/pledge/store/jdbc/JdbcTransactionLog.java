@@ -3,8 +3,10 @@ package dev.pledge.store.jdbc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.pledge.core.Gid;
+import dev.pledge.core.Mode;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
+import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.DuplicateGidException;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.LogUnavailableException;
@@ -195,24 +197,17 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
   // --- writes: queued, then carried out by the writer thread ---
 
   @Override
-  public void create(Transaction first) {
+  public void create(Transaction first, List<HistoryEntry> history) {
     if (first.version() != 1) {
       throw new IllegalArgumentException(
           "a new transaction starts at version 1, got " + first.version());
     }
-    submit(new Write.Create(first, new CompletableFuture<>()));
+    submit(new Write.Create(first, List.copyOf(history), new CompletableFuture<>()));
   }
 
   @Override
-  public void update(Transaction next) {
-    submit(new Write.Update(next, new CompletableFuture<>()));
-  }
-
-  @Override
-  public void appendHistory(Gid gid, List<HistoryEntry> entries) {
-    if (!entries.isEmpty()) {
-      submit(new Write.History(gid, List.copyOf(entries), new CompletableFuture<>()));
-    }
+  public void update(Transaction next, List<HistoryEntry> history) {
+    submit(new Write.Update(next, List.copyOf(history), new CompletableFuture<>()));
   }
 
   @Override
@@ -258,11 +253,10 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
   private sealed interface Write {
     CompletableFuture<?> done();
 
-    record Create(Transaction tx, CompletableFuture<Void> done) implements Write {}
+    record Create(Transaction tx, List<HistoryEntry> history, CompletableFuture<Void> done)
+        implements Write {}
 
-    record Update(Transaction tx, CompletableFuture<Void> done) implements Write {}
-
-    record History(Gid gid, List<HistoryEntry> entries, CompletableFuture<Void> done)
+    record Update(Transaction tx, List<HistoryEntry> history, CompletableFuture<Void> done)
         implements Write {}
 
     record Claim(Instant now, Duration lease, int limit, CompletableFuture<List<Transaction>> done)
@@ -404,9 +398,10 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
    */
   private Object run(Connection connection, Write write) throws SQLException {
     return switch (write) {
-      case Write.Create create -> create(connection, create.tx());
-      case Write.Update update -> update(connection, update.tx());
-      case Write.History history -> history(connection, history.gid(), history.entries());
+      case Write.Create create ->
+          withHistory(connection, create(connection, create.tx()), create.tx(), create.history());
+      case Write.Update update ->
+          withHistory(connection, update(connection, update.tx()), update.tx(), update.history());
       case Write.Claim claim -> claim(connection, claim);
     };
   }
@@ -479,17 +474,35 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
     }
   }
 
-  private Object history(Connection connection, Gid gid, List<HistoryEntry> entries)
+  /**
+   * Inserts {@code entries} in the same database transaction as the write of {@code tx}, when that
+   * write was not refused ({@code result} null); returns {@code result}.
+   */
+  private Object withHistory(
+      Connection connection, Object result, Transaction tx, List<HistoryEntry> entries)
       throws SQLException {
+    if (result != null || entries.isEmpty()) {
+      return result;
+    }
     try (PreparedStatement insert = connection.prepareStatement(sql.insertHistory)) {
       for (HistoryEntry entry : entries) {
-        insert.setString(1, gid.value());
+        insert.setString(1, tx.gid().value());
         insert.setLong(2, entry.at().toEpochMilli());
         insert.setInt(3, entry.at().getNano() % 1_000_000);
         insert.setLong(4, entry.version());
         setStatus(insert, 5, entry.from());
         setStatus(insert, 6, entry.to());
-        insert.setString(7, entry.what());
+        insert.setString(7, entry.detail());
+        insert.setInt(8, entry.kind().code());
+        insert.setString(9, entry.subject());
+        insert.setString(10, entry.op());
+        insert.setString(11, entry.outcome());
+        insert.setInt(12, entry.attempt());
+        if (entry.latency() == null) {
+          insert.setNull(13, Types.BIGINT);
+        } else {
+          insert.setLong(13, entry.latency().toNanos() / 1_000);
+        }
         insert.addBatch();
       }
       insert.executeBatch();
@@ -616,6 +629,22 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
     if (query.mode() != null) {
       where.append(" AND mode = ?");
     }
+    if (query.gidContains() != null) {
+      // A plain substring search, case-sensitive on every database: not LIKE, where SQLite
+      // ignores case and the gid character '_' is a wildcard.
+      where.append(
+          switch (dialect) {
+            case SQLITE -> " AND instr(gid, ?) > 0";
+            case POSTGRESQL -> " AND strpos(gid, ?) > 0";
+            case MARIADB -> " AND LOCATE(?, gid) > 0";
+          });
+    }
+    if (query.createdAfter() != null) {
+      where.append(" AND created_at_millis >= ?");
+    }
+    if (query.createdBefore() != null) {
+      where.append(" AND created_at_millis < ?");
+    }
     String text =
         "SELECT seq, state FROM " + sql.transactions + where + " ORDER BY seq DESC LIMIT ?";
     List<Transaction> items = new ArrayList<>();
@@ -630,6 +659,15 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
       }
       if (query.mode() != null) {
         statement.setString(i++, query.mode().code());
+      }
+      if (query.gidContains() != null) {
+        statement.setString(i++, query.gidContains());
+      }
+      if (query.createdAfter() != null) {
+        statement.setLong(i++, query.createdAfter().toEpochMilli());
+      }
+      if (query.createdBefore() != null) {
+        statement.setLong(i++, query.createdBefore().toEpochMilli());
       }
       statement.setInt(i, query.limit() + 1);
       try (ResultSet rows = statement.executeQuery()) {
@@ -646,6 +684,29 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
       throw new LogUnavailableException("reading a page of the log failed: " + e, e);
     }
     return new Page(items, more ? Long.toString(lastSeq) : null);
+  }
+
+  @Override
+  public List<Count> counts() {
+    List<Count> counts = new ArrayList<>();
+    try (Connection connection = readerPool.getConnection();
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "SELECT mode, status, COUNT(*) FROM "
+                    + sql.transactions
+                    + " GROUP BY mode, status");
+        ResultSet rows = statement.executeQuery()) {
+      while (rows.next()) {
+        counts.add(
+            new Count(
+                Mode.fromCode(rows.getString(1)),
+                Status.fromCode((byte) rows.getInt(2)),
+                rows.getLong(3)));
+      }
+    } catch (SQLException e) {
+      throw new LogUnavailableException("counting the log's transactions failed: " + e, e);
+    }
+    return counts;
   }
 
   private static long parseCursor(String cursor) {
@@ -665,9 +726,21 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
       try (ResultSet rows = statement.executeQuery()) {
         while (rows.next()) {
           Instant at = Instant.ofEpochMilli(rows.getLong(1)).plusNanos(rows.getInt(2));
+          long latencyMicros = rows.getLong(12);
+          Duration latency = rows.wasNull() ? null : Duration.ofNanos(latencyMicros * 1_000);
           entries.add(
               new HistoryEntry(
-                  at, rows.getLong(3), status(rows, 4), status(rows, 5), rows.getString(6)));
+                  at,
+                  rows.getLong(3),
+                  HistoryEntry.Kind.fromCode(rows.getInt(7)),
+                  rows.getString(8),
+                  rows.getString(9),
+                  status(rows, 4),
+                  status(rows, 5),
+                  rows.getString(10),
+                  rows.getInt(11),
+                  latency,
+                  rows.getString(6)));
         }
       }
     } catch (SQLException e) {
@@ -766,14 +839,16 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
               + transactions
               + " WHERE settled = FALSE AND gid > ? ORDER BY gid LIMIT ?";
       history =
-          "SELECT at_millis, at_nanos, version, from_status, to_status, what FROM "
+          "SELECT at_millis, at_nanos, version, from_status, to_status, what, kind, subject, op,"
+              + " outcome, attempt, latency_micros FROM "
               + prefix
               + "history WHERE gid = ? ORDER BY seq";
       insertHistory =
           "INSERT INTO "
               + prefix
-              + "history (gid, at_millis, at_nanos, version, from_status, to_status, what)"
-              + " VALUES (?, ?, ?, ?, ?, ?, ?)";
+              + "history (gid, at_millis, at_nanos, version, from_status, to_status, what,"
+              + " kind, subject, op, outcome, attempt, latency_micros)"
+              + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
       insertEpoch = "INSERT INTO " + prefix + "epochs (opened_at_millis) VALUES (?)";
       selectClaimable =
           "SELECT gid, state FROM "

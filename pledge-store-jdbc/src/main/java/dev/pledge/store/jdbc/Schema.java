@@ -25,7 +25,10 @@ import java.util.List;
  *       {@code wake_at_millis} is null for settled transactions (indexed, for due work); {@code
  *       settled} (indexed, for recovery); {@code state} is the whole transaction as {@link
  *       TransactionCodec} JSON, the only column read back.
- *   <li>{@code history}: one row per entry, {@code seq} keeping the order of appends.
+ *   <li>{@code history}: one row per entry, {@code seq} keeping the order of appends, written in
+ *       the same database transaction as the create or update it belongs to; {@code kind} is {@code
+ *       HistoryEntry.Kind.code()}, {@code what} the entry's detail, {@code latency_micros} an
+ *       answer's latency. Rows from before migration 5 read as notes.
  *   <li>{@code transactions.lease_epoch}, {@code lease_until_millis}: who holds the lease on the
  *       transaction's due work, until when by the database's clock (0 and 0: nobody).
  *   <li>{@code epochs}: one row per handle ever opened; its generated key is the handle's epoch.
@@ -228,7 +231,18 @@ final class Schema {
                   topic TEXT NOT NULL,
                   target TEXT NOT NULL)\
                 """
-                    .formatted(p))));
+                    .formatted(p))),
+        new Migration(
+            5,
+            "self-describing history entries",
+            List.of(
+                "ALTER TABLE %1$shistory ADD COLUMN kind INTEGER NOT NULL DEFAULT 6".formatted(p),
+                "ALTER TABLE %1$shistory ADD COLUMN subject TEXT".formatted(p),
+                "ALTER TABLE %1$shistory ADD COLUMN op TEXT".formatted(p),
+                "ALTER TABLE %1$shistory ADD COLUMN outcome TEXT".formatted(p),
+                "ALTER TABLE %1$shistory ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0"
+                    .formatted(p),
+                "ALTER TABLE %1$shistory ADD COLUMN latency_micros INTEGER".formatted(p))));
   }
 
   private static List<Migration> postgres(String p) {
@@ -304,6 +318,20 @@ final class Schema {
                   topic varchar(255) NOT NULL,
                   target varchar(2048) NOT NULL)\
                 """
+                    .formatted(p))),
+        new Migration(
+            5,
+            "self-describing history entries",
+            List.of(
+                """
+                ALTER TABLE %1$shistory
+                  ADD COLUMN IF NOT EXISTS kind smallint NOT NULL DEFAULT 6,
+                  ADD COLUMN IF NOT EXISTS subject varchar(300),
+                  ADD COLUMN IF NOT EXISTS op varchar(32),
+                  ADD COLUMN IF NOT EXISTS outcome varchar(16),
+                  ADD COLUMN IF NOT EXISTS attempt integer NOT NULL DEFAULT 0,
+                  ADD COLUMN IF NOT EXISTS latency_micros bigint\
+                """
                     .formatted(p))));
   }
 
@@ -378,6 +406,20 @@ final class Schema {
                   topic VARCHAR(255) NOT NULL,
                   target VARCHAR(2048) NOT NULL
                 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin\
+                """
+                    .formatted(p))),
+        new Migration(
+            5,
+            "self-describing history entries",
+            List.of(
+                """
+                ALTER TABLE %1$shistory
+                  ADD COLUMN IF NOT EXISTS kind SMALLINT NOT NULL DEFAULT 6,
+                  ADD COLUMN IF NOT EXISTS subject VARCHAR(300) NULL,
+                  ADD COLUMN IF NOT EXISTS op VARCHAR(32) NULL,
+                  ADD COLUMN IF NOT EXISTS outcome VARCHAR(16) NULL,
+                  ADD COLUMN IF NOT EXISTS attempt INT NOT NULL DEFAULT 0,
+                  ADD COLUMN IF NOT EXISTS latency_micros BIGINT NULL\
                 """
                     .formatted(p))));
   }

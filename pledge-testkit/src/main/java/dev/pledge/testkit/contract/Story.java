@@ -11,8 +11,8 @@ import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Decision;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.core.engine.Event;
-import dev.pledge.core.engine.Transition;
-import dev.pledge.core.spi.TransactionLog.HistoryEntry;
+import dev.pledge.core.history.History;
+import dev.pledge.core.history.HistoryEntry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,7 +30,7 @@ import java.util.List;
 final class Story {
   private final Engine engine;
   private final List<Transaction> versions = new ArrayList<>();
-  private final List<HistoryEntry> history = new ArrayList<>();
+  private final List<List<HistoryEntry>> history = new ArrayList<>();
   private Instant now;
 
   private Story(Engine engine, Instant now) {
@@ -41,7 +41,7 @@ final class Story {
   /** A transaction started from {@code spec} at {@code now}: its first version. */
   static Story start(Engine engine, TransactionSpec spec, Instant now) {
     Story story = new Story(engine, now);
-    story.append(engine.start(spec, now));
+    story.append(engine.start(spec, now), null);
     return story;
   }
 
@@ -75,7 +75,7 @@ final class Story {
     if (!decision.changes(latest)) {
       throw new IllegalStateException("fixture bug: " + event + " changed nothing in " + latest);
     }
-    append(decision);
+    append(decision, event);
     return this;
   }
 
@@ -152,12 +152,17 @@ final class Story {
     return versions.get(versions.size() - 1);
   }
 
-  /** The history lines of every transition so far, oldest first. */
+  /** The history entries of every version so far, oldest first. */
   List<HistoryEntry> history() {
-    return List.copyOf(history);
+    return history.stream().flatMap(List::stream).toList();
   }
 
-  private void append(Decision decision) {
+  /** The history entries written with version {@code version}. */
+  List<HistoryEntry> historyOf(long version) {
+    return history.get((int) version - 1);
+  }
+
+  private void append(Decision decision, Event event) {
     Transaction next = decision.next();
     long expected = versions.size() + 1L;
     if (next.version() != expected) {
@@ -165,14 +170,23 @@ final class Story {
           "fixture bug: expected version " + expected + ", the engine made " + next.version());
     }
     versions.add(next);
-    for (Transition row : decision.fired()) {
-      history.add(
-          new HistoryEntry(
-              now,
-              next.version(),
-              row.from(),
-              row.to(),
-              row.trigger().label() + ": " + row.action()));
-    }
+    // Answers get a latency, so that the contract sees it stored and read back.
+    History.Noted noted =
+        event == null
+            ? null
+            : new History.Noted(
+                event,
+                event instanceof Event.OpCompleted
+                        || event instanceof Event.CheckCompleted
+                        || event instanceof Event.DeliveryCompleted
+                    ? Duration.ofNanos(1_234_000)
+                    : null);
+    history.add(
+        History.of(
+            next,
+            noted == null ? List.of() : List.of(noted),
+            decision.fired(),
+            decision.effects(),
+            now));
   }
 }

@@ -12,10 +12,10 @@ import dev.pledge.core.Mode;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.engine.Event;
+import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.DuplicateGidException;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.TransactionLog;
-import dev.pledge.core.spi.TransactionLog.HistoryEntry;
 import dev.pledge.core.spi.TransactionLog.Page;
 import dev.pledge.core.spi.TransactionLog.Query;
 import dev.pledge.core.spi.VersionConflictException;
@@ -24,7 +24,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -837,6 +839,117 @@ public abstract class TransactionLogContract {
   }
 
   @Test
+  void page_filtersByTextInTheGid_caseSensitively() {
+    List<Transaction> created = createMixed(12);
+    log.create(Fixtures.started(Mode.SAGA, gid("Order-7"), T0, Fixtures.TIMEOUT).latest());
+    log.create(Fixtures.started(Mode.TCC, gid("order-7b"), T0, Fixtures.TIMEOUT).latest());
+
+    assertThat(log.page(new Query(null, null, "order-7", null, null, 10, null)).items())
+        .extracting(Transaction::gid)
+        .containsExactly(gid("order-7b"));
+    assertThat(log.page(new Query(null, null, "-00", null, null, 10, null)).items())
+        .containsExactlyElementsOf(
+            created.reversed().stream().filter(tx -> tx.gid().value().contains("-00")).toList())
+        .hasSize(10);
+    assertThat(log.page(new Query(null, null, "nowhere", null, null, 10, null)).items()).isEmpty();
+  }
+
+  @Test
+  void page_filtersByCreationTime_afterInclusiveBeforeExclusive() {
+    List<Transaction> created = createMixed(10); // created at T0 + 0 s .. T0 + 9 s
+
+    Page middle =
+        log.page(
+            new Query(
+                null, null, null, T0.plusSeconds(3), T0.plusSeconds(7), Query.MAX_LIMIT, null));
+    Page older = log.page(new Query(null, null, null, null, T0.plusSeconds(2), 10, null));
+
+    assertThat(middle.items()).containsExactlyElementsOf(created.subList(3, 7).reversed());
+    assertThat(older.items()).containsExactlyElementsOf(created.subList(0, 2).reversed());
+  }
+
+  @Test
+  void page_cursorWalksAListFilteredByEveryCriterion() {
+    List<Transaction> created = createMixed(64);
+    Query first =
+        new Query(
+            Status.COMMITTED, Mode.SAGA, "-0", T0.plusSeconds(1), T0.plusSeconds(60), 2, null);
+    List<Transaction> expected = created.reversed().stream().filter(first::matches).toList();
+    assertThat(expected).as("fixture").hasSizeGreaterThan(2);
+
+    List<Transaction> walked = new ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      Page page =
+          log.page(
+              new Query(
+                  first.status(),
+                  first.mode(),
+                  first.gidContains(),
+                  first.createdAfter(),
+                  first.createdBefore(),
+                  first.limit(),
+                  cursor));
+      walked.addAll(page.items());
+      cursor = page.nextCursor();
+    } while (cursor != null && ++pages < 64);
+
+    assertThat(walked).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void query_rejectsGidTextOutsideTheGidAlphabet() {
+    for (String text : new String[] {"", "a%", "a b", "é", "x".repeat(129)}) {
+      assertThatThrownBy(() -> new Query(null, null, text, null, null, 10, null))
+          .as("text '%s'", text)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("gidContains");
+    }
+  }
+
+  // --- counts ---
+
+  @Test
+  void counts_ofEmptyLog_isEmpty() {
+    assertThat(log.counts()).isEmpty();
+  }
+
+  @Test
+  void counts_oneRowPerModeAndStatus_followingUpdates() {
+    List<Transaction> created = createMixed(16);
+    Map<String, Long> expected = new TreeMap<>();
+    for (Transaction tx : created) {
+      expected.merge(tx.mode().code() + " " + tx.status().label(), 1L, Long::sum);
+    }
+
+    assertThat(countsByKey()).isEqualTo(expected);
+
+    Story story = Fixtures.twoPcCommitted(gid("moves"), T0);
+    log.create(story.first());
+    expected.merge("2pc " + story.first().status().label(), 1L, Long::sum);
+    assertThat(countsByKey()).isEqualTo(expected);
+    for (Transaction next : story.versions().subList(1, story.versions().size())) {
+      log.update(next);
+    }
+    expected.merge("2pc " + story.first().status().label(), -1L, Long::sum);
+    expected.values().removeIf(n -> n == 0);
+    expected.merge("2pc " + story.latest().status().label(), 1L, Long::sum);
+    assertThat(countsByKey()).isEqualTo(expected);
+  }
+
+  private Map<String, Long> countsByKey() {
+    Map<String, Long> out = new TreeMap<>();
+    for (TransactionLog.Count count : log.counts()) {
+      assertThat(count.transactions()).as("%s", count).isPositive();
+      assertThat(out.put(count.mode().code() + " " + count.status().label(), count.transactions()))
+          .as("one row for %s", count)
+          .isNull();
+    }
+    return out;
+  }
+
+  @Test
   void page_withMaximumLimit_returnsEverythingAtOnce() {
     List<Transaction> created = createMixed(Query.MAX_LIMIT);
 
@@ -890,43 +1003,80 @@ public abstract class TransactionLogContract {
   }
 
   @Test
-  void appendHistory_keepsEveryEntryInOrder_perGid() {
-    List<HistoryEntry> saga = Fixtures.sagaCompensated(gid("saga"), T0).history();
-    List<HistoryEntry> msg = Fixtures.msgCheckedBack(gid("msg"), T0).history();
-    assertThat(saga.get(0).from()).as("fixture: creation has no from").isNull();
+  void history_isWrittenWithEachCreateAndUpdate_inOrder_perGid() {
+    Story saga = Fixtures.sagaCompensated(gid("saga"), T0);
+    Story msg = Fixtures.msgCheckedBack(gid("msg"), T0);
+    assertThat(saga.history()).as("fixture: the saga has a history").hasSizeGreaterThan(3);
+    assertThat(saga.history())
+        .as("fixture: answers carry a latency")
+        .anyMatch(entry -> entry.latency() != null);
 
-    int sagaHalf = saga.size() / 2;
-    int msgHalf = msg.size() / 2;
-    log.appendHistory(gid("saga"), saga.subList(0, 1));
-    log.appendHistory(gid("msg"), msg.subList(0, msgHalf));
-    log.appendHistory(gid("saga"), saga.subList(1, sagaHalf));
-    log.appendHistory(gid("msg"), msg.subList(msgHalf, msg.size()));
-    log.appendHistory(gid("saga"), saga.subList(sagaHalf, saga.size()));
+    log.create(saga.first(), saga.historyOf(1));
+    log.create(msg.first(), msg.historyOf(1));
+    int longest = Math.max(saga.versions().size(), msg.versions().size());
+    for (int v = 2; v <= longest; v++) {
+      for (Story story : List.of(saga, msg)) {
+        if (v <= story.versions().size()) {
+          log.update(story.versions().get(v - 1), story.historyOf(v));
+        }
+      }
+    }
 
-    assertThat(log.history(gid("saga"))).containsExactlyElementsOf(saga);
-    assertThat(log.history(gid("msg"))).containsExactlyElementsOf(msg);
+    assertThat(log.history(gid("saga"))).containsExactlyElementsOf(saga.history());
+    assertThat(log.history(gid("msg"))).containsExactlyElementsOf(msg.history());
   }
 
   @Test
-  void appendHistory_ofSameEntryTwice_keepsBoth() {
-    HistoryEntry entry = Fixtures.started(Mode.TWO_PC, gid("tx")).history().get(0);
+  void history_ofARefusedWrite_isNotStored() {
+    Story story = Fixtures.tccCommitted(gid("tx"), T0);
+    log.create(story.first(), story.historyOf(1));
+    log.update(story.versions().get(1), story.historyOf(2));
 
-    log.appendHistory(gid("tx"), List.of(entry));
-    log.appendHistory(gid("tx"), List.of(entry));
+    assertThatThrownBy(() -> log.update(story.versions().get(1), story.historyOf(2)))
+        .isInstanceOf(VersionConflictException.class);
+    assertThatThrownBy(() -> log.create(story.first(), story.historyOf(1)))
+        .isInstanceOf(DuplicateGidException.class);
 
-    assertThat(log.history(gid("tx"))).containsExactly(entry, entry);
+    assertThat(log.history(gid("tx")))
+        .containsExactlyElementsOf(
+            Stream.concat(story.historyOf(1).stream(), story.historyOf(2).stream()).toList());
   }
 
   @Test
-  void appendHistory_ofNoEntries_changesNothing() {
-    List<HistoryEntry> entries = Fixtures.tccCommitted(gid("tx"), T0).history();
-    log.appendHistory(gid("tx"), entries);
-
-    log.appendHistory(gid("tx"), List.of());
-    log.appendHistory(gid("other"), List.of());
+  void history_keepsEveryFieldOfAnEntry() {
+    Instant at = T0.plusNanos(123_456_789);
+    List<HistoryEntry> entries =
+        List.of(
+            new HistoryEntry(
+                at,
+                1,
+                HistoryEntry.Kind.STATE,
+                null,
+                null,
+                null,
+                Status.BEGUN,
+                null,
+                0,
+                null,
+                "started"),
+            new HistoryEntry(
+                at,
+                1,
+                HistoryEntry.Kind.ANSWER,
+                "b1",
+                "action",
+                null,
+                null,
+                "unknown",
+                3,
+                Duration.ofNanos(4_567_000),
+                "x".repeat(HistoryEntry.MAX_DETAIL_CHARS + 10)),
+            new HistoryEntry(
+                at, 1, HistoryEntry.Kind.OPERATOR, null, "retry", null, null, null, 0, null, null));
+    log.create(Fixtures.started(Mode.SAGA, gid("tx")).latest(), entries);
 
     assertThat(log.history(gid("tx"))).containsExactlyElementsOf(entries);
-    assertThat(log.history(gid("other"))).isEmpty();
+    assertThat(log.history(gid("tx")).get(1).detail()).hasSize(HistoryEntry.MAX_DETAIL_CHARS);
   }
 
   // --- durability ---
@@ -937,7 +1087,6 @@ public abstract class TransactionLogContract {
     Story other = Fixtures.started(Mode.TCC, gid("other"), T0.plusSeconds(1), Fixtures.TIMEOUT);
     createAll(story);
     createAll(other);
-    log.appendHistory(gid("tx"), story.history());
 
     log = reopen(log);
 
@@ -952,12 +1101,12 @@ public abstract class TransactionLogContract {
     assertThat(log.load(gid("other"))).contains(aborted);
   }
 
-  /** Writes every version of {@code story}: a create, then one update each. */
+  /** Writes every version of {@code story} with its history: a create, then one update each. */
   private void createAll(Story story) {
     List<Transaction> versions = story.versions();
-    log.create(versions.get(0));
+    log.create(versions.get(0), story.historyOf(1));
     for (Transaction next : versions.subList(1, versions.size())) {
-      log.update(next);
+      log.update(next, story.historyOf(next.version()));
     }
   }
 }

@@ -1,0 +1,192 @@
+package dev.pledge.eventstore;
+
+import com.zaxxer.hikari.HikariConfig;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** What differs between the three databases: connecting, locking, and a few statements. */
+enum Dialect {
+  SQLITE,
+  POSTGRESQL,
+  MARIADB;
+
+  private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)(password|pwd)=[^&;]*");
+  private static final Pattern USER_INFO = Pattern.compile("//([^/:@]*):[^/@]*@");
+
+  static Dialect of(String jdbcUrl) {
+    if (jdbcUrl.startsWith("jdbc:sqlite:")) {
+      String rest = jdbcUrl.substring("jdbc:sqlite:".length());
+      if (rest.isEmpty() || rest.startsWith(":memory:") || rest.contains("mode=memory")) {
+        throw new IllegalArgumentException(
+            "jdbcUrl must name a SQLite file (an in-memory database is not durable, and each"
+                + " pooled connection would see its own), got '"
+                + jdbcUrl
+                + "'");
+      }
+      return SQLITE;
+    }
+    if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+      return POSTGRESQL;
+    }
+    if (jdbcUrl.startsWith("jdbc:mariadb:") || jdbcUrl.startsWith("jdbc:mysql:")) {
+      return MARIADB;
+    }
+    throw new IllegalArgumentException(
+        "jdbcUrl must start with jdbc:sqlite:, jdbc:postgresql:, jdbc:mariadb: or jdbc:mysql:, got '"
+            + redact(jdbcUrl)
+            + "'");
+  }
+
+  static String redact(String jdbcUrl) {
+    String masked = PASSWORD_PARAMETER.matcher(jdbcUrl).replaceAll("$1=***");
+    return USER_INFO.matcher(masked).replaceAll("//$1:***@");
+  }
+
+  void configure(HikariConfig pool, String jdbcUrl) {
+    switch (this) {
+      case SQLITE -> {
+        pool.setDriverClassName("org.sqlite.JDBC");
+        pool.setJdbcUrl(jdbcUrl);
+        pool.addDataSourceProperty("journal_mode", "WAL");
+        pool.addDataSourceProperty("synchronous", "FULL");
+        pool.addDataSourceProperty("busy_timeout", "10000");
+      }
+      case POSTGRESQL -> {
+        pool.setDriverClassName("org.postgresql.Driver");
+        pool.setJdbcUrl(jdbcUrl);
+        pool.addDataSourceProperty("ApplicationName", "pledge-eventstore");
+        pool.addDataSourceProperty("tcpKeepAlive", "true");
+        pool.addDataSourceProperty("reWriteBatchedInserts", "true");
+        pool.addDataSourceProperty("socketTimeout", "60");
+      }
+      case MARIADB -> {
+        pool.setDriverClassName("org.mariadb.jdbc.Driver");
+        pool.setJdbcUrl(jdbcUrl.replaceFirst("^jdbc:mysql:", "jdbc:mariadb:"));
+        pool.addDataSourceProperty("tcpKeepAlive", "true");
+        pool.addDataSourceProperty("socketTimeout", "60000");
+        // Each statement sees what is committed when it starts: an append's version check and a
+        // projection's read of the next page must see the transaction that released the lock.
+        pool.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+      }
+    }
+    pool.setAutoCommit(true);
+  }
+
+  /**
+   * Takes the position lock: the one row of {@code es_position}, held until the transaction ends.
+   * Every append takes it before it reads its stream's version and assigns positions, so appends
+   * commit one after the other, in position order (see docs/eventstore.md, "Positions").
+   */
+  long lockPositions(Connection connection) throws SQLException {
+    if (this == SQLITE) {
+      // SQLite has one writer per file: the first write of the transaction takes the file's write
+      // lock, which is the position lock.
+      execute(connection, "UPDATE es_position SET last_position = last_position WHERE id = 1");
+    }
+    String sql =
+        "SELECT last_position FROM es_position WHERE id = 1"
+            + (this == SQLITE ? "" : " FOR UPDATE");
+    try (var statement = connection.prepareStatement(sql);
+        var rows = statement.executeQuery()) {
+      if (!rows.next()) {
+        throw new IllegalStateException("es_position has no row: the schema was not created");
+      }
+      return rows.getLong(1);
+    }
+  }
+
+  /** Locks one projection's checkpoint row (and, on SQLite, the file's write lock). */
+  String lockCheckpointSql() {
+    return "SELECT global_position, owner, lease_until FROM es_checkpoints WHERE name = ?"
+        + (this == SQLITE ? "" : " FOR UPDATE");
+  }
+
+  String insertIgnore(String table, String columns, String values) {
+    return switch (this) {
+      case SQLITE ->
+          "INSERT OR IGNORE INTO " + table + " (" + columns + ") VALUES (" + values + ")";
+      case POSTGRESQL ->
+          "INSERT INTO "
+              + table
+              + " ("
+              + columns
+              + ") VALUES ("
+              + values
+              + ") ON CONFLICT DO NOTHING";
+      case MARIADB -> "INSERT IGNORE INTO " + table + " (" + columns + ") VALUES (" + values + ")";
+    };
+  }
+
+  String upsertSnapshot() {
+    String insert =
+        "INSERT INTO es_snapshots (stream_id, stream_version, snapshot_type, schema_version,"
+            + " payload) VALUES (?, ?, ?, ?, ?)";
+    return switch (this) {
+      case SQLITE, POSTGRESQL ->
+          insert
+              + " ON CONFLICT (stream_id) DO UPDATE SET stream_version = excluded.stream_version,"
+              + " snapshot_type = excluded.snapshot_type, schema_version ="
+              + " excluded.schema_version, payload = excluded.payload WHERE"
+              + " es_snapshots.stream_version < excluded.stream_version";
+      case MARIADB ->
+          insert
+              + " ON DUPLICATE KEY UPDATE payload = IF(stream_version < VALUES(stream_version),"
+              + " VALUES(payload), payload), snapshot_type = IF(stream_version <"
+              + " VALUES(stream_version), VALUES(snapshot_type), snapshot_type), schema_version ="
+              + " IF(stream_version < VALUES(stream_version), VALUES(schema_version),"
+              + " schema_version), stream_version = GREATEST(stream_version,"
+              + " VALUES(stream_version))";
+    };
+  }
+
+  /** The tables, created if missing. */
+  List<String> schema() {
+    String text = this == MARIADB ? "LONGTEXT" : "TEXT";
+    String table =
+        this == MARIADB ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+    return List.of(
+        "CREATE TABLE IF NOT EXISTS es_events ("
+            + " global_position BIGINT NOT NULL PRIMARY KEY,"
+            + " stream_id VARCHAR(200) NOT NULL,"
+            + " stream_version BIGINT NOT NULL,"
+            + " event_type VARCHAR(200) NOT NULL,"
+            + " schema_version INT NOT NULL,"
+            + " payload "
+            + text
+            + " NOT NULL,"
+            + " metadata "
+            + text
+            + " NOT NULL,"
+            + " recorded_at BIGINT NOT NULL,"
+            + " CONSTRAINT es_events_stream_version UNIQUE (stream_id, stream_version))"
+            + table,
+        "CREATE TABLE IF NOT EXISTS es_position (id INT NOT NULL PRIMARY KEY,"
+            + " last_position BIGINT NOT NULL)"
+            + table,
+        insertIgnore("es_position", "id, last_position", "1, 0"),
+        "CREATE TABLE IF NOT EXISTS es_snapshots ("
+            + " stream_id VARCHAR(200) NOT NULL PRIMARY KEY,"
+            + " stream_version BIGINT NOT NULL,"
+            + " snapshot_type VARCHAR(200) NOT NULL,"
+            + " schema_version INT NOT NULL,"
+            + " payload "
+            + text
+            + " NOT NULL)"
+            + table,
+        "CREATE TABLE IF NOT EXISTS es_checkpoints ("
+            + " name VARCHAR(200) NOT NULL PRIMARY KEY,"
+            + " global_position BIGINT NOT NULL,"
+            + " owner VARCHAR(200) NOT NULL,"
+            + " lease_until BIGINT NOT NULL)"
+            + table);
+  }
+
+  static void execute(Connection connection, String sql) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+    }
+  }
+}

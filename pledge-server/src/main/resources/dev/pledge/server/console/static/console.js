@@ -1,0 +1,829 @@
+// Pledge console: one page, no library, talking to the coordinator only through /api/v1.
+// Every piece of text from the server goes into the page through textContent (never innerHTML), so a
+// gid, an error or a reason cannot inject markup.
+"use strict";
+
+(() => {
+  const TOKEN_KEY = "pledge.token";
+  const COUNTS_EVERY_MS = 5000;
+  const DETAIL_EVERY_MS = 3000;
+  const PAGE_SIZE = 50;
+  /** The most dead letters re-driven in one request: a bound, as every batch has one. */
+  const MAX_REDRIVE = 100;
+  const STATUSES = ["begun", "prepared", "committing", "aborting", "committed", "aborted"];
+  const MODES = ["saga", "tcc", "2pc", "msg"];
+  const AGES = [
+    ["", "any age"],
+    ["older:60", "older than 1 minute"],
+    ["older:600", "older than 10 minutes"],
+    ["older:3600", "older than 1 hour"],
+    ["older:86400", "older than 1 day"],
+    ["newer:600", "newer than 10 minutes"],
+    ["newer:3600", "newer than 1 hour"],
+  ];
+
+  // --- small helpers ------------------------------------------------------------------------
+
+  /** Makes an element: el("a", {href: "#"}, "text", child, …). Strings become text nodes. */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === undefined || child === null || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  const $ = (selector) => document.querySelector(selector);
+
+  function badge(status) {
+    return el("span", { class: "badge s-" + status, "data-status": status }, status);
+  }
+
+  /** "3 s", "5 min", "2 h", "4 d": how long ago, for a table cell. */
+  function ago(iso, now = Date.now()) {
+    const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+    if (seconds < 90) return seconds + " s";
+    if (seconds < 90 * 60) return Math.round(seconds / 60) + " min";
+    if (seconds < 36 * 3600) return Math.round(seconds / 3600) + " h";
+    return Math.round(seconds / 86400) + " d";
+  }
+
+  function when(iso) {
+    const at = new Date(iso);
+    return isNaN(at) ? iso : at.toLocaleString(undefined, { hour12: false });
+  }
+
+  function timeOfDay(iso) {
+    const at = new Date(iso);
+    if (isNaN(at)) return iso;
+    return at.toLocaleTimeString(undefined, { hour12: false }) + "." + String(at.getMilliseconds()).padStart(3, "0");
+  }
+
+  // --- the API ------------------------------------------------------------------------------
+
+  function token() {
+    return sessionStorage.getItem(TOKEN_KEY) || "";
+  }
+
+  /**
+   * Calls the API; answers {status, body} whatever the status (body: parsed JSON, or null), and
+   * throws only when the coordinator cannot be reached.
+   */
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (token()) headers.Authorization = "Bearer " + token();
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+        credentials: "omit",
+      });
+    } catch (e) {
+      throw new Error("the coordinator did not answer (" + e.message + ")");
+    }
+    let parsed = null;
+    const text = await response.text();
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch (e) {
+        parsed = { error: "not_json", message: text.slice(0, 300) };
+      }
+    }
+    if (response.status === 401) showBanner("The coordinator asks for a token: enter one above (401).");
+    else if (response.status === 403) showBanner("Your token's role does not allow " + method + " " + path + " (403).");
+    return { status: response.status, body: parsed };
+  }
+
+  /** Whether an answer says the route itself does not exist on this coordinator (an older build). */
+  function noSuchRoute(answer) {
+    return answer.status === 404 && answer.body && typeof answer.body.message === "string" && answer.body.message.startsWith("no route");
+  }
+
+  function describeError(answer) {
+    const b = answer.body || {};
+    const fields = (b.fields || []).map((f) => f.field + ": " + f.reason).join("; ");
+    return answer.status + " " + (b.error || "") + (b.message ? ": " + b.message : "") + (fields ? " (" + fields + ")" : "");
+  }
+
+  function showBanner(text) {
+    const banner = $("#banner");
+    banner.textContent = text;
+    banner.hidden = false;
+  }
+
+  function clearBanner() {
+    $("#banner").hidden = true;
+  }
+
+  // --- plain-language explanations ----------------------------------------------------------
+
+  const OP_MEANING = {
+    action: "the step's work",
+    compensate: "undo the step's work",
+    try: "reserve (try)",
+    confirm: "make the reservation final (confirm)",
+    cancel: "release the reservation (cancel)",
+    prepare: "vote (prepare)",
+    commit: "make it final (commit)",
+    rollback: "undo (roll back)",
+  };
+
+  const OP_STATUS_MEANING = {
+    idle: "not called yet",
+    "in-flight": "called, waiting for the answer",
+    waiting: "answered 'not yet' or gave no usable answer; will be called again",
+    succeeded: "done",
+    failed: "refused",
+    skipped: "not needed",
+    abandoned: "no longer awaited (the transaction went the other way)",
+  };
+
+  function explain(tx) {
+    const flagged = tx.flag ? " It is flagged for an operator: " + tx.flag + "." : "";
+    const byMode = {
+      saga: {
+        begun: "Running: the coordinator calls each step's action in order. If a step refuses or the timeout passes, every step that may have run is undone (compensated), in reverse order.",
+        aborting: "Undoing: a step refused or the timeout passed, so the coordinator is calling the compensation of every step that may have run, newest first, until each succeeds.",
+        committed: "Done: every step's action succeeded.",
+        aborted: "Undone: every step that may have run was compensated. Nothing of this transaction remains in effect.",
+      },
+      tcc: {
+        begun: "Trying: the caller is registering branches, each of which reserved something. Nothing is final until the caller asks to commit.",
+        committing: "Confirming: the decision to commit is logged and cannot change; the coordinator calls confirm on every branch until each succeeds.",
+        aborting: "Cancelling: the decision to abort is logged; the coordinator calls cancel on every branch until each succeeds.",
+        committed: "Done: every branch confirmed.",
+        aborted: "Cancelled: every branch released what it reserved.",
+      },
+      "2pc": {
+        begun: "Voting: the coordinator asks every branch to prepare. No decision is logged yet, so it may still go either way.",
+        prepared: "Every branch voted yes. The decision comes next.",
+        committing: "Committing: the decision to commit is logged and cannot change; every branch is told to commit until each succeeds.",
+        aborting: "Rolling back: the decision to abort is logged; every prepared branch is told to roll back.",
+        committed: "Done: every branch committed.",
+        aborted: "Rolled back: no branch kept any change.",
+      },
+      msg: {
+        begun: "Waiting for the producer: its messages are held, invisible, until the producer's own transaction commits. If the producer goes quiet, the coordinator asks it (check-back).",
+        committing: "Delivering: the producer committed, so each message goes to each subscription until it is acknowledged.",
+        committed: "Done: the producer committed and every message reached every subscription.",
+        aborting: "Dropping: the producer's transaction did not commit, so its messages will never be delivered.",
+        aborted: "Dropped: the producer did not commit; no message was delivered.",
+      },
+    };
+    const text = (byMode[tx.mode] || {})[tx.status] || "Status " + tx.status + " (" + tx.mode + ").";
+    return text + flagged;
+  }
+
+  // --- token ---------------------------------------------------------------------------------
+
+  function renderTokenState() {
+    $("#token-state").textContent = token() ? "token set for this tab" : "no token";
+  }
+
+  $("#token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("#token").value.trim();
+    if (value) sessionStorage.setItem(TOKEN_KEY, value);
+    $("#token").value = "";
+    clearBanner();
+    renderTokenState();
+    route();
+  });
+  $("#token-forget").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    renderTokenState();
+    route();
+  });
+
+  // --- live counts and rates -----------------------------------------------------------------
+
+  let lastCounts = null;
+
+  async function refreshCounts() {
+    if (document.hidden) return;
+    const box = $("#counts");
+    let answer;
+    try {
+      answer = await api("GET", "/api/v1/counts");
+    } catch (e) {
+      box.replaceChildren(el("span", { class: "muted" }, "Counts: " + e.message));
+      return;
+    }
+    if (answer.status !== 200) {
+      box.replaceChildren(el("span", { class: "muted" }, noSuchRoute(answer) ? "Counts are not available on this coordinator." : "Counts: " + describeError(answer)));
+      return;
+    }
+    const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0]));
+    for (const row of answer.body.counts) byStatus[row.status] = (byStatus[row.status] || 0) + row.transactions;
+    const now = Date.now();
+    const rate = (status) => {
+      if (!lastCounts || now <= lastCounts.at) return "–";
+      const perSecond = ((byStatus[status] - lastCounts.byStatus[status]) * 1000) / (now - lastCounts.at);
+      return (perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond)) + "/s";
+    };
+    const inFlight = ["begun", "prepared", "committing", "aborting"].reduce((n, s) => n + byStatus[s], 0);
+    const item = (id, label, value, extra) =>
+      el("span", { class: "count", id: "count-" + id }, label + " ", el("b", {}, String(value)), extra ? el("span", { class: "muted" }, " " + extra) : null);
+    box.replaceChildren(
+      item("in-flight", "In flight", inFlight, "(" + ["begun", "prepared", "committing", "aborting"].map((s) => s + " " + byStatus[s]).join(", ") + ")"),
+      item("committed", "Committed", byStatus.committed, rate("committed")),
+      item("aborted", "Aborted", byStatus.aborted, rate("aborted")),
+    );
+    lastCounts = { at: now, byStatus };
+  }
+
+  // --- transactions: list --------------------------------------------------------------------
+
+  /** Reads the list's filters from the hash: #/transactions?status=…&mode=…&age=…&gid=… */
+  function listFilters(params) {
+    return {
+      status: params.get("status") || "",
+      mode: params.get("mode") || "",
+      age: params.get("age") || "",
+      gid: params.get("gid") || "",
+    };
+  }
+
+  function listQuery(filters, asOf, cursor) {
+    const q = new URLSearchParams();
+    if (filters.status) q.set("status", filters.status);
+    if (filters.mode) q.set("mode", filters.mode);
+    if (filters.gid) q.set("gid", filters.gid);
+    if (filters.age) {
+      const [kind, seconds] = filters.age.split(":");
+      const edge = new Date(asOf - Number(seconds) * 1000).toISOString();
+      q.set(kind === "older" ? "createdBefore" : "createdAfter", edge);
+    }
+    q.set("limit", String(PAGE_SIZE));
+    if (cursor) q.set("cursor", cursor);
+    return q.toString();
+  }
+
+  function select(id, label, options, value) {
+    return el(
+      "label",
+      {},
+      label,
+      el("select", { id, name: id }, options.map(([v, text]) => el("option", { value: v, selected: v === value }, text))),
+    );
+  }
+
+  async function showTransactions(params) {
+    const filters = listFilters(params);
+    const view = $("#view");
+    const form = el(
+      "form",
+      { class: "panel filters", id: "filters", role: "search" },
+      select("f-status", "Status", [["", "any status"], ...STATUSES.map((s) => [s, s])], filters.status),
+      select("f-mode", "Mode", [["", "any mode"], ...MODES.map((m) => [m, m])], filters.mode),
+      select("f-age", "Age", AGES, filters.age),
+      el("label", {}, "Gid contains", el("input", { id: "f-gid", name: "gid", value: filters.gid, placeholder: "e.g. order-17", pattern: "[A-Za-z0-9._:\\-]{1,128}", spellcheck: "false" })),
+      el("button", { type: "submit" }, "Filter"),
+      el("button", { type: "button", class: "secondary", onclick: () => (location.hash = "#/transactions") }, "Clear"),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const q = new URLSearchParams();
+      const put = (name, value) => value && q.set(name, value);
+      put("status", $("#f-status").value);
+      put("mode", $("#f-mode").value);
+      put("age", $("#f-age").value);
+      put("gid", $("#f-gid").value.trim());
+      const next = "#/transactions" + (q.toString() ? "?" + q : "");
+      if (location.hash === next) route();
+      else location.hash = next;
+    });
+    const results = el("div", { id: "results" });
+    view.replaceChildren(el("h1", {}, "Transactions"), form, results);
+
+    // Paging: a stack of cursors, so "Previous" goes back; the age is measured from one instant,
+    // so that the pages of one listing agree with each other.
+    const asOf = Date.now();
+    const cursors = [null];
+    const load = async () => {
+      results.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+      let answer;
+      try {
+        answer = await api("GET", "/api/v1/transactions?" + listQuery(filters, asOf, cursors[cursors.length - 1]));
+      } catch (e) {
+        results.replaceChildren(el("p", { class: "banner" }, e.message));
+        return;
+      }
+      if (answer.status !== 200) {
+        results.replaceChildren(el("p", { class: "result refused" }, "The list could not be read: " + describeError(answer)));
+        return;
+      }
+      const items = answer.body.items;
+      const now = Date.now();
+      const table = items.length
+        ? el(
+            "table",
+            { id: "transactions" },
+            el("thead", {}, el("tr", {}, ["Gid", "Mode", "Status", "Age", "Last change", "Branches", "Needs attention"].map((h) => el("th", {}, h)))),
+            el(
+              "tbody",
+              {},
+              items.map((tx) =>
+                el(
+                  "tr",
+                  { class: tx.flag ? "attention" : "", "data-gid": tx.gid },
+                  el("td", { class: "mono" }, el("a", { href: "#/transactions/" + encodeURIComponent(tx.gid) }, tx.gid)),
+                  el("td", {}, tx.mode),
+                  el("td", {}, badge(tx.status)),
+                  el("td", { title: when(tx.createdAt) }, ago(tx.createdAt, now)),
+                  el("td", { title: when(tx.updatedAt) }, ago(tx.updatedAt, now) + " ago"),
+                  el("td", { class: "num" }, String(tx.branches.length)),
+                  el("td", { class: "flag" }, tx.flag || ""),
+                ),
+              ),
+            ),
+          )
+        : el("p", { class: "empty panel", id: "no-transactions" }, "No transaction matches these filters.");
+      const pager = el(
+        "div",
+        { class: "pager" },
+        el("button", { type: "button", class: "secondary", id: "page-prev", disabled: cursors.length === 1, onclick: () => { cursors.pop(); load(); } }, "Previous"),
+        el("span", { class: "muted", id: "page-number" }, "page " + cursors.length),
+        el("button", { type: "button", class: "secondary", id: "page-next", disabled: !answer.body.nextCursor, onclick: () => { cursors.push(answer.body.nextCursor); load(); } }, "Next"),
+      );
+      results.replaceChildren(table, pager);
+    };
+    await load();
+  }
+
+  // --- one transaction -----------------------------------------------------------------------
+
+  async function showTransaction(gid) {
+    const view = $("#view");
+    view.replaceChildren(el("p", { class: "muted" }, "Loading " + gid + "…"));
+    const summary = el("div", { id: "summary" });
+    const timeline = el("section", { id: "timeline", class: "panel" });
+    const branches = el("section", { id: "branches" });
+    const audit = el("section", { id: "tx-audit" });
+    const actions = el("section", { id: "actions", class: "panel actions" });
+    view.replaceChildren(
+      el("p", {}, el("a", { href: "#/transactions" }, "← all transactions")),
+      summary,
+      el("h2", {}, "Timeline"),
+      timeline,
+      el("h2", {}, "Branches and messages"),
+      branches,
+      el("h2", {}, "Act on it"),
+      actions,
+      el("h2", {}, "Operator actions on it"),
+      audit,
+    );
+    let rendered = null;
+    const refresh = async () => {
+      const answer = await api("GET", "/api/v1/transactions/" + encodeURIComponent(gid));
+      if (answer.status !== 200) {
+        summary.replaceChildren(el("p", { class: "result refused" }, answer.status === 404 ? "No transaction " + gid + "." : describeError(answer)));
+        return null;
+      }
+      const tx = answer.body;
+      renderSummary(summary, tx);
+      renderBranches(branches, tx);
+      await renderTimeline(timeline, tx);
+      await renderAudit(audit, { gid });
+      if (!rendered) renderActions(actions, tx, refresh);
+      else updateActions(actions, tx);
+      rendered = tx;
+      return tx;
+    };
+    const tx = await refresh();
+    // Live while the transaction is not final and this view is shown.
+    if (tx && !tx.final) {
+      const timer = setInterval(async () => {
+        if (currentView !== "tx:" + gid) return clearInterval(timer);
+        if (document.hidden) return;
+        const now = await refresh();
+        if (!now || now.final) clearInterval(timer);
+      }, DETAIL_EVERY_MS);
+    }
+  }
+
+  function renderSummary(box, tx) {
+    box.replaceChildren(
+      el("h1", { class: "mono" }, tx.gid),
+      el("div", { class: "row" }, badge(tx.status), el("span", { class: "badge" }, tx.mode), tx.final ? el("span", { class: "muted" }, "final") : el("span", { class: "muted" }, "in flight: updates every few seconds")),
+      el("p", { class: "explain", id: "explain" }, explain(tx)),
+      el(
+        "dl",
+        { class: "facts panel" },
+        el("dt", {}, "Created"), el("dd", {}, when(tx.createdAt) + " (" + ago(tx.createdAt) + " ago)"),
+        el("dt", {}, "Last change"), el("dd", {}, when(tx.updatedAt) + " (" + ago(tx.updatedAt) + " ago)"),
+        el("dt", {}, "Version"), el("dd", {}, String(tx.version) + " (each logged change adds one)"),
+        tx.flag ? [el("dt", {}, "Needs attention"), el("dd", { class: "flag", id: "flag" }, tx.flag)] : null,
+      ),
+    );
+  }
+
+  function renderBranches(box, tx) {
+    const parts = [];
+    if (tx.branches.length) {
+      parts.push(
+        el(
+          "table",
+          { id: "branch-table" },
+          el("thead", {}, el("tr", {}, ["Branch", "Op", "What it does", "Status", "Attempts", "Last error"].map((h) => el("th", {}, h)))),
+          el(
+            "tbody",
+            {},
+            tx.branches.flatMap((b) =>
+              b.ops.map((op, i) =>
+                el(
+                  "tr",
+                  { "data-branch": b.branchId, "data-op": op.op },
+                  el("td", { class: "mono" }, i === 0 ? b.branchId : ""),
+                  el("td", {}, op.op),
+                  el("td", { class: "muted" }, OP_MEANING[op.op] || ""),
+                  el("td", { title: OP_STATUS_MEANING[op.status] || "" }, badge(op.status), " ", el("span", { class: "muted" }, OP_STATUS_MEANING[op.status] || "")),
+                  el("td", { class: "num" }, String(op.attempts)),
+                  el("td", { class: "mono" }, op.lastError || ""),
+                ),
+              ),
+            ),
+          ),
+        ),
+      );
+    } else {
+      parts.push(el("p", { class: "muted" }, tx.mode === "msg" ? "A message transaction has no branches: its producer commits or aborts, and its messages follow." : "No branch registered yet."));
+    }
+    if (tx.messages.length) {
+      parts.push(
+        el(
+          "table",
+          { id: "message-table" },
+          el("thead", {}, el("tr", {}, ["Message", "Topic", "Key", "Subscription", "Delivery", "Attempts", "Last error"].map((h) => el("th", {}, h)))),
+          el(
+            "tbody",
+            {},
+            tx.messages.flatMap((m) => {
+              const rows = m.deliveries.length ? m.deliveries : [null];
+              return rows.map((d, i) =>
+                el(
+                  "tr",
+                  {},
+                  el("td", { class: "mono" }, i === 0 ? m.messageId : ""),
+                  el("td", {}, i === 0 ? m.topic : ""),
+                  el("td", { class: "mono" }, i === 0 ? m.key || "" : ""),
+                  el("td", {}, d ? d.subscription : el("span", { class: "muted" }, "no subscription yet")),
+                  el("td", {}, d ? badge(d.status) : ""),
+                  el("td", { class: "num" }, d ? String(d.attempts) : ""),
+                  el("td", { class: "mono" }, d ? d.lastError || "" : ""),
+                ),
+              );
+            }),
+          ),
+        ),
+      );
+    }
+    box.replaceChildren(...parts);
+  }
+
+  /**
+   * The timeline: GET /api/v1/transactions/{gid}/history, oldest first. A coordinator without that
+   * route gets the timeline the transaction itself implies (created, last change), said plainly.
+   */
+  async function renderTimeline(box, tx) {
+    const answer = await api("GET", "/api/v1/transactions/" + encodeURIComponent(tx.gid) + "/history");
+    if (answer.status === 200 && answer.body) {
+      const entries = Array.isArray(answer.body) ? answer.body : answer.body.items || answer.body.entries || [];
+      const start = entries.length ? Date.parse(entries[0].at) : Date.parse(tx.createdAt);
+      box.replaceChildren(
+        el(
+          "ol",
+          { class: "timeline", id: "timeline-entries" },
+          entries.map((e) => {
+            const kind = e.kind || (e.from || e.to ? "transition" : "event");
+            const failure = /fail|refus|error|timeout|unknown/i.test(e.what || "") || e.outcome === "failed";
+            const offset = Date.parse(e.at) - start;
+            return el(
+              "li",
+              { class: (kind === "operator" ? "operator " : "") + (failure ? "failure" : "") },
+              el("time", { datetime: e.at, title: when(e.at) }, timeOfDay(e.at) + " (+" + offset + " ms)"),
+              e.from || e.to ? [e.from ? badge(e.from) : "", e.from && e.to ? " → " : "", e.to ? badge(e.to) : "", " "] : null,
+              el("span", {}, e.what || e.description || ""),
+              e.actor ? el("span", { class: "muted" }, " by " + e.actor) : null,
+              e.durationMillis !== undefined ? el("span", { class: "muted" }, " in " + e.durationMillis + " ms") : null,
+            );
+          }),
+        ),
+      );
+      return;
+    }
+    if (answer.status === 404 && noSuchRoute(answer)) {
+      box.replaceChildren(
+        el(
+          "p",
+          { class: "unavailable", id: "timeline-unavailable" },
+          "This coordinator does not serve a transaction's history yet, so the timeline shows only what the transaction itself records.",
+        ),
+        el(
+          "ol",
+          { class: "timeline", id: "timeline-entries" },
+          el("li", {}, el("time", { datetime: tx.createdAt }, timeOfDay(tx.createdAt)), "created as a ", tx.mode, " transaction"),
+          el("li", {}, el("time", { datetime: tx.updatedAt }, timeOfDay(tx.updatedAt)), "last change: now ", badge(tx.status), " (version " + tx.version + ")"),
+        ),
+      );
+      return;
+    }
+    box.replaceChildren(el("p", { class: "result refused" }, "The history could not be read: " + describeError(answer)));
+  }
+
+  /** The audit log, for one transaction or all: GET /api/v1/audit. */
+  async function renderAudit(box, { gid }) {
+    const q = new URLSearchParams({ limit: "50" });
+    if (gid) q.set("gid", gid);
+    const answer = await api("GET", "/api/v1/audit?" + q);
+    if (noSuchRoute(answer)) {
+      box.replaceChildren(el("p", { class: "unavailable", id: "audit-unavailable" }, "This coordinator keeps no audit log yet."));
+      return;
+    }
+    if (answer.status !== 200) {
+      box.replaceChildren(el("p", { class: "result refused" }, "The audit log could not be read: " + describeError(answer)));
+      return;
+    }
+    const items = answer.body.items || [];
+    if (!items.length) {
+      box.replaceChildren(el("p", { class: "muted empty", id: "audit-empty" }, gid ? "No operator has acted on this transaction." : "No operator action recorded."));
+      return;
+    }
+    box.replaceChildren(
+      el(
+        "table",
+        { id: "audit-table" },
+        el("thead", {}, el("tr", {}, ["When", "Who", "What", "On", "Why", "Result"].map((h) => el("th", {}, h)))),
+        el(
+          "tbody",
+          {},
+          items.map((a) =>
+            el(
+              "tr",
+              {},
+              el("td", { title: a.at }, when(a.at)),
+              el("td", {}, a.actor || ""),
+              el("td", {}, a.action || ""),
+              el("td", { class: "mono" }, a.gid ? el("a", { href: "#/transactions/" + encodeURIComponent(a.gid) }, a.gid) : a.target || ""),
+              el("td", {}, a.reason || ""),
+              el("td", {}, a.result || ""),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  // --- acting: retry and force ---------------------------------------------------------------
+
+  const FORCE_ACTIONS = [
+    ["abort", "Abort: decide to undo it (only while no commit is logged)"],
+    ["skip-op", "Skip one op: record it as done by hand, without calling it"],
+    ["mark-committed", "Mark committed: the commit is logged, the remaining confirmations were done by hand"],
+  ];
+
+  function renderActions(box, tx, refresh) {
+    const retryResult = el("div", { id: "retry-result" });
+    const retry = el(
+      "div",
+      { class: "row" },
+      el("button", {
+        type: "button",
+        id: "retry",
+        onclick: async () => {
+          const answer = await api("POST", "/api/v1/transactions/" + encodeURIComponent(tx.gid) + "/retry", {});
+          retryResult.replaceChildren(
+            el("p", { class: "result " + (answer.status === 200 ? "ok" : "refused") }, answer.status === 200 ? "Retry sent: every op of the current phase that is waiting is called now. Status: " + answer.body.status + "." : "Retry refused: " + describeError(answer)),
+          );
+          await refresh();
+        },
+      }, "Retry now"),
+      el("span", { class: "muted" }, "Calls again, at once, every op that is waiting for its next attempt. Safe at any time: ops are idempotent."),
+    );
+
+    const action = el("select", { id: "force-action" }, FORCE_ACTIONS.map(([v, t]) => el("option", { value: v }, t)));
+    const op = el("select", { id: "force-op" });
+    const opLabel = el("label", { id: "force-op-label" }, "Op to skip ", op);
+    const reason = el("textarea", { id: "force-reason", placeholder: "Why (required, kept in the audit log): e.g. ticket OPS-123, refund done by hand", maxlength: "500" });
+    const dryRun = el("button", { type: "button", id: "force-dry-run", class: "secondary" }, "Dry run");
+    const apply = el("button", { type: "button", id: "force-apply", class: "danger", disabled: true }, "Apply");
+    const result = el("div", { id: "force-result" });
+    let checked = null; // the request the last dry run allowed; Apply sends exactly it
+
+    const request = () => {
+      const body = { action: action.value, reason: reason.value.trim() };
+      if (action.value === "skip-op" && op.value) {
+        const [branchId, opName] = op.value.split("\u0000");
+        body.branchId = branchId;
+        body.op = opName;
+      }
+      return body;
+    };
+    const invalidate = () => {
+      checked = null;
+      apply.disabled = true;
+      opLabel.hidden = action.value !== "skip-op";
+    };
+    [action, op, reason].forEach((input) => input.addEventListener("input", invalidate));
+    action.addEventListener("change", invalidate);
+
+    const send = async (dry) => {
+      const body = dry ? request() : checked;
+      if (!body.reason) {
+        result.replaceChildren(el("p", { class: "result refused" }, "Give a reason first: it goes into the audit log with your name and the time."));
+        return;
+      }
+      const answer = await api("POST", "/api/v1/transactions/" + encodeURIComponent(tx.gid) + "/force", { ...body, dryRun: dry });
+      if (noSuchRoute(answer)) {
+        result.replaceChildren(el("p", { class: "unavailable", id: "force-unavailable" }, "This coordinator cannot force transactions yet."));
+        return;
+      }
+      if (answer.status !== 200) {
+        checked = null;
+        apply.disabled = true;
+        result.replaceChildren(el("div", { class: "result refused" }, el("strong", {}, dry ? "The dry run says no. " : "Refused. "), describeError(answer)));
+        return;
+      }
+      const b = answer.body;
+      const changes = b.changes || [];
+      result.replaceChildren(
+        el(
+          "div",
+          { class: "result " + (b.allowed === false ? "refused" : "ok"), id: dry ? "dry-run-result" : "applied-result" },
+          el("strong", {}, dry ? (b.allowed === false ? "Not allowed: " : "Dry run, nothing changed yet. It would: ") : "Done. It changed: "),
+          b.allowed === false ? b.why || "" : "",
+          changes.length ? el("ul", {}, changes.map((c) => el("li", {}, typeof c === "string" ? c : c.description || JSON.stringify(c)))) : null,
+          b.rule ? el("p", { class: "muted" }, "Rule: " + b.rule) : null,
+          b.audit ? el("p", { class: "muted", id: "audit-entry" }, "Audit entry: " + [b.audit.actor, b.audit.action, when(b.audit.at)].filter(Boolean).join(", ")) : null,
+        ),
+      );
+      if (dry && b.allowed !== false) {
+        checked = body;
+        apply.disabled = false;
+      } else {
+        checked = null;
+        apply.disabled = true;
+      }
+      if (!dry) await refresh();
+    };
+    dryRun.addEventListener("click", () => send(true));
+    apply.addEventListener("click", () => checked && send(false));
+
+    box.replaceChildren(
+      el("h3", {}, "Retry"),
+      retry,
+      retryResult,
+      el("h3", {}, "Force"),
+      el(
+        "div",
+        { class: "force" },
+        el("p", { class: "muted" }, "Forcing overrides the protocol, so the coordinator allows it only where no guarantee that still holds can break. Always a dry run first: it says what would change; Apply then sends exactly what the dry run checked."),
+        el("label", {}, "Action ", action),
+        opLabel,
+        el("label", {}, "Reason", reason),
+        el("div", { class: "row" }, dryRun, apply),
+        result,
+      ),
+    );
+    updateActions(box, tx);
+    invalidate();
+  }
+
+  /** Keeps the op list of the force form in step with the transaction, keeping the choice. */
+  function updateActions(box, tx) {
+    const op = box.querySelector("#force-op");
+    const chosen = op.value;
+    const options = tx.branches.flatMap((b) =>
+      b.ops
+        .filter((o) => o.status !== "succeeded" && o.status !== "skipped" && o.status !== "idle")
+        .map((o) => el("option", { value: b.branchId + "\u0000" + o.op, selected: b.branchId + "\u0000" + o.op === chosen }, b.branchId + " · " + o.op + " (" + o.status + ", " + o.attempts + " attempts)")),
+    );
+    op.replaceChildren(...(options.length ? options : [el("option", { value: "" }, "no op is pending")]));
+    box.querySelector("#retry").disabled = tx.final;
+  }
+
+  // --- dead letters --------------------------------------------------------------------------
+
+  async function showDeadLetters() {
+    const view = $("#view");
+    const body = el("div", { id: "dead-letters" }, el("p", { class: "muted" }, "Loading…"));
+    view.replaceChildren(
+      el("h1", {}, "Dead letters"),
+      el("p", { class: "muted" }, "Deliveries that gave up after their retries: the message was committed, but a subscription did not take it. Re-driving sends them again (at most " + MAX_REDRIVE + " at once); subscribers must be idempotent, as for any delivery."),
+      body,
+    );
+    const answer = await api("GET", "/api/v1/deliveries?status=dead&limit=" + MAX_REDRIVE);
+    if (answer.status === 404) {
+      body.replaceChildren(el("p", { class: "unavailable", id: "dead-letters-unavailable" }, "Dead letters are not available on this coordinator: its API has no /api/v1/deliveries yet. Stuck deliveries show, meanwhile, on their transaction's page."));
+      return;
+    }
+    if (answer.status !== 200) {
+      body.replaceChildren(el("p", { class: "result refused" }, "The dead letters could not be read: " + describeError(answer)));
+      return;
+    }
+    const items = answer.body.items || [];
+    if (!items.length) {
+      body.replaceChildren(el("p", { class: "panel empty", id: "dead-letters-empty" }, "No dead letter: every committed message reached every subscription, or is still being retried."));
+      return;
+    }
+    const key = (d) => [d.gid, d.messageId, d.subscription].join("\u0000");
+    const boxes = new Map();
+    const reason = el("textarea", { id: "redrive-reason", placeholder: "Why (required, kept in the audit log)", maxlength: "500" });
+    const result = el("div", { id: "redrive-result" });
+    const redrive = el("button", { type: "button", id: "redrive" }, "Re-drive selected");
+    redrive.addEventListener("click", async () => {
+      const chosen = items.filter((d) => boxes.get(key(d)).checked).slice(0, MAX_REDRIVE);
+      if (!chosen.length || !reason.value.trim()) {
+        result.replaceChildren(el("p", { class: "result refused" }, "Choose at least one delivery and give a reason."));
+        return;
+      }
+      const answer = await api("POST", "/api/v1/deliveries/redrive", {
+        deliveries: chosen.map((d) => ({ gid: d.gid, messageId: d.messageId, subscription: d.subscription })),
+        reason: reason.value.trim(),
+      });
+      result.replaceChildren(el("p", { class: "result " + (answer.status === 200 ? "ok" : "refused"), id: "redrive-answer" }, answer.status === 200 ? "Re-driven: " + (answer.body.redriven ?? chosen.length) + " deliveries will be sent again." : "Refused: " + describeError(answer)));
+    });
+    body.replaceChildren(
+      el(
+        "table",
+        { id: "dead-table" },
+        el("thead", {}, el("tr", {}, ["", "Gid", "Message", "Topic", "Subscription", "Attempts", "Last error"].map((h) => el("th", {}, h)))),
+        el(
+          "tbody",
+          {},
+          items.map((d) => {
+            const check = el("input", { type: "checkbox", "aria-label": "choose " + d.messageId });
+            boxes.set(key(d), check);
+            return el(
+              "tr",
+              {},
+              el("td", {}, check),
+              el("td", { class: "mono" }, el("a", { href: "#/transactions/" + encodeURIComponent(d.gid) }, d.gid)),
+              el("td", { class: "mono" }, d.messageId),
+              el("td", {}, d.topic || ""),
+              el("td", {}, d.subscription),
+              el("td", { class: "num" }, String(d.attempts ?? "")),
+              el("td", { class: "mono" }, d.lastError || ""),
+            );
+          }),
+        ),
+      ),
+      el("div", { class: "force panel" }, el("label", {}, "Reason", reason), el("div", { class: "row" }, redrive), result),
+    );
+  }
+
+  async function showAudit() {
+    const box = el("section", { id: "audit" });
+    $("#view").replaceChildren(el("h1", {}, "Audit log"), el("p", { class: "muted" }, "Every operator action: who, what, when and why, newest first."), box);
+    await renderAudit(box, {});
+  }
+
+  // --- routing -------------------------------------------------------------------------------
+
+  let currentView = "";
+
+  async function route() {
+    const hash = location.hash || "#/transactions";
+    const [path, query] = hash.slice(1).split("?");
+    const params = new URLSearchParams(query || "");
+    const page = path.split("/")[1] || "transactions";
+    document.querySelectorAll(".top nav a").forEach((a) => a.setAttribute("aria-current", a.dataset.page === page ? "page" : "false"));
+    try {
+      if (page === "transactions" && path.split("/").length > 2) {
+        const gid = decodeURIComponent(path.split("/").slice(2).join("/"));
+        currentView = "tx:" + gid;
+        await showTransaction(gid);
+      } else if (page === "dead-letters") {
+        currentView = "dead";
+        await showDeadLetters();
+      } else if (page === "audit") {
+        currentView = "audit";
+        await showAudit();
+      } else {
+        currentView = "list";
+        await showTransactions(params);
+      }
+    } catch (e) {
+      $("#view").replaceChildren(el("p", { class: "banner" }, e.message));
+    }
+    document.body.dataset.ready = currentView;
+  }
+
+  window.addEventListener("hashchange", route);
+  renderTokenState();
+  route();
+  refreshCounts();
+  setInterval(refreshCounts, COUNTS_EVERY_MS);
+})();
