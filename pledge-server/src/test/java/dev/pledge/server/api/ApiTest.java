@@ -10,10 +10,12 @@ import dev.pledge.core.Outcome;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Effect;
 import dev.pledge.core.engine.Engine;
+import dev.pledge.core.runtime.Transport;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
-import dev.pledge.server.runtime.Effects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -35,8 +37,8 @@ class ApiTest {
   private final InMemoryTransactionLog log = new InMemoryTransactionLog();
   private final List<String> calls = new CopyOnWriteArrayList<>();
   private final AtomicInteger generated = new AtomicInteger();
-  private final Effects succeed =
-      new Effects() {
+  private final Transport succeed =
+      new Transport() {
         @Override
         public CompletableFuture<Outcome> call(Effect.CallOp call) {
           calls.add(call.branchId() + "/" + call.op().label());
@@ -54,30 +56,25 @@ class ApiTest {
           return CompletableFuture.completedFuture(Outcome.SUCCEEDED);
         }
       };
-  private final Coordinator coordinator =
-      new Coordinator(
+  private final ServerRuntime runtime =
+      TestRuntimes.start(
           new Engine(Limits.DEFAULT, RetryPolicy.DEFAULT),
           log,
-          InstantSource.system(),
           succeed,
-          new Subscriptions(),
+          new Subscriptions(new InMemorySubscriptionStore()),
           Duration.ofMillis(50));
   private final Api api =
       new Api(
-          coordinator,
+          runtime,
           log,
           Limits.DEFAULT,
-          new Subscriptions(),
+          new Subscriptions(new InMemorySubscriptionStore()),
           AllowList.loopbackOnly(),
           () -> "generated-" + generated.incrementAndGet());
 
-  {
-    coordinator.start();
-  }
-
   @AfterEach
   void stop() {
-    coordinator.close();
+    runtime.close();
   }
 
   private record Reply(int status, JsonNode body) {}
@@ -307,7 +304,7 @@ class ApiTest {
     CompletableFuture<Reply> poll =
         CompletableFuture.supplyAsync(
             () -> call("GET", "/api/v1/transactions/lp-1", Map.of("waitSeconds", "30"), ""));
-    await().atMost(Duration.ofSeconds(10)).until(() -> coordinator.longPollsWaiting() == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> runtime.longPolls().waiting() == 1);
     assertThat(poll).isNotDone();
 
     assertThat(call("POST", "/api/v1/transactions/lp-1/commit", "").status()).isEqualTo(200);
@@ -318,7 +315,7 @@ class ApiTest {
     assertThat(reply.status()).isEqualTo(200);
     assertThat(reply.body().get("status").asText()).isEqualTo("committed");
     assertThat(reply.body().get("final").asBoolean()).isTrue();
-    assertThat(coordinator.longPollsWaiting()).isZero();
+    assertThat(runtime.longPolls().waiting()).isZero();
   }
 
   @Test

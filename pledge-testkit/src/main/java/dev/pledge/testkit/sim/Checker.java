@@ -25,7 +25,7 @@ import java.util.Set;
  *   <li>msg: a message is delivered iff its transaction committed, iff the producer's local
  *       transaction committed; each reaches each subscription at least once; same-key messages in
  *       order;
- *   <li>a logged decision never changes (checked at every write by {@link SimCoordinator});
+ *   <li>a logged decision never changes (checked at every write by {@link SimHost});
  *   <li>once faults stop, every transaction is final within its timeout plus a bounded retry delay.
  * </ol>
  */
@@ -42,7 +42,11 @@ final class Checker {
   static long settleBoundMillis() {
     long retry =
         SimOptions.POLICY.maxBackoff().toMillis() + SimOptions.POLICY.callTimeout().toMillis();
-    return SimCoordinator.MAX_RESTART_MILLIS + SimCoordinator.POLL_MILLIS + 3 * retry + 1_000;
+    return SimHost.MAX_RESTART_MILLIS
+        + SimHost.POLL_MILLIS
+        + SimHost.CLAIM_LEASE_MILLIS
+        + 3 * retry
+        + 1_000;
   }
 
   void check() {
@@ -91,8 +95,8 @@ final class Checker {
     Long settled = run.coordinator.settledAt().get(tx.gid());
     long deadlineMillis =
         tx.deadline().toEpochMilli()
-            - SimCoordinator.EPOCH.toEpochMilli()
-            + SimCoordinator.MAX_BACKWARD_JUMP_MILLIS;
+            - SimHost.EPOCH.toEpochMilli()
+            + SimHost.MAX_BACKWARD_JUMP_MILLIS;
     long bound = Math.max(run.world.faults().endMillis(), deadlineMillis) + settleBoundMillis();
     if (settled == null || !tx.isSettled()) {
       violations.add(

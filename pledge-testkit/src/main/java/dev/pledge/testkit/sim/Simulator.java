@@ -22,9 +22,10 @@ import java.util.function.Consumer;
 /**
  * The deterministic simulator. One seed fixes everything: the mode and shape of a few global
  * transactions, the fault profile, and every random choice of the network, the participants, the
- * clients and the coordinator's crashes and clock jumps. The real deciders run inside {@link
- * SimCoordinator}; simulated participants keep a barrier and the ground truth of their data. After
- * the run, {@link Checker} holds the ground truth against every guarantee of DESIGN.md.
+ * clients and the coordinator's crashes and clock jumps. The production runtime runs inside {@link
+ * SimHost} with a simulated clock, scheduler, network and log; simulated participants keep a
+ * barrier and the ground truth of their data. After the run, {@link Checker} holds the ground truth
+ * against every guarantee of DESIGN.md.
  */
 public final class Simulator {
   static final String SUBSCRIPTION_SHIPPING = "shipping";
@@ -59,7 +60,7 @@ public final class Simulator {
     world.trace("seed " + seed + ", mode " + mode.code() + ", " + faults);
     run.plan();
     run.planOperator();
-    run.coordinator.startPolling();
+    run.coordinator.boot();
     long limit = run.hardLimitMillis();
     world.run(limit, run::finished);
     new Checker(run, violations).check();
@@ -97,11 +98,11 @@ public final class Simulator {
   }
 
   /** The state of one run: the coordinator, the simulated services and the clients' progress. */
-  final class Run implements SimCoordinator.Network {
+  final class Run implements SimHost.Network {
     final long seed;
     final Mode mode;
     final World world;
-    final SimCoordinator coordinator;
+    final SimHost coordinator;
     final Participants participants;
     final List<TransactionSpec> specs = new ArrayList<>();
 
@@ -120,8 +121,8 @@ public final class Simulator {
       this.world = world;
       this.participants = new Participants(world, 0.1);
       this.coordinator =
-          new SimCoordinator(
-              world, options.engine(), this, options.actBeforePersist(), MAX_CRASHES, violations);
+          new SimHost(
+              world, options.engine(), this, options.runtimeBugs(), MAX_CRASHES, violations);
       subscriptions.put("orders", List.of(SUBSCRIPTION_SHIPPING, SUBSCRIPTION_AUDIT));
       subscriptions.put("audit", List.of(SUBSCRIPTION_ARCHIVE));
     }
