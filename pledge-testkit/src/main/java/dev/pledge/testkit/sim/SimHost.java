@@ -427,8 +427,18 @@ final class SimHost {
     }
 
     @Override
+    public List<Count> counts() {
+      return handle.counts();
+    }
+
+    @Override
     public List<HistoryEntry> history(Gid gid) {
       return handle.history(gid);
+    }
+
+    @Override
+    public List<Count> counts() {
+      return handle.counts();
     }
   }
 }

@@ -1,4 +1,4 @@
-package dev.pledge.server;
+package dev.pledge.simulator;
 
 import dev.pledge.core.Mode;
 import dev.pledge.testkit.sim.SimOptions;
@@ -11,15 +11,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code pledge simulate}: runs the deterministic simulator and prints {@code N seeds, V
- * violations}. Exits 1 when any seed broke a guarantee, after printing each failing seed's
- * violations, trace and replay command.
+ * {@code pledge simulate}, a module of its own so that the server ships no test code: runs the
+ * deterministic simulator and prints {@code N seeds, V violations}. Exits 1 when any seed broke a
+ * guarantee, after printing each failing seed's violations, trace and replay command.
  */
 @Command(
     name = "simulate",
     mixinStandardHelpOptions = true,
     description = "Run the deterministic simulator over many seeds.")
-final class SimulateCommand implements Callable<Integer> {
+public final class SimulateCommand implements Callable<Integer> {
   static final int MAX_SEEDS = 10_000_000;
 
   @Option(
@@ -54,6 +54,11 @@ final class SimulateCommand implements Callable<Integer> {
       names = "--stats",
       description = "Also print seeds per second, events and injected crashes.")
   boolean stats;
+
+  /** {@code bin/pledge simulate …} runs this. */
+  public static void main(String[] args) {
+    System.exit(new picocli.CommandLine(new SimulateCommand()).execute(args));
+  }
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
