@@ -33,8 +33,16 @@ public final class SimulateCommand implements Callable<Integer> {
 
   @Option(
       names = "--mode",
-      description = "Only this mode: saga, tcc, 2pc or msg (default: every mode).")
+      description = "Only this mode: saga, tcc, 2pc, xa, 3pc or msg (default: every mode).")
   String mode;
+
+  @Option(
+      names = "--partitions",
+      description =
+          "Add network partitions to the faults: some branches cut off the coordinator for up to"
+              + " twice the 3pc participants' abort timeout. 3pc is expected to split there"
+              + " (docs/protocols/3pc.md); every other mode must hold.")
+  boolean partitions;
 
   @Option(names = "--trace", description = "Print the trace of every run (use with --seed).")
   boolean trace;
@@ -76,7 +84,8 @@ public final class SimulateCommand implements Callable<Integer> {
           spec.commandLine(), "--threads must be in [1, 64], got " + workers);
     }
     long first = seed == null ? 1 : seed;
-    SimOptions options = SimOptions.standard(only);
+    SimOptions options =
+        partitions ? SimOptions.standard(only).withPartitions() : SimOptions.standard(only);
     if (trace) {
       Simulator simulator = new Simulator(options);
       for (long s = first; s < first + count; s++) {
@@ -93,7 +102,7 @@ public final class SimulateCommand implements Callable<Integer> {
         out.println("  trace:");
         failure.trace().forEach(line -> out.println("    " + line));
       }
-      out.println("  replay: " + failure.replayCommand());
+      out.println("  replay: " + failure.replayCommand() + (partitions ? " --partitions" : ""));
     }
     if (summary.failing() > summary.failures().size()) {
       out.println(

@@ -417,6 +417,11 @@ final class SimHost {
     }
 
     @Override
+    public List<Count> counts() {
+      return handle.counts();
+    }
+
+    @Override
     public Page page(Query query) {
       return handle.page(query);
     }
@@ -424,11 +429,6 @@ final class SimHost {
     @Override
     public List<HistoryEntry> history(Gid gid) {
       return handle.history(gid);
-    }
-
-    @Override
-    public List<Count> counts() {
-      return handle.counts();
     }
   }
 }
