@@ -22,18 +22,24 @@ import java.util.function.Consumer;
 /**
  * The deterministic simulator. One seed fixes everything: the mode and shape of a few global
  * transactions, the fault profile, and every random choice of the network, the participants, the
- * clients and the coordinator's crashes and clock jumps. The real deciders run inside {@link
- * SimCoordinator}; simulated participants keep a barrier and the ground truth of their data. After
- * the run, {@link Checker} holds the ground truth against every guarantee of DESIGN.md.
+ * clients and the coordinator's crashes and clock jumps. The production runtime runs inside {@link
+ * SimHost} with a simulated clock, scheduler, network and log; simulated participants keep a
+ * barrier and the ground truth of their data. After the run, {@link Checker} holds the ground truth
+ * against every guarantee of DESIGN.md.
  */
 public final class Simulator {
   static final String SUBSCRIPTION_SHIPPING = "shipping";
   static final String SUBSCRIPTION_AUDIT = "audit";
   static final String SUBSCRIPTION_ARCHIVE = "archive";
-  private static final List<Mode> MODES = List.of(Mode.SAGA, Mode.TCC, Mode.TWO_PC, Mode.MSG);
+  private static final List<Mode> MODES =
+      List.of(Mode.SAGA, Mode.TCC, Mode.TWO_PC, Mode.MSG, Mode.XA, Mode.THREE_PC);
   private static final List<String> TOPICS = List.of("orders", "audit", "nowhere");
   private static final List<String> KEYS = List.of("k1", "k2");
   private static final int MAX_CRASHES = 6;
+
+  /** Every simulated transaction's timeout is shorter than this. */
+  static final long MAX_TIMEOUT_MILLIS = 5_000;
+
   private static final int CLIENT_TRIES = 3;
   private static final long CLIENT_WAIT_MILLIS = 1_000;
 
@@ -51,14 +57,17 @@ public final class Simulator {
     // run that seed S made when it drew M by itself.
     Mode drawn = MODES.get(random.nextInt(MODES.size()));
     Mode mode = options.mode() != null ? options.mode() : drawn;
-    Faults faults = Faults.draw(random);
+    Faults faults =
+        options.partitions()
+            ? Faults.drawWithPartition(random, Participants.ABORT_TIMEOUT_MILLIS)
+            : Faults.draw(random);
     World world = new World(random, faults);
     List<String> violations = new ArrayList<>();
     Run run = new Run(seed, mode, world, violations);
     world.trace("seed " + seed + ", mode " + mode.code() + ", " + faults);
     run.plan();
     run.planOperator();
-    run.coordinator.startPolling();
+    run.coordinator.boot();
     long limit = run.hardLimitMillis();
     world.run(limit, run::finished);
     new Checker(run, violations).check();
@@ -96,11 +105,11 @@ public final class Simulator {
   }
 
   /** The state of one run: the coordinator, the simulated services and the clients' progress. */
-  final class Run implements SimCoordinator.Network {
+  final class Run implements SimHost.Network {
     final long seed;
     final Mode mode;
     final World world;
-    final SimCoordinator coordinator;
+    final SimHost coordinator;
     final Participants participants;
     final List<TransactionSpec> specs = new ArrayList<>();
 
@@ -119,8 +128,8 @@ public final class Simulator {
       this.world = world;
       this.participants = new Participants(world, 0.1);
       this.coordinator =
-          new SimCoordinator(
-              world, options.engine(), this, options.actBeforePersist(), MAX_CRASHES, violations);
+          new SimHost(
+              world, options.engine(), this, options.runtimeBugs(), MAX_CRASHES, violations);
       subscriptions.put("orders", List.of(SUBSCRIPTION_SHIPPING, SUBSCRIPTION_AUDIT));
       subscriptions.put("audit", List.of(SUBSCRIPTION_ARCHIVE));
     }
@@ -154,13 +163,14 @@ public final class Simulator {
       int count = 1 + random.nextInt(4);
       for (int i = 0; i < count; i++) {
         Gid gid = Gid.of("s" + seed + "-" + mode.code() + "-" + (i + 1));
-        Duration timeout = Duration.ofMillis(1_000 + random.nextInt(4_000));
+        Duration timeout =
+            Duration.ofMillis(1_000 + random.nextInt((int) MAX_TIMEOUT_MILLIS - 1_000));
         long startAt = random.nextInt(2_000);
         TransactionSpec spec =
             switch (mode) {
               case SAGA ->
                   new TransactionSpec(gid, mode, timeout, sagaSteps(random), List.of(), null);
-              case TWO_PC, TCC ->
+              case TWO_PC, XA, THREE_PC, TCC ->
                   new TransactionSpec(
                       gid,
                       mode,
@@ -175,7 +185,7 @@ public final class Simulator {
         specs.add(spec);
         clientsRunning++;
         switch (mode) {
-          case SAGA, TWO_PC -> world.at(startAt, "client " + gid, () -> submit(spec));
+          case SAGA, TWO_PC, XA, THREE_PC -> world.at(startAt, "client " + gid, () -> submit(spec));
           case TCC -> {
             List<BranchSpec> tccBranches = branches(random, mode);
             world.at(startAt, "initiator " + gid, () -> tccInitiator(spec, tccBranches));
@@ -454,10 +464,29 @@ public final class Simulator {
       world.send(
           label,
           () -> {
+            if (partitioned(call.branchId(), label)) {
+              return;
+            }
             Outcome outcome =
                 participants.handle(call.gid().value(), call.branchId(), call.mode(), call.op());
-            world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
+            String answered = label + " answered " + describe(outcome);
+            world.send(
+                answered,
+                () -> {
+                  if (!partitioned(call.branchId(), answered)) {
+                    reply.accept(outcome);
+                  }
+                });
           });
+    }
+
+    /** Whether the partition cuts {@code branchId} off now: then the message is lost. */
+    private boolean partitioned(String branchId, String label) {
+      if (world.faults().cuts(branchId, world.now())) {
+        world.trace("cut off " + label + " (partition)");
+        return true;
+      }
+      return false;
     }
 
     @Override

@@ -95,7 +95,7 @@ final class World {
       }
       now = next.at();
       events++;
-      if (!next.label().equals("poll")) {
+      if (next.label() != null) {
         trace(next.label());
       }
       next.action().run();
@@ -104,7 +104,8 @@ final class World {
 
   void trace(String line) {
     if (trace.size() < MAX_TRACE_LINES) {
-      trace.add(String.format("%7d ms  %s", now, line));
+      String millis = Long.toString(now);
+      trace.add(" ".repeat(Math.max(0, 7 - millis.length())) + millis + " ms  " + line);
     }
   }
 
