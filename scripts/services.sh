@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the local services that Pledge's integration tests use are running on loopback, and
 # prepares them: PostgreSQL with max_prepared_transactions >= 64 (for 2pc and xa) and a pledge_test
-# database, MariaDB with a pledge_test database. Safe to run any number of times: a service that answers
+# database, MariaDB with a pledge_test database. For the console's browser tests it installs Debian's
+# chromium (apt-get, as root) and playwright-core (npm ci in pledge-server/src/test/console) when
+# missing. Safe to run any number of times: a service that answers
 # is left alone, a setting already right is not touched.
 #
 # Prints one line per service: `ok <service> <address>`, or `MISSING <service> <address> (<why>)`.
@@ -245,6 +247,64 @@ prepare_mariadb() {
   done
 }
 
+# --- the console's browser tests: Debian's Chromium, and playwright-core at the version of the lock file
+
+readonly console_tests=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/pledge-server/src/test/console
+
+install_chromium() {
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+}
+
+ensure_chromium() {
+  : >"$log"
+  if ! command -v chromium >/dev/null; then
+    if ! command -v apt-get >/dev/null || [[ $(id -u) != 0 ]]; then
+      report_missing chromium /usr/bin/chromium "not installed; as root: apt-get install chromium"
+      return 1
+    fi
+    if ! run_bounded 900 install_chromium >"$log" 2>&1 || ! command -v chromium >/dev/null; then
+      report_missing chromium /usr/bin/chromium "apt-get install chromium failed"
+      return 1
+    fi
+    echo "ok chromium $(command -v chromium) (installed)"
+    return 0
+  fi
+  echo "ok chromium $(command -v chromium)"
+}
+
+# The version npm ci would install, and the one installed, read from the lock file and the package.
+playwright_versions() {
+  node -e '
+    const fs = require("fs");
+    const want = JSON.parse(fs.readFileSync(process.argv[1] + "/package-lock.json")).packages["node_modules/playwright-core"].version;
+    let have = "none";
+    try { have = JSON.parse(fs.readFileSync(process.argv[1] + "/node_modules/playwright-core/package.json")).version; } catch (e) {}
+    console.log(want + " " + have);' "$console_tests"
+}
+
+ensure_playwright() {
+  : >"$log"
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    report_missing playwright-core "$console_tests" "node and npm are not installed"
+    return 1
+  fi
+  local versions want have
+  versions=$(playwright_versions 2>"$log") || {
+    report_missing playwright-core "$console_tests" "cannot read its package-lock.json"
+    return 1
+  }
+  read -r want have <<<"$versions"
+  if [[ $want != "$have" ]]; then
+    if ! (cd "$console_tests" && run_bounded 300 npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
+      report_missing playwright-core "$console_tests" "npm ci failed"
+      return 1
+    fi
+    echo "ok playwright-core $want (installed by npm ci)"
+    return 0
+  fi
+  echo "ok playwright-core $want"
+}
+
 # --- main
 
 ensure postgres "$host:5432" postgres_up start_postgres pg_ctlcluster prepare_postgres
@@ -253,6 +313,8 @@ ensure rabbitmq "$host:5672" rabbitmq_up start_rabbitmq rabbitmq-server
 ensure nats "$host:4222" nats_up start_nats start-stop-daemon
 ensure redis "$host:6379" redis_up start_redis redis-server
 ensure mosquitto "$host:1883" mosquitto_up start_mosquitto mosquitto
+ensure_chromium
+ensure_playwright
 
 if ((${#missing[@]} > 0)); then
   echo

@@ -134,10 +134,21 @@ public final class Participant {
     }
     Mode mode = null;
     if (modeLabel != null) {
-      mode = modeOf(op);
-      if (!mode.code().equals(modeLabel)) {
+      List<String> modes = new ArrayList<>();
+      for (Mode candidate : modesOf(op)) {
+        modes.add(candidate.code());
+        if (candidate.code().equals(modeLabel)) {
+          mode = candidate;
+        }
+      }
+      if (mode == null) {
         problems.add(
-            "Pledge-Mode: " + op.label() + " is an op of " + mode.code() + ", was " + modeLabel);
+            "Pledge-Mode: "
+                + op.label()
+                + " is an op of "
+                + String.join(" or ", modes)
+                + ", was "
+                + modeLabel);
       }
     }
     int attempt = 0;
@@ -244,13 +255,18 @@ public final class Participant {
     }
   }
 
-  static Mode modeOf(Op op) {
-    return switch (op) {
-      case ACTION, COMPENSATE -> Mode.SAGA;
-      case TRY, CONFIRM, CANCEL -> Mode.TCC;
-      case PREPARE, COMMIT, ROLLBACK -> Mode.TWO_PC;
-      case CHECK -> throw new IllegalArgumentException("check is not a branch op");
-    };
+  /** The modes whose branches have {@code op}: prepare, commit and rollback are 2pc's and xa's. */
+  static List<Mode> modesOf(Op op) {
+    if (op == Op.CHECK) {
+      throw new IllegalArgumentException("check is not a branch op");
+    }
+    List<Mode> modes = new ArrayList<>();
+    for (Mode mode : Mode.values()) {
+      if (mode.branchOps().contains(op)) {
+        modes.add(mode);
+      }
+    }
+    return modes;
   }
 
   private static String required(Map<String, String> headers, String name, List<String> problems) {

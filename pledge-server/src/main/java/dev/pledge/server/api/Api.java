@@ -372,7 +372,7 @@ public final class Api {
     try {
       mode = query.containsKey("mode") ? Mode.fromCode(query.get("mode")) : null;
     } catch (IllegalArgumentException e) {
-      errors.add(new FieldError("mode", "must be one of saga, tcc, 2pc, msg"));
+      errors.add(new FieldError("mode", "must be one of " + Mode.codes()));
     }
     if (query.containsKey("limit")) {
       try {

@@ -18,13 +18,13 @@ import java.util.regex.Pattern;
  * {@value #PREFIX}. The page talks to the coordinator only through the public API, so this class
  * knows nothing of transactions.
  *
- * <p>Safe by construction rather than by cleaning paths: a request names a file only through
- * {@link #NAME}, segments of {@code [A-Za-z0-9._-]} that never start with a dot, so {@code ..},
- * hidden files, absolute paths, backslashes and encoded tricks (the server has decoded {@code %2e}
- * before this sees it) all answer 404 without touching the class path; only a known extension is
- * served, only from {@value #ROOT}, and no file over {@link #MAX_FILE_BYTES} is loaded. Files are
- * read once and kept (they cannot change inside a jar), each with a strong ETag so that a browser
- * revalidates ({@code Cache-Control: no-cache}) and gets {@code 304} without a body.
+ * <p>Safe by construction rather than by cleaning paths: a request names a file only through {@link
+ * #NAME}, segments of {@code [A-Za-z0-9._-]} that never start with a dot, so {@code ..}, hidden
+ * files, absolute paths, backslashes and encoded tricks (the server has decoded {@code %2e} before
+ * this sees it) all answer 404 without touching the class path; only a known extension is served,
+ * only from {@value #ROOT}, and no file over {@link #MAX_FILE_BYTES} is loaded. Files are read once
+ * and kept (they cannot change inside a jar), each with a strong ETag so that a browser revalidates
+ * ({@code Cache-Control: no-cache}) and gets {@code 304} without a body.
  */
 public final class ConsoleFiles {
   /** Where the console lives on the coordinator's HTTP server. */
@@ -36,7 +36,8 @@ public final class ConsoleFiles {
   private static final String ROOT = "/dev/pledge/server/console/static/";
 
   private static final Pattern NAME =
-      Pattern.compile("(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}/){0,3}[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}");
+      Pattern.compile(
+          "(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}/){0,3}[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}");
 
   private static final Map<String, String> TYPES =
       Map.of(
@@ -48,9 +49,7 @@ public final class ConsoleFiles {
           "ico", "image/x-icon",
           "txt", "text/plain; charset=utf-8");
 
-  /**
-   * The page may load only its own files and talk only to its own origin; nothing may frame it.
-   */
+  /** The page may load only its own files and talk only to its own origin; nothing may frame it. */
   static final String CONTENT_SECURITY_POLICY =
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
           + " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -4,6 +4,9 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.api.ApiResponse;
+import dev.pledge.server.auth.Access;
+import dev.pledge.server.auth.Role;
+import dev.pledge.server.auth.Tokens;
 import dev.pledge.server.console.ConsoleFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,8 +23,8 @@ import java.util.concurrent.Semaphore;
 
 /**
  * Serves the {@link Api}, and the operator's console under {@code /console/} ({@link
- * ConsoleFiles}), over HTTP/1.1 with the JDK's built-in server, one virtual thread per
- * request (chosen by measuring: see {@code docs/http-server-choice.md}). A body larger than {@link
+ * ConsoleFiles}), over HTTP/1.1 with the JDK's built-in server, one virtual thread per request
+ * (chosen by measuring: see {@code docs/http-server-choice.md}). A body larger than {@link
  * Api#MAX_BODY_BYTES} is refused with 413 without being read whole; at most {@link
  * #MAX_CONCURRENT_REQUESTS} requests are handled at once, and one more is answered {@code 503 busy}
  * at once. The JDK server's own bounds (connections, headers, request and response time, idle
@@ -53,9 +56,13 @@ public final class HttpApiServer implements AutoCloseable {
   private final Api api;
   private final ConsoleFiles console = new ConsoleFiles();
 
-  private HttpApiServer(HttpServer server, Api api, int maxConcurrentRequests) {
+  /** The accepted tokens, or null: no authentication, and then the server is on loopback only. */
+  private final Tokens tokens;
+
+  private HttpApiServer(HttpServer server, Api api, int maxConcurrentRequests, Tokens tokens) {
     this.server = server;
     this.api = api;
+    this.tokens = tokens;
     this.maxConcurrentRequests = maxConcurrentRequests;
     this.permits = new Semaphore(maxConcurrentRequests);
   }
@@ -71,7 +78,27 @@ public final class HttpApiServer implements AutoCloseable {
    */
   public static HttpApiServer start(InetSocketAddress address, Api api, int maxConcurrentRequests)
       throws IOException {
+    return start(address, api, maxConcurrentRequests, null);
+  }
+
+  /**
+   * As {@link #start(InetSocketAddress, Api, int)}, asking every request but {@code GET /health}
+   * and the console's files for a bearer token of {@code tokens} with the role {@link Access}
+   * names: {@code 401} without a valid token, {@code 403} beyond its role. With {@code tokens} null
+   * nothing is asked, and then {@code address} must be a loopback address: a coordinator without
+   * tokens is never reachable from another machine.
+   */
+  public static HttpApiServer start(
+      InetSocketAddress address, Api api, int maxConcurrentRequests, Tokens tokens)
+      throws IOException {
     Objects.requireNonNull(api, "api");
+    if (tokens == null
+        && (address.getAddress() == null || !address.getAddress().isLoopbackAddress())) {
+      throw new IllegalArgumentException(
+          "without a tokens file the coordinator listens on loopback only (127.0.0.1, ::1), not "
+              + address.getHostString()
+              + ": give --tokens-file to listen on another address");
+    }
     if (maxConcurrentRequests < 1 || maxConcurrentRequests > MAX_CONCURRENT_REQUESTS) {
       throw new IllegalArgumentException(
           "maxConcurrentRequests must be in [1, "
@@ -85,7 +112,7 @@ public final class HttpApiServer implements AutoCloseable {
       }
     });
     HttpServer server = HttpServer.create(address, 1024);
-    HttpApiServer http = new HttpApiServer(server, api, maxConcurrentRequests);
+    HttpApiServer http = new HttpApiServer(server, api, maxConcurrentRequests, tokens);
     server.setExecutor(http.executor);
     server.createContext("/", exchange -> http.serve(exchange, http::handle));
     server.createContext("/console", exchange -> http.serve(exchange, http::console));
@@ -121,9 +148,60 @@ public final class HttpApiServer implements AutoCloseable {
       return;
     }
     try {
-      handler.handle(exchange);
+      if (admitted(exchange)) {
+        handler.handle(exchange);
+      }
     } finally {
       permits.release();
+    }
+  }
+
+  /**
+   * Whether the request may go on; if not, answers it {@code 401} or {@code 403}. The token is
+   * neither logged nor echoed.
+   */
+  private boolean admitted(HttpExchange exchange) throws IOException {
+    if (tokens == null) {
+      return true;
+    }
+    Role required =
+        Access.required(exchange.getRequestMethod(), exchange.getRequestURI().getPath());
+    if (required == null) {
+      return true;
+    }
+    Tokens.Principal principal =
+        tokens.authenticate(exchange.getRequestHeaders().getFirst("Authorization"));
+    if (principal == null) {
+      exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"pledge\"");
+      refuse(
+          exchange,
+          401,
+          "unauthorized",
+          "this coordinator asks for a valid token: Authorization: Bearer <token>");
+      return false;
+    }
+    if (!principal.role().covers(required)) {
+      refuse(
+          exchange,
+          403,
+          "forbidden",
+          "a " + principal.role().label() + " token may not do this; it needs an operator token");
+      return false;
+    }
+    return true;
+  }
+
+  private static void refuse(HttpExchange exchange, int status, String code, String message)
+      throws IOException {
+    try (exchange) {
+      byte[] body =
+          ("{\"error\":\"" + code + "\",\"message\":\"" + message + "\"}")
+              .getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", "application/json");
+      exchange.sendResponseHeaders(status, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
     }
   }
 
@@ -135,16 +213,16 @@ public final class HttpApiServer implements AutoCloseable {
               exchange.getRequestMethod(),
               exchange.getRequestURI().getPath(),
               exchange.getRequestHeaders().getFirst("If-None-Match"));
-      response.headers().forEach((name, value) -> {
-        if (!name.equals("Content-Length")) {
-          exchange.getResponseHeaders().set(name, value);
-        }
-      });
+      response
+          .headers()
+          .forEach((name, value) -> {
+            if (!name.equals("Content-Length")) {
+              exchange.getResponseHeaders().set(name, value);
+            }
+          });
       byte[] body = response.body();
       boolean head = exchange.getRequestMethod().equals("HEAD");
-      exchange.sendResponseHeaders(
-          response.status(),
-          head || body.length == 0 ? -1 : body.length);
+      exchange.sendResponseHeaders(response.status(), head || body.length == 0 ? -1 : body.length);
       if (!head && body.length > 0) {
         try (OutputStream out = exchange.getResponseBody()) {
           out.write(body);

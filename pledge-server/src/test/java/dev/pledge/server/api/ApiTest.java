@@ -20,7 +20,6 @@ import dev.pledge.testkit.InMemoryTransactionLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -195,6 +194,61 @@ class ApiTest {
     assertThat(secondRound.body().get("fields").findValuesAsText("field"))
         .containsExactlyInAnyOrder("branches[0].compensate", "branches[1].action");
     assertThat(log.size()).isZero();
+  }
+
+  @Test
+  void threePcAndXa_areAccepted_andTheirBranchesCheckedForTheirOwnOps() {
+    Reply bad =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "three-bad", "mode": "3pc", "branches": [
+              {"can-commit": "http://127.0.0.1:9/cc", "pre-commit": "http://127.0.0.1:9/pc",
+               "abort": "http://127.0.0.1:9/ab", "prepare": "http://127.0.0.1:9/p"}]}
+            """);
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.body().get("fields").findValuesAsText("field"))
+        .containsExactly("branches[0].prepare");
+    Reply missing =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "three-bad", "mode": "3pc", "branches": [
+              {"can-commit": "http://127.0.0.1:9/cc", "pre-commit": "http://127.0.0.1:9/pc",
+               "abort": "http://127.0.0.1:9/ab"}]}
+            """);
+    assertThat(missing.status()).isEqualTo(400);
+    assertThat(missing.body().get("fields").findValuesAsText("field"))
+        .containsExactly("branches[0].do-commit");
+    assertThat(log.size()).isZero();
+
+    Reply threePc =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "three-ok", "mode": "3pc", "branches": [
+              {"can-commit": "http://127.0.0.1:9/cc", "pre-commit": "http://127.0.0.1:9/pc",
+               "do-commit": "http://127.0.0.1:9/dc", "abort": "http://127.0.0.1:9/ab"}]}
+            """);
+    assertThat(threePc.status()).isEqualTo(201);
+    assertThat(threePc.body().get("status").asText()).isEqualTo("begun");
+    Reply xa =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "xa-ok", "mode": "xa", "branches": [
+              {"prepare": "http://127.0.0.1:9/p", "commit": "http://127.0.0.1:9/c",
+               "rollback": "http://127.0.0.1:9/r"}]}
+            """);
+    assertThat(xa.status()).isEqualTo(201);
+    assertThat(log.size()).isEqualTo(2);
+    JsonNode view = call("GET", "/api/v1/transactions/three-ok", "").body();
+    assertThat(view.get("mode").asText()).isEqualTo("3pc");
+    assertThat(call("POST", "/api/v1/transactions/xa-ok/commit", "").status()).isEqualTo(409);
   }
 
   @Test

@@ -25,9 +25,11 @@ import dev.pledge.core.engine.Engine;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.HttpEffects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -40,7 +42,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +62,7 @@ import org.sqlite.SQLiteDataSource;
 class SdkAgainstServerTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  private Coordinator coordinator;
+  private ServerRuntime coordinator;
   private HttpApiServer server;
   private HttpServer services;
   private String base;
@@ -78,16 +79,14 @@ class SdkAgainstServerTest {
         new RetryPolicy(
             Duration.ofMillis(50), Duration.ofMillis(500), 2.0, 0.2, Duration.ofSeconds(2), 10);
     InMemoryTransactionLog log = new InMemoryTransactionLog();
-    Subscriptions subscriptions = new Subscriptions();
+    Subscriptions subscriptions = new Subscriptions(new InMemorySubscriptionStore());
     coordinator =
-        new Coordinator(
+        TestRuntimes.start(
             new Engine(Limits.DEFAULT, policy),
             log,
-            InstantSource.system(),
             new HttpEffects(policy.callTimeout(), AllowList.loopbackOnly()),
             subscriptions,
             Duration.ofMillis(100));
-    coordinator.start();
     server =
         HttpApiServer.start(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),

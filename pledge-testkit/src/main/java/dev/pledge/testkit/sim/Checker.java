@@ -19,7 +19,8 @@ import java.util.Set;
  * Holds the ground truth of a finished run against DESIGN.md's guarantees:
  *
  * <ol>
- *   <li>tcc, 2pc: every branch committed or every branch rolled back, matching the final status;
+ *   <li>tcc, 2pc, xa, 3pc: every branch committed or every branch rolled back, matching the final
+ *       status;
  *   <li>saga: every action ran, or every action that ran was compensated, in reverse order;
  *   <li>msg: a message is delivered iff its transaction committed, iff the producer's local
  *       transaction committed; each reaches each subscription at least once; same-key messages in
@@ -55,7 +56,7 @@ final class Checker {
       checkLiveness(tx);
       switch (tx.mode()) {
         case SAGA -> checkSaga(tx);
-        case TCC, TWO_PC -> checkAtomic(tx);
+        case TCC, TWO_PC, XA, THREE_PC -> checkAtomic(tx);
         case MSG -> checkMessages(tx);
       }
     }
