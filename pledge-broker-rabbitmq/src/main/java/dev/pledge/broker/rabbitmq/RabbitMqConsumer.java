@@ -190,11 +190,27 @@ public final class RabbitMqConsumer implements AutoCloseable {
             config.maxDeliveries(),
             e.toString());
         pauseBeforeRedelivery();
-        channel.basicNack(tag, false, true);
+        settle(message.id(), () -> channel.basicNack(tag, false, true));
         return;
       }
       if (manual) {
-        channel.basicAck(tag, false);
+        settle(message.id(), () -> channel.basicAck(tag, false));
+      }
+    }
+
+    /**
+     * Acknowledges (or hands back) a delivery; when the channel closed meanwhile (the consumer is
+     * closing, the connection was lost) the broker delivers the message again, so that is logged,
+     * not thrown.
+     */
+    private void settle(String id, AmqpAction action) throws IOException {
+      try {
+        action.run();
+      } catch (ShutdownSignalException e) {
+        log.info(
+            "message {} from {} not settled, the channel closed; the broker delivers it again",
+            id,
+            config.queue());
       }
     }
 
@@ -208,6 +224,12 @@ public final class RabbitMqConsumer implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /** One AMQP call on the channel. */
+  @FunctionalInterface
+  private interface AmqpAction {
+    void run() throws IOException;
   }
 
   /** Earlier deliveries of this message, as the quorum queue counts them. */
