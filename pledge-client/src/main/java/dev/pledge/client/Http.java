@@ -31,6 +31,8 @@ final class Http implements AutoCloseable {
 
   private final PledgeClientConfig config;
   private final HttpClient client;
+  private final java.util.concurrent.atomic.AtomicLong retries =
+      new java.util.concurrent.atomic.AtomicLong();
 
   Http(PledgeClientConfig config) {
     this.config = config;
@@ -40,6 +42,10 @@ final class Http implements AutoCloseable {
             .connectTimeout(config.connectTimeout())
             .followRedirects(HttpClient.Redirect.NEVER)
             .build();
+  }
+
+  long retries() {
+    return retries.get();
   }
 
   PledgeClientConfig config() {
@@ -84,6 +90,7 @@ final class Http implements AutoCloseable {
     Throwable last = null;
     for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
       if (attempt > 1) {
+        retries.incrementAndGet();
         pause(backoff);
         backoff = backoff.multipliedBy(2);
         if (backoff.compareTo(config.maxBackoff()) > 0) {

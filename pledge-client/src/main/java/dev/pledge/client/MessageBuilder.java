@@ -3,6 +3,7 @@ package dev.pledge.client;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pledge.client.barrier.Barrier;
+import dev.pledge.client.barrier.LocalTransactions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -109,27 +110,48 @@ public final class MessageBuilder {
   public Submitted commitWith(DataSource dataSource, Barrier barrier, Barrier.Effect work)
       throws SQLException {
     Objects.requireNonNull(dataSource, "dataSource");
+    return commitWith(
+        local -> {
+          try (Connection connection = dataSource.getConnection()) {
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try {
+              local.run(connection);
+              connection.commit();
+            } catch (SQLException | RuntimeException | Error e) {
+              try {
+                connection.rollback();
+              } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
+              }
+              throw e;
+            } finally {
+              connection.setAutoCommit(autoCommit);
+            }
+          }
+        },
+        barrier,
+        work);
+  }
+
+  /**
+   * As {@link #commitWith(DataSource, Barrier, Barrier.Effect)}, with the local transaction run by
+   * the caller's own means (a Spring {@code TransactionTemplate}, a service's single connection).
+   */
+  public Submitted commitWith(LocalTransactions local, Barrier barrier, Barrier.Effect work)
+      throws SQLException {
+    Objects.requireNonNull(local, "local");
     Objects.requireNonNull(barrier, "barrier");
     Objects.requireNonNull(work, "work");
     prepare();
-    try (Connection connection = dataSource.getConnection()) {
-      boolean autoCommit = connection.getAutoCommit();
-      connection.setAutoCommit(false);
-      try {
+    try {
+      local.inTransaction(connection -> {
         barrier.prepareMessage(connection, gid);
         work.run(connection);
-        connection.commit();
-      } catch (SQLException | RuntimeException | Error e) {
-        try {
-          connection.rollback();
-        } catch (SQLException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-        abortQuietly(e);
-        throw e;
-      } finally {
-        connection.setAutoCommit(autoCommit);
-      }
+      });
+    } catch (SQLException | RuntimeException | Error e) {
+      abortQuietly(e);
+      throw e;
     }
     try {
       return client.commit(gid);

@@ -40,6 +40,11 @@ public final class PledgeClient implements AutoCloseable {
     return new PledgeClient(Objects.requireNonNull(config, "config"));
   }
 
+  /** Calls sent again after an unknown answer, since this client was created (a counter). */
+  public long retriesSent() {
+    return http.retries();
+  }
+
   public PledgeClientConfig config() {
     return http.config();
   }
@@ -126,6 +131,49 @@ public final class PledgeClient implements AutoCloseable {
                 : pause.multipliedBy(2);
       }
     }
+  }
+
+  /** One page of {@link #list}: the transactions, newest first, and the cursor of the next. */
+  public record Page(java.util.List<TransactionView> items, String nextCursor) {
+    public Page {
+      items = java.util.List.copyOf(items);
+    }
+  }
+
+  /**
+   * One page of transactions, newest first ({@code GET /api/v1/transactions}).
+   *
+   * @param status one status or null for any
+   * @param mode one mode or null for any
+   * @param limit 1 to 500
+   * @param cursor null for the first page, else the previous page's {@code nextCursor}
+   */
+  public Page list(String status, String mode, int limit, String cursor) {
+    if (limit < 1 || limit > 500) {
+      throw new IllegalArgumentException("limit must be 1 to 500, was " + limit);
+    }
+    StringBuilder query = new StringBuilder("/api/v1/transactions?limit=").append(limit);
+    if (status != null) {
+      query.append("&status=").append(encode(status));
+    }
+    if (mode != null) {
+      query.append("&mode=").append(encode(mode));
+    }
+    if (cursor != null) {
+      query.append("&cursor=").append(encode(cursor));
+    }
+    com.fasterxml.jackson.databind.JsonNode body =
+        http.coordinator(null, "GET", query.toString(), null, Duration.ZERO).body();
+    java.util.List<TransactionView> items = new java.util.ArrayList<>();
+    for (com.fasterxml.jackson.databind.JsonNode item : body.path("items")) {
+      items.add(TransactionView.from(item));
+    }
+    com.fasterxml.jackson.databind.JsonNode next = body.get("nextCursor");
+    return new Page(items, next == null || next.isNull() ? null : next.asText());
+  }
+
+  private static String encode(String text) {
+    return java.net.URLEncoder.encode(text, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** The initiator's commit of a tcc or msg transaction; repeating it is harmless. */

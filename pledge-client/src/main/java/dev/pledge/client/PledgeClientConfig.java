@@ -12,7 +12,7 @@ import java.util.Objects;
  * @param connectTimeout bound on opening a connection (at most 1 min)
  * @param requestTimeout bound on one request's answer (at most 5 min); a long poll adds its wait
  * @param maxAttempts how many times one call is sent in all when the answer is unknown (a transport
- *     error, a {@code 5xx}), 1 to 20; every call the client retries is idempotent
+ *     error, a {@code 5xx}), 1 to 1,000; every call the client retries is idempotent
  * @param firstBackoff the wait before the second attempt, doubled up to {@code maxBackoff}
  * @param maxBackoff the longest wait between two attempts (at most 1 min)
  */
@@ -38,8 +38,8 @@ public record PledgeClientConfig(
     check("requestTimeout", requestTimeout, Duration.ofMinutes(5));
     check("firstBackoff", firstBackoff, Duration.ofMinutes(1));
     check("maxBackoff", maxBackoff, Duration.ofMinutes(1));
-    if (maxAttempts < 1 || maxAttempts > 20) {
-      throw new IllegalArgumentException("maxAttempts must be 1 to 20, was " + maxAttempts);
+    if (maxAttempts < 1 || maxAttempts > 1000) {
+      throw new IllegalArgumentException("maxAttempts must be 1 to 1000, was " + maxAttempts);
     }
     if (firstBackoff.compareTo(maxBackoff) > 0) {
       throw new IllegalArgumentException(

@@ -8,7 +8,6 @@ import dev.pledge.server.api.Api;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.HttpEffects;
-import dev.pledge.server.runtime.LongPolls;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.server.runtime.TransitionCounts;
@@ -18,9 +17,10 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -38,23 +38,17 @@ import picocli.CommandLine.Option;
 final class ServerCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(ServerCommand.class);
 
-  @Option(
-      names = "--port",
-      description = "HTTP port (default: ${DEFAULT-VALUE}; 0 picks a free one).",
-      defaultValue = "7878")
-  int port;
+  @Option(names = "--config", description = "A properties file of settings (port=7878, …).")
+  Path configFile;
 
-  @Option(
-      names = "--bind",
-      description = "Address to listen on (default: ${DEFAULT-VALUE}).",
-      defaultValue = "127.0.0.1")
+  @Option(names = "--port", description = "HTTP port (default 7878; 0 picks a free one).")
+  String port;
+
+  @Option(names = "--bind", description = "Address to listen on (default 127.0.0.1).")
   String bind;
 
-  @Option(
-      names = "--data-dir",
-      description = "Folder of the embedded SQLite log (default: ${DEFAULT-VALUE}).",
-      defaultValue = "data")
-  Path dataDir;
+  @Option(names = "--data-dir", description = "Folder of the embedded SQLite log (default data).")
+  String dataDir;
 
   @Option(
       names = "--db",
@@ -69,45 +63,66 @@ final class ServerCommand implements Callable<Integer> {
 
   @Option(
       names = "--allow",
+      split = ",",
       description = "A URL prefix, beyond loopback, that participants may live under (repeatable).")
-  List<String> allow = List.of();
+  List<String> allow;
+
+  @Option(names = "--poll-millis", description = "How often to claim due work, in ms (200).")
+  String pollMillis;
+
+  @Option(names = "--max-owned", description = "Unsettled transactions held in memory (100000).")
+  String maxOwned;
 
   @Option(
-      names = "--poll-millis",
-      description = "How often to claim due work from the log, in ms (default: ${DEFAULT-VALUE}).",
-      defaultValue = "200")
-  long pollMillis;
+      names = "--max-effects-in-flight",
+      description = "Calls awaiting answers past which new transactions are refused (20000).")
+  String maxEffectsInFlight;
+
+  @Option(names = "--max-long-polls", description = "Long polls waiting at once (512).")
+  String maxLongPolls;
+
+  @Option(names = "--max-requests", description = "HTTP requests handled at once (1024).")
+  String maxRequests;
 
   @Override
   public Integer call() throws Exception {
-    if (port < 0 || port > 65_535) {
-      throw new IllegalArgumentException("--port must be in [0, 65535], got " + port);
+    Map<String, String> flags = new HashMap<>();
+    flags.put("port", port);
+    flags.put("bind", bind);
+    flags.put("data-dir", dataDir);
+    flags.put("db", db);
+    flags.put("db-user", dbUser);
+    flags.put("allow", allow == null ? null : String.join(",", allow));
+    flags.put("poll-millis", pollMillis);
+    flags.put("max-owned", maxOwned);
+    flags.put("max-effects-in-flight", maxEffectsInFlight);
+    flags.put("max-long-polls", maxLongPolls);
+    flags.put("max-requests", maxRequests);
+    ServerConfig settings;
+    try {
+      settings = ServerConfig.resolve(flags, System.getenv(), configFile);
+    } catch (IllegalArgumentException e) {
+      System.err.println("pledge server: invalid configuration: " + e.getMessage());
+      return 2;
     }
-    if (pollMillis < 1 || pollMillis > 60_000) {
-      throw new IllegalArgumentException("--poll-millis must be in [1, 60000], got " + pollMillis);
-    }
-    String url = db;
+    String url = settings.db();
     if (url == null) {
-      Files.createDirectories(dataDir);
-      url = "jdbc:sqlite:" + dataDir.resolve("pledge.db").toAbsolutePath();
+      Files.createDirectories(settings.dataDir());
+      url = "jdbc:sqlite:" + settings.dataDir().resolve("pledge.db").toAbsolutePath();
     }
     JdbcLogConfig config = JdbcLogConfig.forUrl(url);
-    if (dbUser != null) {
+    if (settings.dbUser() != null) {
       config =
-          config.withCredentials(dbUser, System.getenv().getOrDefault("PLEDGE_DB_PASSWORD", ""));
+          config.withCredentials(
+              settings.dbUser(), System.getenv().getOrDefault("PLEDGE_DB_PASSWORD", ""));
     }
-    AllowList allowList = allow.isEmpty() ? AllowList.loopbackOnly() : AllowList.loopbackAnd(allow);
+    AllowList allowList =
+        settings.allow().isEmpty()
+            ? AllowList.loopbackOnly()
+            : AllowList.loopbackAnd(settings.allow());
     RetryPolicy policy = RetryPolicy.DEFAULT;
     Limits limits = Limits.DEFAULT;
-    LOG.info(
-        "pledge server: listen {}:{}, log {}, allow loopback + {}, {}, {}, poll every {} ms",
-        bind,
-        port,
-        config,
-        allow,
-        limits,
-        policy,
-        pollMillis);
+    LOG.info("pledge server: {}; log {}; {}; {}", settings, config, limits, policy);
     SecureRandom random = new SecureRandom();
     try (JdbcTransactionLog log = JdbcTransactionLog.open(config)) {
       Subscriptions subscriptions = new Subscriptions(log);
@@ -115,12 +130,14 @@ final class ServerCommand implements Callable<Integer> {
       ServerRuntime runtime =
           ServerRuntime.start(
               RuntimeConfig.defaults(policy.callTimeout())
-                  .withPollInterval(Duration.ofMillis(pollMillis)),
+                  .withPollInterval(settings.pollInterval())
+                  .withMaxOwned(settings.maxOwned())
+                  .withMaxEffectsInFlight(settings.maxEffectsInFlight()),
               new Engine(limits, policy),
               log,
               new HttpEffects(policy.callTimeout(), allowList),
               subscriptions,
-              LongPolls.DEFAULT_MAX_WAITERS,
+              settings.maxLongPolls(),
               List.of(counts));
       Api api =
           new Api(
@@ -136,7 +153,11 @@ final class ServerCommand implements Callable<Integer> {
               });
       api.addMetrics(out -> counts.appendTo(out, runtime));
       api.addMetrics(out -> appendLogMetrics(out, log.stats()));
-      try (HttpApiServer server = HttpApiServer.start(new InetSocketAddress(bind, port), api)) {
+      try (HttpApiServer server =
+          HttpApiServer.start(
+              new InetSocketAddress(settings.bind(), settings.port()),
+              api,
+              settings.maxRequests())) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
             .addShutdownHook(
@@ -145,7 +166,8 @@ final class ServerCommand implements Callable<Integer> {
                   stopped.countDown();
                 }));
         // The line scripts and tests wait for: the port is open and recovery is done.
-        System.out.println("pledge server listening on http://" + bind + ":" + server.port());
+        System.out.println(
+            "pledge server listening on http://" + settings.bind() + ":" + server.port());
         System.out.flush();
         stopped.await();
       }

@@ -108,8 +108,25 @@ public final class Barrier {
     }
   }
 
+  /**
+   * A barrier for callers that bring their own connection and transaction (a Spring-managed one, a
+   * service's single SQLite connection): only the methods that take a {@link Connection} work; the
+   * table must exist ({@link #migrate}).
+   */
+  public static Barrier create(Dialect dialect) {
+    return new Barrier(null, Objects.requireNonNull(dialect, "dialect"), Clock.systemUTC());
+  }
+
   public Dialect dialect() {
     return dialect;
+  }
+
+  private DataSource dataSource() {
+    if (dataSource == null) {
+      throw new IllegalStateException(
+          "this barrier was created without a DataSource: use the methods that take a Connection");
+    }
+    return dataSource;
   }
 
   /**
@@ -120,7 +137,7 @@ public final class Barrier {
    * @throws SQLException when the database failed; nothing was committed, the op is to be retried
    */
   public BarrierOutcome run(BranchCall call, Effect effect) throws SQLException {
-    try (Connection connection = dataSource.getConnection()) {
+    try (Connection connection = dataSource().getConnection()) {
       boolean autoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
       try {
@@ -228,6 +245,19 @@ public final class Barrier {
         connection.setAutoCommit(autoCommit);
       }
     }
+  }
+
+  /**
+   * Answers a check-back in the caller's transaction, which must commit before the answer is sent
+   * (a {@code rolled_back} answer is only definitive once its row is committed).
+   */
+  public CheckBackStatus checkBack(Connection connection, String gid) throws SQLException {
+    new BranchCall(gid, MSG_BRANCH, Op.ACTION); // checks the gid
+    if (insert(connection, gid, MSG_BRANCH, MSG_OP, MSG_ROLLBACK)) {
+      return CheckBackStatus.ROLLED_BACK;
+    }
+    String reason = reason(connection, gid, MSG_BRANCH, MSG_OP);
+    return MSG_OP.equals(reason) ? CheckBackStatus.COMMITTED : CheckBackStatus.ROLLED_BACK;
   }
 
   private boolean insert(Connection connection, String gid, String branch, Op op, Op reason)

@@ -36,7 +36,7 @@ public record BranchCall(String gid, String branch, Op op) {
       case CANCEL -> Op.TRY;
       case ROLLBACK -> Op.PREPARE;
       case ABORT -> Op.CAN_COMMIT;
-      case ACTION, TRY, PREPARE, CONFIRM, COMMIT, CHECK, CAN_COMMIT, PRE_COMMIT, DO_COMMIT -> null;
+      case ACTION, TRY, PREPARE, CONFIRM, COMMIT, CAN_COMMIT, PRE_COMMIT, DO_COMMIT, CHECK -> null;
     };
   }
 }

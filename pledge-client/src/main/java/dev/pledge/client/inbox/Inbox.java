@@ -97,6 +97,15 @@ public final class Inbox {
     }
   }
 
+  /**
+   * An inbox for callers that bring their own connection and transaction: only {@link
+   * #handle(Connection, TransactionalMessage, Effect)} works; the table must exist ({@link
+   * #migrate}).
+   */
+  public static Inbox create(Dialect dialect) {
+    return new Inbox(null, Objects.requireNonNull(dialect, "dialect"), Clock.systemUTC());
+  }
+
   public Dialect dialect() {
     return dialect;
   }
@@ -108,6 +117,10 @@ public final class Inbox {
    * @throws SQLException when the database failed; nothing committed, deliver again
    */
   public InboxOutcome handle(TransactionalMessage message, Effect effect) throws SQLException {
+    if (dataSource == null) {
+      throw new IllegalStateException(
+          "this inbox was created without a DataSource: use handle(connection, message, effect)");
+    }
     try (Connection connection = dataSource.getConnection()) {
       boolean autoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
@@ -201,6 +214,9 @@ public final class Inbox {
                   + limit
                   + ")";
         };
+    if (dataSource == null) {
+      throw new IllegalStateException("this inbox was created without a DataSource");
+    }
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = connection.prepareStatement(sql)) {
       statement.setLong(1, micros);

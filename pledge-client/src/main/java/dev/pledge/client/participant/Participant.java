@@ -7,6 +7,7 @@ import dev.pledge.client.barrier.Barrier;
 import dev.pledge.client.barrier.BarrierOutcome;
 import dev.pledge.client.barrier.BusinessRefusal;
 import dev.pledge.client.barrier.CheckBackStatus;
+import dev.pledge.client.barrier.LocalTransactions;
 import dev.pledge.client.inbox.InboxConflictException;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Op;
@@ -81,14 +82,24 @@ public final class Participant {
   }
 
   private final Barrier barrier;
+  private final LocalTransactions transactions;
 
-  private Participant(Barrier barrier) {
-    this.barrier = barrier;
+  private Participant(Barrier barrier, LocalTransactions transactions) {
+    this.barrier = Objects.requireNonNull(barrier, "barrier");
+    this.transactions = transactions;
   }
 
-  /** Endpoints guarded by {@code barrier}; null for a service that only checks back or consumes. */
+  /** Endpoints guarded by {@code barrier}, each op in a local transaction on its DataSource. */
   public static Participant create(Barrier barrier) {
-    return new Participant(barrier);
+    return new Participant(barrier, null);
+  }
+
+  /**
+   * Endpoints guarded by {@code barrier}, each op in a local transaction that {@code transactions}
+   * runs (the service's own transaction management).
+   */
+  public static Participant create(Barrier barrier, LocalTransactions transactions) {
+    return new Participant(barrier, Objects.requireNonNull(transactions, "transactions"));
   }
 
   /** {@code POST} handler for {@code op}. */
@@ -120,9 +131,6 @@ public final class Participant {
    * in one local transaction.
    */
   public Answer answerOp(Op op, Map<String, String> headers, byte[] body, Action action) {
-    if (barrier == null) {
-      throw new IllegalStateException("this Participant has no barrier: create it with one");
-    }
     List<String> problems = new ArrayList<>();
     String gid = required(headers, "pledge-gid", problems);
     String branch = required(headers, "pledge-branch", problems);
@@ -134,16 +142,21 @@ public final class Participant {
     }
     Mode mode = null;
     if (modeLabel != null) {
-      mode = modeOf(op);
-      if (!mode.code().equals(modeLabel)) {
-        // 2pc's ops are xa's too: the header names which of the two the coordinator runs.
-        Mode named = modeNamed(modeLabel);
-        if (named != null && named.branchOps().contains(op)) {
-          mode = named;
-        } else {
-          problems.add(
-              "Pledge-Mode: " + op.label() + " is an op of " + mode.code() + ", was " + modeLabel);
+      List<String> modes = new ArrayList<>();
+      for (Mode candidate : modesOf(op)) {
+        modes.add(candidate.code());
+        if (candidate.code().equals(modeLabel)) {
+          mode = candidate;
         }
+      }
+      if (mode == null) {
+        problems.add(
+            "Pledge-Mode: "
+                + op.label()
+                + " is an op of "
+                + String.join(" or ", modes)
+                + ", was "
+                + modeLabel);
       }
     }
     int attempt = 0;
@@ -177,7 +190,15 @@ public final class Participant {
     }
     ParticipantRequest checked = request;
     try {
-      BarrierOutcome outcome = barrier.run(checked.call(), c -> action.run(c, checked));
+      BarrierOutcome outcome;
+      if (transactions == null) {
+        outcome = barrier.run(checked.call(), c -> action.run(c, checked));
+      } else {
+        BarrierOutcome[] ran = new BarrierOutcome[1];
+        transactions.inTransaction(
+            c -> ran[0] = barrier.run(c, checked.call(), conn -> action.run(conn, checked)));
+        outcome = ran[0];
+      }
       return Answer.json(200, "{\"outcome\":\"" + outcome.name().toLowerCase(Locale.ROOT) + "\"}");
     } catch (BusinessRefusal refusal) {
       return Answer.error(409, "refused", String.valueOf(refusal.getMessage()));
@@ -189,15 +210,19 @@ public final class Participant {
 
   /** Answers a check-back for {@code query.get("gid")}. */
   public Answer answerCheckBack(Map<String, String> query) {
-    if (barrier == null) {
-      throw new IllegalStateException("this Participant has no barrier: create it with one");
-    }
     String gid = query.get("gid");
     if (gid == null) {
       return Answer.error(400, "invalid_request", "gid: required in the query");
     }
     try {
-      CheckBackStatus status = barrier.checkBack(gid);
+      CheckBackStatus status;
+      if (transactions == null) {
+        status = barrier.checkBack(gid);
+      } else {
+        CheckBackStatus[] answered = new CheckBackStatus[1];
+        transactions.inTransaction(c -> answered[0] = barrier.checkBack(c, gid));
+        status = answered[0];
+      }
       return Answer.json(200, "{\"status\":\"" + status.label() + "\"}");
     } catch (IllegalArgumentException e) {
       return Answer.error(400, "invalid_request", e.getMessage());
@@ -250,22 +275,18 @@ public final class Participant {
     }
   }
 
-  private static Mode modeNamed(String code) {
-    try {
-      return Mode.fromCode(code);
-    } catch (IllegalArgumentException e) {
-      return null;
+  /** The modes whose branches have {@code op}: prepare, commit and rollback are 2pc's and xa's. */
+  static List<Mode> modesOf(Op op) {
+    if (op == Op.CHECK) {
+      throw new IllegalArgumentException("check is not a branch op");
     }
-  }
-
-  static Mode modeOf(Op op) {
-    return switch (op) {
-      case ACTION, COMPENSATE -> Mode.SAGA;
-      case TRY, CONFIRM, CANCEL -> Mode.TCC;
-      case PREPARE, COMMIT, ROLLBACK -> Mode.TWO_PC;
-      case CAN_COMMIT, PRE_COMMIT, DO_COMMIT, ABORT -> Mode.THREE_PC;
-      case CHECK -> throw new IllegalArgumentException("check is not a branch op");
-    };
+    List<Mode> modes = new ArrayList<>();
+    for (Mode mode : Mode.values()) {
+      if (mode.branchOps().contains(op)) {
+        modes.add(mode);
+      }
+    }
+    return modes;
   }
 
   private static String required(Map<String, String> headers, String name, List<String> problems) {

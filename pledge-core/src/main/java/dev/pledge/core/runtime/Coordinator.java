@@ -32,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
@@ -95,7 +96,10 @@ public final class Coordinator implements AutoCloseable {
   private final Transport transport;
   private final SubscriptionDirectory subscriptions;
   private final RuntimeListener listener;
-  private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+
+  /** Locks striped by gid, made when first needed (a simulated run makes many coordinators). */
+  private final AtomicReferenceArray<ReentrantLock> stripes = new AtomicReferenceArray<>(STRIPES);
+
   private final Map<Gid, Transaction> owned = new ConcurrentHashMap<>();
   private final Map<Gid, List<History.Noted>> inbox = new ConcurrentHashMap<>();
   private final AtomicLong effectsInFlight = new AtomicLong();
@@ -119,9 +123,6 @@ public final class Coordinator implements AutoCloseable {
     this.transport = Objects.requireNonNull(transport, "transport");
     this.subscriptions = Objects.requireNonNull(subscriptions, "subscriptions");
     this.listener = Objects.requireNonNull(listener, "listener");
-    for (int i = 0; i < STRIPES; i++) {
-      stripes[i] = new ReentrantLock();
-    }
   }
 
   public RuntimeConfig config() {
@@ -558,7 +559,13 @@ public final class Coordinator implements AutoCloseable {
   }
 
   private ReentrantLock lockOf(Gid gid) {
-    return stripes[Math.floorMod(gid.value().hashCode(), STRIPES)];
+    int stripe = Math.floorMod(gid.value().hashCode(), STRIPES);
+    ReentrantLock lock = stripes.get(stripe);
+    if (lock == null) {
+      stripes.compareAndSet(stripe, null, new ReentrantLock());
+      lock = stripes.get(stripe);
+    }
+    return lock;
   }
 
   /**

@@ -14,6 +14,32 @@ import java.util.TreeMap;
  * really happened to its data, which the checker compares with the coordinator's story.
  */
 final class Participants {
+  /**
+   * 3pc: how long a participant that voted yes waits for pre-commit (or do-commit, or abort) before
+   * it aborts by itself. 3pc is safe only if this exceeds the longest time the coordinator can take
+   * to get its pre-commit through, and this is that assumption, stated for the simulator: faults
+   * (losses, delays, crashes of the coordinator, clock jumps) stop before {@link
+   * Faults#MAX_END_MILLIS}; a transaction's deadline is under {@link Simulator#MAX_TIMEOUT_MILLIS},
+   * seen up to {@code MAX_BACKWARD_JUMP_MILLIS} late by a coordinator whose clock jumped; and once
+   * faults stop, the runtime gets any call through within {@link Checker#settleBoundMillis()}
+   * (restart, poll, three capped retries). A vote is never older than the run, so twice the
+   * settling bound on top of all that is a safe margin. The partition profile breaks the assumption
+   * on purpose: its partitions last up to twice this long.
+   */
+  static final long ABORT_TIMEOUT_MILLIS =
+      Faults.MAX_END_MILLIS
+          + Simulator.MAX_TIMEOUT_MILLIS
+          + SimHost.MAX_BACKWARD_JUMP_MILLIS
+          + 2 * Checker.settleBoundMillis();
+
+  /**
+   * 3pc: how long a pre-committed participant waits for do-commit before it commits by itself. Any
+   * value is safe (the coordinator never aborts once it sent pre-commit); a short one makes
+   * participants commit by themselves often, while the coordinator is down or slow, so that path
+   * runs in many seeds.
+   */
+  static final long COMMIT_TIMEOUT_MILLIS = 1_500;
+
   private final World world;
   private final double businessNo;
   private final Map<String, Truth> truths = new TreeMap<>();
@@ -28,6 +54,9 @@ final class Participants {
 
     /** 3pc: the branch received pre-commit while it had voted yes. */
     boolean preCommitted;
+
+    /** 3pc: the branch's abort timeout passed while it had only voted yes, and it aborted. */
+    boolean selfAborted;
 
     /** null until the forward op first executes: then "applied", "refused" or "blocked". */
     String forward;
@@ -115,8 +144,46 @@ final class Participants {
       }
       return new Outcome.Failed("aborted");
     }
-    truth.preCommitted = true;
+    if (!truth.preCommitted) {
+      truth.preCommitted = true;
+      world.at(COMMIT_TIMEOUT_MILLIS, null, () -> commitTimeoutPassed(truth));
+    }
     return Outcome.SUCCEEDED;
+  }
+
+  /** 3pc: a participant that only voted yes, and heard nothing since, aborts by itself. */
+  private void abortTimeoutPassed(Truth truth) {
+    if (truth.preCommitted || truth.undoRecorded || truth.finishRecorded) {
+      return;
+    }
+    truth.undoRecorded = true;
+    truth.selfAborted = true;
+    truth.undoAt = world.events();
+    world.trace(
+        "   "
+            + truth.gid
+            + "/"
+            + truth.branchId
+            + " aborts by itself: voted yes, heard nothing for "
+            + ABORT_TIMEOUT_MILLIS
+            + " ms");
+  }
+
+  /** 3pc: a pre-committed participant that has not heard do-commit commits by itself. */
+  private void commitTimeoutPassed(Truth truth) {
+    if (truth.finishRecorded || truth.undoRecorded) {
+      return;
+    }
+    truth.finishRecorded = true;
+    truth.committedAt = world.events();
+    world.trace(
+        "   "
+            + truth.gid
+            + "/"
+            + truth.branchId
+            + " commits by itself: pre-committed, heard nothing for "
+            + COMMIT_TIMEOUT_MILLIS
+            + " ms");
   }
 
   private Outcome work(String gid, String branchId, Mode mode, Op op) {
@@ -136,6 +203,9 @@ final class Participants {
         } else {
           truth.forward = "applied";
           truth.forwardAt = at;
+          if (mode == Mode.THREE_PC) {
+            world.at(ABORT_TIMEOUT_MILLIS, null, () -> abortTimeoutPassed(truth));
+          }
         }
       }
       return truth.forwardApplied() ? Outcome.SUCCEEDED : new Outcome.Failed("business no");
@@ -158,7 +228,12 @@ final class Participants {
       }
       return Outcome.SUCCEEDED;
     }
-    // confirm or commit
+    if (truth.selfAborted) {
+      // 3pc: do-commit after the branch aborted by itself. The participant cannot commit what it
+      // rolled back: it says so, and the coordinator flags the heuristic outcome.
+      return new Outcome.Failed("aborted by itself after its timeout");
+    }
+    // confirm, commit or do-commit
     if (!truth.finishRecorded) {
       truth.finishRecorded = true;
       if (truth.undone()) {

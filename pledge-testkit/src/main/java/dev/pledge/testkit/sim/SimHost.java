@@ -417,13 +417,13 @@ final class SimHost {
     }
 
     @Override
-    public Page page(Query query) {
-      return handle.page(query);
+    public List<Count> counts() {
+      return handle.counts();
     }
 
     @Override
-    public List<Count> counts() {
-      return handle.counts();
+    public Page page(Query query) {
+      return handle.page(query);
     }
 
     @Override

@@ -13,10 +13,11 @@ import java.util.Set;
 
 /**
  * How to simulate: which mode (null: the seed picks one), which deciders (the standard ones unless
- * a test plants a bug), and which mistakes the runtime makes on purpose (none unless a test plants
- * one).
+ * a test plants a bug), which mistakes the runtime makes on purpose (none unless a test plants
+ * one), and whether network partitions are among the faults.
  */
-public record SimOptions(Mode mode, Map<Mode, Decider> deciders, Set<PlantedBug> runtimeBugs) {
+public record SimOptions(
+    Mode mode, Map<Mode, Decider> deciders, Set<PlantedBug> runtimeBugs, boolean partitions) {
 
   /** The retry policy of simulated runs: short waits, so many retries fit in a run. */
   public static final RetryPolicy POLICY =
@@ -29,21 +30,30 @@ public record SimOptions(Mode mode, Map<Mode, Decider> deciders, Set<PlantedBug>
   }
 
   public static SimOptions standard(Mode mode) {
-    return new SimOptions(mode, Engine.standardDeciders(Limits.DEFAULT), Set.of());
+    return new SimOptions(mode, Engine.standardDeciders(Limits.DEFAULT), Set.of(), false);
   }
 
   public SimOptions withDecider(Mode forMode, Decider decider) {
     Map<Mode, Decider> next = new java.util.EnumMap<>(Mode.class);
     next.putAll(deciders);
     next.put(forMode, decider);
-    return new SimOptions(mode, next, runtimeBugs);
+    return new SimOptions(mode, next, runtimeBugs, partitions);
   }
 
   /** The same, with the runtime making {@code bug} on purpose. */
   public SimOptions withRuntimeBug(PlantedBug bug) {
     Set<PlantedBug> next = new java.util.HashSet<>(runtimeBugs);
     next.add(bug);
-    return new SimOptions(mode, deciders, next);
+    return new SimOptions(mode, deciders, next, partitions);
+  }
+
+  /**
+   * The same, under the partition profile: besides the usual faults, a network partition cuts some
+   * branches off the coordinator for a while (see {@code Faults.drawWithPartition}). 3pc is known
+   * to split its outcome under it; the other modes must not.
+   */
+  public SimOptions withPartitions() {
+    return new SimOptions(mode, deciders, runtimeBugs, true);
   }
 
   Engine engine() {

@@ -36,6 +36,10 @@ public final class Simulator {
   private static final List<String> TOPICS = List.of("orders", "audit", "nowhere");
   private static final List<String> KEYS = List.of("k1", "k2");
   private static final int MAX_CRASHES = 6;
+
+  /** Every simulated transaction's timeout is shorter than this. */
+  static final long MAX_TIMEOUT_MILLIS = 5_000;
+
   private static final int CLIENT_TRIES = 3;
   private static final long CLIENT_WAIT_MILLIS = 1_000;
 
@@ -53,7 +57,10 @@ public final class Simulator {
     // run that seed S made when it drew M by itself.
     Mode drawn = MODES.get(random.nextInt(MODES.size()));
     Mode mode = options.mode() != null ? options.mode() : drawn;
-    Faults faults = Faults.draw(random);
+    Faults faults =
+        options.partitions()
+            ? Faults.drawWithPartition(random, Participants.ABORT_TIMEOUT_MILLIS)
+            : Faults.draw(random);
     World world = new World(random, faults);
     List<String> violations = new ArrayList<>();
     Run run = new Run(seed, mode, world, violations);
@@ -156,7 +163,8 @@ public final class Simulator {
       int count = 1 + random.nextInt(4);
       for (int i = 0; i < count; i++) {
         Gid gid = Gid.of("s" + seed + "-" + mode.code() + "-" + (i + 1));
-        Duration timeout = Duration.ofMillis(1_000 + random.nextInt(4_000));
+        Duration timeout =
+            Duration.ofMillis(1_000 + random.nextInt((int) MAX_TIMEOUT_MILLIS - 1_000));
         long startAt = random.nextInt(2_000);
         TransactionSpec spec =
             switch (mode) {
@@ -456,10 +464,29 @@ public final class Simulator {
       world.send(
           label,
           () -> {
+            if (partitioned(call.branchId(), label)) {
+              return;
+            }
             Outcome outcome =
                 participants.handle(call.gid().value(), call.branchId(), call.mode(), call.op());
-            world.send(label + " answered " + describe(outcome), () -> reply.accept(outcome));
+            String answered = label + " answered " + describe(outcome);
+            world.send(
+                answered,
+                () -> {
+                  if (!partitioned(call.branchId(), answered)) {
+                    reply.accept(outcome);
+                  }
+                });
           });
+    }
+
+    /** Whether the partition cuts {@code branchId} off now: then the message is lost. */
+    private boolean partitioned(String branchId, String label) {
+      if (world.faults().cuts(branchId, world.now())) {
+        world.trace("cut off " + label + " (partition)");
+        return true;
+      }
+      return false;
     }
 
     @Override

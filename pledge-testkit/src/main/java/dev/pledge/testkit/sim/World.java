@@ -104,7 +104,8 @@ final class World {
 
   void trace(String line) {
     if (trace.size() < MAX_TRACE_LINES) {
-      trace.add(String.format("%7d ms  %s", now, line));
+      String millis = Long.toString(now);
+      trace.add(" ".repeat(Math.max(0, 7 - millis.length())) + millis + " ms  " + line);
     }
   }
 

@@ -53,7 +53,8 @@ class SimulatorTest {
     // the decider handles it (a unit test proves it), but no simulated run can produce it.
     // 3pc's heuristic rows need a participant that aborted by itself while the coordinator commits:
     // without partitions, and within the bounds 3pc assumes, that never happens (which is what the
-    // simulator checks). And a pre-commit flagged after the bound would need six failed attempts
+    // simulator checks); ThreePcSimulationTest fires the do-commit one under a partition. And a
+    // pre-commit flagged after the bound would need six failed attempts
     // inside the few seconds between the pre-commit decision and the deadline, after which the
     // coordinator commits without it. Unit tests prove all three.
     assertThat(never)

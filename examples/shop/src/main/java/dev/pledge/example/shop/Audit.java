@@ -1,6 +1,8 @@
 package dev.pledge.example.shop;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.pledge.client.PledgeClient;
+import dev.pledge.client.PledgeException;
+import dev.pledge.client.TransactionView;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -95,7 +97,7 @@ public final class Audit {
     }
     long open = 0;
     for (String status : NON_FINAL) {
-      open += shop.coordinator().list(status).size();
+      open += list(shop.coordinator(), status).size();
     }
     if (open > 0) {
       out.add(open + " transactions not final");
@@ -105,10 +107,10 @@ public final class Audit {
       if (order.status().equals("placing")) {
         out.add(order.orderId() + " still placing");
       } else if (order.msgGid() != null) {
-        CoordinatorClient.Answer msg = shop.coordinator().get(order.msgGid());
-        for (JsonNode message : msg.body().path("messages")) {
-          for (JsonNode delivery : message.path("deliveries")) {
-            if (!delivery.path("status").asText().equals("succeeded")) {
+        TransactionView msg = shop.coordinator().get(order.msgGid());
+        for (TransactionView.Message message : msg.messages()) {
+          for (TransactionView.Delivery delivery : message.deliveries()) {
+            if (!delivery.status().equals("succeeded")) {
               undelivered++;
             }
           }
@@ -123,7 +125,7 @@ public final class Audit {
 
   /** Audits {@code shop} against its coordinator; the run must be over (nothing in flight). */
   public static Report run(Shop shop) {
-    CoordinatorClient api = shop.coordinator();
+    PledgeClient api = shop.coordinator();
     List<Orders.Order> orders = shop.orders().orders();
     List<Check> checks = new ArrayList<>();
     List<String> facts = new ArrayList<>();
@@ -159,13 +161,13 @@ public final class Audit {
     long messages = 0;
     long deliveries = 0;
     for (Orders.Order order : orders) {
-      JsonNode tx = transaction(api, order.gid(), disagreements);
+      TransactionView tx = transaction(api, order.gid(), disagreements);
       if (tx == null) {
         continue;
       }
-      String status = tx.path("status").asText();
+      String status = tx.status();
       String expected = order.status().equals("confirmed") ? "committed" : "aborted";
-      if (!tx.path("final").asBoolean(false) || !status.equals(expected)) {
+      if (!tx.isFinal() || !status.equals(expected)) {
         disagreements.add(
             order.orderId() + " is " + order.status() + " but " + order.gid() + " is " + status);
       }
@@ -173,29 +175,28 @@ public final class Audit {
         abortCauses.merge(abortCause(tx), 1L, Long::sum);
       }
       if (order.status().equals("confirmed")) {
-        JsonNode msg = transaction(api, order.msgGid(), disagreements);
+        TransactionView msg = transaction(api, order.msgGid(), disagreements);
         if (msg == null) {
           continue;
         }
         messages++;
-        if (!msg.path("status").asText().equals("committed")) {
-          disagreements.add(
-              order.msgGid() + " is " + msg.path("status").asText() + ", not committed");
+        if (!msg.status().equals("committed")) {
+          disagreements.add(order.msgGid() + " is " + msg.status() + ", not committed");
         }
-        for (JsonNode message : msg.path("messages")) {
-          if (message.path("deliveries").isEmpty()) {
+        for (TransactionView.Message message : msg.messages()) {
+          if (message.deliveries().isEmpty()) {
             disagreements.add(order.msgGid() + " has no delivery: no subscription resolved");
           }
-          for (JsonNode delivery : message.path("deliveries")) {
-            if (delivery.path("status").asText().equals("succeeded")) {
+          for (TransactionView.Delivery delivery : message.deliveries()) {
+            if (delivery.status().equals("succeeded")) {
               deliveries++;
             } else {
               disagreements.add(
                   order.msgGid()
                       + " delivery to "
-                      + delivery.path("subscription").asText()
+                      + delivery.subscription()
                       + " is "
-                      + delivery.path("status").asText());
+                      + delivery.status());
             }
           }
         }
@@ -206,12 +207,10 @@ public final class Audit {
     for (Map.Entry<String, String> row : producer.entrySet()) {
       if (row.getValue().equals("rolled_back")) {
         rolledBack++;
-        JsonNode msg = transaction(api, row.getKey(), disagreements);
-        if (msg != null && !msg.path("status").asText().equals("aborted")) {
+        TransactionView msg = transaction(api, row.getKey(), disagreements);
+        if (msg != null && !msg.status().equals("aborted")) {
           disagreements.add(
-              row.getKey()
-                  + " was rolled back by its producer but is "
-                  + msg.path("status").asText());
+              row.getKey() + " was rolled back by its producer but is " + msg.status());
         }
       }
     }
@@ -228,8 +227,8 @@ public final class Audit {
     // 3. Nothing left non-final in the coordinator.
     List<String> open = new ArrayList<>();
     for (String status : NON_FINAL) {
-      for (JsonNode tx : api.list(status)) {
-        open.add(tx.path("gid").asText() + " is " + status);
+      for (TransactionView tx : list(api, status)) {
+        open.add(tx.gid() + " is " + status);
       }
     }
     checks.add(
@@ -327,7 +326,9 @@ public final class Audit {
             + shop.shipping().duplicatesDropped()
             + " duplicate deliveries acknowledged and dropped");
     facts.add(
-        "order service: " + api.retries() + " coordinator API calls sent again (no answer or 5xx)");
+        "order service: "
+            + api.retriesSent()
+            + " coordinator API calls sent again (no answer or 5xx)");
     return new Report(outcomes, facts, checks);
   }
 
@@ -337,11 +338,11 @@ public final class Audit {
     long blocked = 0;
     long refused = 0;
     for (Map.Entry<String, Long> entry : stats.entrySet()) {
-      if (entry.getKey().endsWith("/" + Barrier.NULL_COMPENSATION)) {
+      if (entry.getKey().endsWith("/null-compensation")) {
         nulls += entry.getValue();
-      } else if (entry.getKey().endsWith("/" + Barrier.BLOCKED)) {
+      } else if (entry.getKey().endsWith("/blocked")) {
         blocked += entry.getValue();
-      } else if (entry.getKey().endsWith("/" + Barrier.REFUSED)) {
+      } else if (entry.getKey().endsWith("/refused")) {
         refused += entry.getValue();
       }
     }
@@ -355,26 +356,41 @@ public final class Audit {
         + " hanging ops blocked";
   }
 
-  private static JsonNode transaction(CoordinatorClient api, String gid, List<String> problems) {
+  private static TransactionView transaction(PledgeClient api, String gid, List<String> problems) {
     if (gid == null) {
       problems.add("an order is confirmed without a message gid");
       return null;
     }
-    CoordinatorClient.Answer answer = api.get(gid);
-    if (answer.status() != 200) {
-      problems.add(gid + ": the coordinator answered " + answer.status() + " " + answer.body());
+    try {
+      return api.get(gid);
+    } catch (PledgeException e) {
+      problems.add(gid + ": " + e.getMessage());
       return null;
     }
-    return answer.body();
+  }
+
+  /** Every transaction of {@code status}, page by page (at most 100 pages of 500). */
+  private static List<TransactionView> list(PledgeClient api, String status) {
+    List<TransactionView> out = new ArrayList<>();
+    String cursor = null;
+    for (int page = 0; page < 100; page++) {
+      PledgeClient.Page got = api.list(status, null, 500, cursor);
+      out.addAll(got.items());
+      cursor = got.nextCursor();
+      if (cursor == null) {
+        break;
+      }
+    }
+    return out;
   }
 
   /** Why an aborted order aborted: the service that said no, or a timeout. */
-  private static String abortCause(JsonNode tx) {
-    for (JsonNode branch : tx.path("branches")) {
-      for (JsonNode op : branch.path("ops")) {
-        if (op.path("status").asText().equals("failed")) {
-          String error = op.path("lastError").asText("");
-          return branch.path("branchId").asText()
+  private static String abortCause(TransactionView tx) {
+    for (TransactionView.Branch branch : tx.branches()) {
+      for (TransactionView.OpView op : branch.ops()) {
+        if (op.status().equals("failed")) {
+          String error = op.lastError() == null ? "" : op.lastError();
+          return branch.branchId()
               + " said no ("
               + (error.contains("out_of_stock")
                   ? "out of stock"

@@ -1,5 +1,10 @@
 package dev.pledge.example.shop;
 
+import dev.pledge.client.barrier.Barrier;
+import dev.pledge.client.barrier.BusinessRefusal;
+import dev.pledge.client.participant.ParticipantRequest;
+import dev.pledge.client.sql.Dialect;
+import dev.pledge.core.Op;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -12,7 +17,7 @@ import java.util.TreeMap;
 /**
  * What inventory and payment have in common: a quantity per key (stock per SKU, balance per
  * account) in the service's own SQLite database, taken by saga actions and 2pc prepares, given back
- * by compensations and rollbacks, every op behind the {@link Barrier}.
+ * by compensations and rollbacks, every op behind the SDK's {@link Barrier}.
  *
  * <p>Each take is an {@code entry} row keyed by {@code (gid, branch)} whose state moves: saga
  * {@code taken → returned}; 2pc {@code held → committed} or {@code held → rolled back}. The
@@ -35,6 +40,7 @@ final class Ledger implements AutoCloseable {
   private final Names names;
   private final Db db;
   private final ServiceHttp http;
+  private final ParticipantHttp participant;
 
   Ledger(Names names, Path file, Faults faults, String sagaAction, String sagaCompensation) {
     this.names = names;
@@ -42,7 +48,6 @@ final class Ledger implements AutoCloseable {
     this.db =
         new Db(
             file,
-            Barrier.DDL,
             "CREATE TABLE IF NOT EXISTS balance (key TEXT PRIMARY KEY, amount INTEGER NOT NULL"
                 + " CHECK (amount >= 0))",
             "CREATE TABLE IF NOT EXISTS opening (key TEXT PRIMARY KEY, amount INTEGER NOT NULL)",
@@ -51,56 +56,33 @@ final class Ledger implements AutoCloseable {
               gid TEXT NOT NULL, branch TEXT NOT NULL, order_id TEXT NOT NULL, key TEXT NOT NULL,
               amount INTEGER NOT NULL, state TEXT NOT NULL, PRIMARY KEY (gid, branch))
             """);
-    Participant participant = new Participant(names.service(), db, faults);
+    db.inTransaction(c -> {
+      Barrier.migrate(c, Dialect.SQLITE);
+      return null;
+    });
+    participant = new ParticipantHttp(names.service(), db, faults, Barrier.create(Dialect.SQLITE));
     participant.route(
         http,
         "/saga/" + sagaAction,
-        "action",
-        true,
-        (c, call, refuse) ->
-            Barrier.forward(
-                c, call, "compensate", conn -> take(conn, call, refuse, names.taken())));
+        Op.ACTION,
+        (c, request, refuse) -> take(c, request, names.taken()));
     participant.route(
         http,
         "/saga/" + sagaCompensation,
-        "compensate",
-        false,
-        (c, call, refuse) ->
-            Barrier.compensate(
-                c, call, "action", conn -> giveBack(conn, call, names.taken(), names.returned())));
+        Op.COMPENSATE,
+        (c, request, refuse) -> giveBack(c, request, names.taken(), names.returned()));
     participant.route(
-        http,
-        "/2pc/prepare",
-        "prepare",
-        true,
-        (c, call, refuse) ->
-            Barrier.forward(c, call, "rollback", conn -> take(conn, call, refuse, names.held())));
+        http, "/2pc/prepare", Op.PREPARE, (c, request, refuse) -> take(c, request, names.held()));
     participant.route(
         http,
         "/2pc/commit",
-        "commit",
-        false,
-        (c, call, refuse) ->
-            Barrier.confirm(
-                c,
-                call,
-                "prepare",
-                "rollback",
-                conn -> {
-                  move(conn, call, names.held(), names.committed());
-                  return Barrier.Answer.ok("{\"state\":\"" + names.committed() + "\"}");
-                }));
+        Op.COMMIT,
+        (c, request, refuse) -> move(c, request, names.held(), names.committed()));
     participant.route(
         http,
         "/2pc/rollback",
-        "rollback",
-        false,
-        (c, call, refuse) ->
-            Barrier.compensate(
-                c,
-                call,
-                "prepare",
-                conn -> giveBack(conn, call, names.held(), names.rolledBack())));
+        Op.ROLLBACK,
+        (c, request, refuse) -> giveBack(c, request, names.held(), names.rolledBack()));
     http.start();
   }
 
@@ -142,8 +124,7 @@ final class Ledger implements AutoCloseable {
     });
   }
 
-  private Barrier.Answer take(Connection c, Barrier.Call call, boolean refuse, String state)
-      throws SQLException {
+  private void take(Connection c, ParticipantRequest call, String state) throws SQLException {
     String orderId = Json.text(call.payload(), "orderId");
     String key = Json.text(call.payload(), names.keyField());
     long amount = Json.positive(call.payload(), names.amountField(), names.maxAmount());
@@ -151,12 +132,9 @@ final class Ledger implements AutoCloseable {
     try (ResultSet rows = Db.query(c, "SELECT amount FROM balance WHERE key = ?", key)) {
       available = rows.next() ? rows.getLong(1) : 0;
     }
-    if (refuse) {
-      return Barrier.Answer.refused(names.refusal(), key + ": refused (injected)");
-    }
     if (available < amount) {
-      return Barrier.Answer.refused(
-          names.refusal(), key + ": " + amount + " wanted, " + available + " available");
+      throw new BusinessRefusal(
+          names.refusal() + ": " + key + ": " + amount + " wanted, " + available + " available");
     }
     Db.update(c, "UPDATE balance SET amount = amount - ? WHERE key = ?", amount, key);
     Db.update(
@@ -168,10 +146,9 @@ final class Ledger implements AutoCloseable {
         key,
         amount,
         state);
-    return Barrier.Answer.ok("{\"state\":\"" + state + "\"}");
   }
 
-  private static Barrier.Answer giveBack(Connection c, Barrier.Call call, String from, String to)
+  private static void giveBack(Connection c, ParticipantRequest call, String from, String to)
       throws SQLException {
     try (ResultSet rows =
         Db.query(
@@ -191,10 +168,9 @@ final class Ledger implements AutoCloseable {
           rows.getString(1));
     }
     move(c, call, from, to);
-    return Barrier.Answer.ok("{\"state\":\"" + to + "\"}");
   }
 
-  private static void move(Connection c, Barrier.Call call, String from, String to)
+  private static void move(Connection c, ParticipantRequest call, String from, String to)
       throws SQLException {
     int changed =
         Db.update(
@@ -249,13 +225,56 @@ final class Ledger implements AutoCloseable {
   }
 
   Map<String, Long> barrierStats() {
-    return Barrier.stats(db);
+    return participant.stats();
   }
 
+  /**
+   * What is wrong between the SDK's barrier table and the entries, if anything: a forward op that
+   * ran after its compensation (hanging), a 2pc branch both committed and rolled back, a commit
+   * without a successful prepare.
+   */
   List<String> barrierProblems() {
-    List<String> out = new ArrayList<>(Barrier.problems(db, "action", "compensate"));
-    out.addAll(Barrier.problems(db, "prepare", "rollback"));
-    return out;
+    return db.inTransaction(c -> {
+      List<String> out = new ArrayList<>();
+      collect(
+          c,
+          out,
+          "a forward op ran after its compensation",
+          """
+          SELECT b.gid || '/' || b.branch FROM pledge_barrier b
+          WHERE ((b.op = 'action' AND b.reason = 'compensate')
+              OR (b.op = 'prepare' AND b.reason = 'rollback'))
+          AND EXISTS (SELECT 1 FROM entry e WHERE e.gid = b.gid AND e.branch = b.branch)
+          """);
+      collect(
+          c,
+          out,
+          "both commit and rollback",
+          """
+          SELECT b.gid || '/' || b.branch FROM pledge_barrier b WHERE b.op = 'commit'
+          AND EXISTS (SELECT 1 FROM pledge_barrier r WHERE r.gid = b.gid
+                      AND r.branch = b.branch AND r.op = 'rollback')
+          """);
+      collect(
+          c,
+          out,
+          "commit without a successful prepare",
+          """
+          SELECT b.gid || '/' || b.branch FROM pledge_barrier b WHERE b.op = 'commit'
+          AND NOT EXISTS (SELECT 1 FROM pledge_barrier p WHERE p.gid = b.gid
+                          AND p.branch = b.branch AND p.op = 'prepare' AND p.reason = 'prepare')
+          """);
+      return out;
+    });
+  }
+
+  private static void collect(Connection c, List<String> out, String what, String sql)
+      throws SQLException {
+    try (ResultSet rows = Db.query(c, sql)) {
+      while (rows.next()) {
+        out.add(what + ": " + rows.getString(1));
+      }
+    }
   }
 
   private Map<String, Long> pairs(String sql, Object... args) {

@@ -1,10 +1,20 @@
 package dev.pledge.example.shop;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pledge.client.PledgeClient;
+import dev.pledge.client.PledgeException;
+import dev.pledge.client.SagaBuilder;
+import dev.pledge.client.Submitted;
+import dev.pledge.client.TwoPhaseBuilder;
+import dev.pledge.client.barrier.Barrier;
+import dev.pledge.client.barrier.MessageRolledBackException;
+import dev.pledge.client.participant.Answer;
+import dev.pledge.client.participant.Participant;
+import dev.pledge.client.sql.Dialect;
 import java.nio.file.Path;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,8 +46,6 @@ public final class Orders implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Orders.class);
   static final String TOPIC = "order-placed";
   private static final int MAX_PUBLISH_ATTEMPTS = 3;
-  private static final long FIRST_POLL_MILLIS = 20;
-  private static final long MAX_POLL_MILLIS = 250;
 
   /** An order as a client places it: mode {@code saga} or {@code 2pc}; amount in whole cents. */
   public record Request(
@@ -78,7 +86,9 @@ public final class Orders implements AutoCloseable {
   private final Db db;
   private final ServiceHttp http = new ServiceHttp("order");
   private final Faults faults;
-  private final CoordinatorClient coordinator;
+  private final PledgeClient coordinator;
+  private final Barrier barrier = Barrier.create(Dialect.SQLITE);
+  private final Participant checkBack;
   private final String inventoryUrl;
   private final String paymentUrl;
   private final Duration transactionTimeout;
@@ -88,7 +98,7 @@ public final class Orders implements AutoCloseable {
   public Orders(
       Path file,
       Faults faults,
-      CoordinatorClient coordinator,
+      PledgeClient coordinator,
       String inventoryUrl,
       String paymentUrl,
       Duration transactionTimeout,
@@ -109,8 +119,12 @@ public final class Orders implements AutoCloseable {
               order_id TEXT PRIMARY KEY, mode TEXT NOT NULL, sku TEXT NOT NULL, qty INTEGER NOT NULL,
               account TEXT NOT NULL, amount INTEGER NOT NULL, status TEXT NOT NULL,
               gid TEXT NOT NULL, msg_gid TEXT)
-            """,
-            "CREATE TABLE IF NOT EXISTS producer_barrier (gid TEXT PRIMARY KEY, status TEXT NOT NULL)");
+            """);
+    db.inTransaction(c -> {
+      Barrier.migrate(c, Dialect.SQLITE);
+      return null;
+    });
+    checkBack = Participant.create(barrier, this::inTransaction);
     http.route("POST", "/orders", this::placeOverHttp);
     http.route("GET", "/check", this::check);
     http.start();
@@ -188,9 +202,10 @@ public final class Orders implements AutoCloseable {
     if (!order.status().equals("placing")) {
       return order;
     }
-    CoordinatorClient.Answer created = coordinator.create(transaction(gid, order));
-    if (created.status() != 201) {
-      throw new ShopException("creating " + gid + " answered " + created);
+    try {
+      transaction(gid, order).submit();
+    } catch (PledgeException e) {
+      throw new ShopException("creating " + gid + ": " + e.getMessage(), e);
     }
     String outcome = awaitFinal(gid);
     if (outcome.equals("aborted")) {
@@ -205,132 +220,116 @@ public final class Orders implements AutoCloseable {
     return order(order.orderId());
   }
 
-  private ObjectNode transaction(String gid, Order order) {
-    ObjectNode tx = Json.object();
-    tx.put("gid", gid);
-    tx.put("mode", order.mode());
-    tx.put("timeoutSeconds", transactionTimeout.toSeconds());
-    ArrayNode branches = tx.putArray("branches");
-    ObjectNode stock = branches.addObject();
-    stock.put("branchId", "inventory");
-    ObjectNode money = branches.addObject();
-    money.put("branchId", "payment");
+  private void inTransaction(Barrier.Effect work) {
+    db.inTransaction(c -> {
+      work.run(c);
+      return null;
+    });
+  }
+
+  /** The order's saga or 2pc transaction, through the SDK's fluent client. */
+  private Submittable transaction(String gid, Order order) {
+    Map<String, Object> stock =
+        Map.of("orderId", order.orderId(), "sku", order.sku(), "qty", order.qty());
+    Map<String, Object> money =
+        Map.of("orderId", order.orderId(), "account", order.account(), "amount", order.amount());
     if (order.mode().equals("saga")) {
-      stock.put("action", inventoryUrl + "/saga/reserve");
-      stock.put("compensate", inventoryUrl + "/saga/release");
-      money.put("action", paymentUrl + "/saga/charge");
-      money.put("compensate", paymentUrl + "/saga/refund");
-    } else {
-      for (var branch : List.of(Map.entry(stock, inventoryUrl), Map.entry(money, paymentUrl))) {
-        branch.getKey().put("prepare", branch.getValue() + "/2pc/prepare");
-        branch.getKey().put("commit", branch.getValue() + "/2pc/commit");
-        branch.getKey().put("rollback", branch.getValue() + "/2pc/rollback");
-      }
+      SagaBuilder saga =
+          coordinator
+              .saga(gid)
+              .timeout(transactionTimeout)
+              .step(
+                  "inventory",
+                  inventoryUrl + "/saga/reserve",
+                  inventoryUrl + "/saga/release",
+                  stock)
+              .step("payment", paymentUrl + "/saga/charge", paymentUrl + "/saga/refund", money);
+      return saga::submit;
     }
-    stock
-        .putObject("payload")
-        .put("orderId", order.orderId())
-        .put("sku", order.sku())
-        .put("qty", order.qty());
-    money
-        .putObject("payload")
-        .put("orderId", order.orderId())
-        .put("account", order.account())
-        .put("amount", order.amount());
-    return tx;
+    TwoPhaseBuilder twoPhase = coordinator.twoPhase(gid).timeout(transactionTimeout);
+    for (var branch :
+        List.of(
+            Map.entry("inventory", Map.entry(inventoryUrl, stock)),
+            Map.entry("payment", Map.entry(paymentUrl, money)))) {
+      String url = branch.getValue().getKey();
+      twoPhase.branch(
+          branch.getKey(),
+          url + "/2pc/prepare",
+          url + "/2pc/commit",
+          url + "/2pc/rollback",
+          branch.getValue().getValue());
+    }
+    return twoPhase::submit;
   }
 
-  /** Polls the transaction until it is final; each poll retries across coordinator downtime. */
+  @FunctionalInterface
+  private interface Submittable {
+    Submitted submit();
+  }
+
+  /** Waits for the outcome with the coordinator's long poll, across its downtime. */
   private String awaitFinal(String gid) {
-    long deadline = System.nanoTime() + outcomeBound.toNanos();
-    long pause = FIRST_POLL_MILLIS;
-    while (true) {
-      CoordinatorClient.Answer answer = coordinator.get(gid);
-      if (answer.status() != 200) {
-        throw new ShopException("reading " + gid + " answered " + answer);
-      }
-      if (answer.body().path("final").asBoolean(false)) {
-        return answer.body().path("status").asText();
-      }
-      if (System.nanoTime() > deadline) {
-        throw new ShopException(
-            gid + " is still " + answer.body().path("status").asText() + " after " + outcomeBound);
-      }
-      sleep(pause);
-      pause = Math.min(MAX_POLL_MILLIS, pause * 2);
+    try {
+      return coordinator.await(gid, outcomeBound).status();
+    } catch (PledgeException e) {
+      throw new ShopException(gid + ": " + e.getMessage(), e);
     }
   }
 
+  /**
+   * Publishes {@code order-placed} as a two-phase message: the SDK prepares it, runs the local
+   * transaction (the order confirmed, with the barrier's row) and commits. If a check-back came
+   * first and answered {@code rolled_back}, the barrier refuses the local transaction and the
+   * message is published again under the next gid.
+   */
   private void publishPlaced(Order order) {
     for (int attempt = 1; attempt <= MAX_PUBLISH_ATTEMPTS; attempt++) {
       String msgGid = "placed-" + order.orderId() + (attempt == 1 ? "" : "." + attempt);
-      CoordinatorClient.Answer created = coordinator.create(message(msgGid, order));
-      if (created.status() != 201) {
-        throw new ShopException("creating " + msgGid + " answered " + created);
-      }
-      // The local transaction: the order row and the producer barrier row, together.
-      boolean committed =
-          db.inTransaction(c -> {
-            Db.update(
-                c,
-                "INSERT OR IGNORE INTO producer_barrier (gid, status) VALUES (?, 'committed')",
-                msgGid);
-            String barrier;
-            try (ResultSet rows =
-                Db.query(c, "SELECT status FROM producer_barrier WHERE gid = ?", msgGid)) {
-              rows.next();
-              barrier = rows.getString(1);
-            }
-            if (!barrier.equals("committed")) {
-              return false; // the check-back came first and answered rolled_back
-            }
-            Db.update(
-                c,
-                "UPDATE orders SET status = 'confirmed', msg_gid = ? WHERE order_id = ?",
-                msgGid,
-                order.orderId());
-            return true;
-          });
-      if (!committed) {
+      try {
+        Submitted submitted =
+            coordinator
+                .msg(msgGid)
+                .timeout(checkAfter)
+                .checkUrl(checkUrl())
+                .message(
+                    TOPIC,
+                    order.orderId(),
+                    Map.of(
+                        "orderId", order.orderId(),
+                        "sku", order.sku(),
+                        "qty", order.qty(),
+                        "account", order.account(),
+                        "amount", order.amount()))
+                .commitWith(
+                    this::inTransaction,
+                    barrier,
+                    c ->
+                        Db.update(
+                            c,
+                            "UPDATE orders SET status = 'confirmed', msg_gid = ? WHERE order_id = ?",
+                            msgGid,
+                            order.orderId()));
+        if (submitted.status().equals("prepared")) {
+          LOG.warn("committing {} got no answer; the check-back will settle it", msgGid);
+        }
+        return;
+      } catch (MessageRolledBackException e) {
         LOG.info(
             "{}: the check-back rolled {} back first; publishing again", order.orderId(), msgGid);
-        continue;
+      } catch (PledgeException e) {
+        throw new ShopException("publishing " + msgGid + ": " + e.getMessage(), e);
+      } catch (SQLException e) {
+        throw new ShopException("publishing " + msgGid + ": " + e.getMessage(), e);
       }
-      try {
-        CoordinatorClient.Answer answer = coordinator.commit(msgGid);
-        if (answer.status() != 200 && answer.status() != 409) {
-          LOG.warn("committing {} answered {}; the check-back will settle it", msgGid, answer);
-        }
-      } catch (ShopException e) {
-        // The barrier says committed, so the check-back will answer committed.
-        LOG.warn("committing {} failed: {}; the check-back will settle it", msgGid, e.getMessage());
-      }
-      return;
     }
     throw new ShopException(
         order.orderId() + ": order-placed was rolled back " + MAX_PUBLISH_ATTEMPTS + " times");
   }
 
-  private ObjectNode message(String msgGid, Order order) {
-    ObjectNode tx = Json.object();
-    tx.put("gid", msgGid);
-    tx.put("mode", "msg");
-    tx.put("timeoutSeconds", checkAfter.toSeconds());
-    tx.put("checkUrl", checkUrl());
-    ObjectNode message = tx.putArray("messages").addObject();
-    message.put("topic", TOPIC);
-    message.put("key", order.orderId());
-    message
-        .putObject("payload")
-        .put("orderId", order.orderId())
-        .put("sku", order.sku())
-        .put("qty", order.qty())
-        .put("account", order.account())
-        .put("amount", order.amount());
-    return tx;
-  }
-
-  /** The check-back: answers from the producer barrier, writing {@code rolled_back} if empty. */
+  /**
+   * The check-back, answered by the SDK from its barrier: {@code rolled_back} (and written so) when
+   * the local transaction left no row.
+   */
   private ServiceHttp.Response check(ServiceHttp.Request request) {
     String gid = request.query().get("gid");
     if (gid == null || gid.isEmpty()) {
@@ -343,24 +342,11 @@ public final class Orders implements AutoCloseable {
     if (fault == Faults.Kind.SLOW) {
       sleep(faults.rates().slowDelay().toMillis());
     }
-    String status =
-        db.inTransaction(c -> {
-          Db.update(
-              c,
-              "INSERT OR IGNORE INTO producer_barrier (gid, status) VALUES (?, 'rolled_back')",
-              gid);
-          try (ResultSet rows =
-              Db.query(c, "SELECT status FROM producer_barrier WHERE gid = ?", gid)) {
-            rows.next();
-            return rows.getString(1);
-          }
-        });
+    Answer answer = checkBack.answerCheckBack(request.query());
     if (fault == Faults.Kind.FAIL_AFTER) {
       return ServiceHttp.Response.json(500, Json.error("injected", "500 after the work"));
     }
-    ObjectNode out = Json.object();
-    out.put("status", status);
-    return ServiceHttp.Response.json(200, Json.write(out));
+    return ServiceHttp.Response.json(answer.status(), answer.body());
   }
 
   // ---- reading, for the audit and the tests ----
@@ -379,7 +365,11 @@ public final class Orders implements AutoCloseable {
   public Map<String, String> producerBarrier() {
     return db.inTransaction(c -> {
       Map<String, String> out = new TreeMap<>();
-      try (ResultSet rows = Db.query(c, "SELECT gid, status FROM producer_barrier")) {
+      try (ResultSet rows =
+          Db.query(
+              c,
+              "SELECT gid, CASE reason WHEN 'msg' THEN 'committed' ELSE 'rolled_back' END"
+                  + " FROM pledge_barrier WHERE branch = '00' AND op = 'msg'")) {
         while (rows.next()) {
           out.put(rows.getString(1), rows.getString(2));
         }

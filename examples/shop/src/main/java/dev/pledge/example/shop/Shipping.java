@@ -1,22 +1,33 @@
 package dev.pledge.example.shop;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pledge.client.inbox.Inbox;
+import dev.pledge.client.inbox.InboxOutcome;
+import dev.pledge.client.participant.Answer;
+import dev.pledge.client.participant.Participant;
+import dev.pledge.client.sql.Dialect;
+import dev.pledge.core.TransactionalMessage;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The shipping service: the subscription target of {@code order-placed}. {@code POST /inbox}
  * receives a delivery (headers {@code Pledge-Message-Id}, {@code Pledge-Topic}, {@code Pledge-Key},
- * {@code Pledge-Gid}; the message's payload as body) and, in one local transaction, inserts the
- * message id into its inbox and, if it was new, creates the order's shipment. Delivery is at least
- * once; through the inbox a redelivered message is acknowledged and does nothing.
+ * {@code Pledge-Gid}; the message's payload as body), read by the SDK's {@link Participant}, and
+ * hands it to the SDK's {@link Inbox}: in one local transaction the message id is recorded and, if
+ * it was new, the order's shipment created. Delivery is at least once; through the inbox a
+ * redelivered message is acknowledged and does nothing.
  */
 public final class Shipping implements AutoCloseable {
   private final Db db;
   private final ServiceHttp http = new ServiceHttp("shipping");
   private final Faults faults;
+  private final Inbox inbox;
+  private final AtomicLong duplicates = new AtomicLong();
 
   public Shipping(Path file, Faults faults) {
     this.faults = faults;
@@ -24,14 +35,15 @@ public final class Shipping implements AutoCloseable {
         new Db(
             file,
             """
-            CREATE TABLE IF NOT EXISTS inbox (
-              message_id TEXT PRIMARY KEY, gid TEXT NOT NULL, repeats INTEGER NOT NULL DEFAULT 0)
-            """,
-            """
             CREATE TABLE IF NOT EXISTS shipment (
               id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL,
               message_id TEXT NOT NULL, sku TEXT NOT NULL, qty INTEGER NOT NULL)
             """);
+    db.inTransaction(c -> {
+      Inbox.migrate(c, Dialect.SQLITE);
+      return null;
+    });
+    inbox = Inbox.create(Dialect.SQLITE);
     http.route("POST", "/inbox", this::receive);
     http.start();
   }
@@ -50,15 +62,6 @@ public final class Shipping implements AutoCloseable {
   }
 
   private ServiceHttp.Response receive(ServiceHttp.Request request) {
-    String messageId = request.header("Pledge-Message-Id");
-    String gid = request.header("Pledge-Gid");
-    if (messageId == null || messageId.isBlank() || gid == null) {
-      throw new ServiceHttp.BadRequest("headers Pledge-Message-Id and Pledge-Gid are required");
-    }
-    JsonNode payload = Json.read(request.bodyText());
-    String orderId = Json.text(payload, "orderId");
-    String sku = Json.text(payload, "sku");
-    long qty = Json.positive(payload, "qty", 1_000);
     Faults.Kind fault = faults.draw(false);
     if (fault == Faults.Kind.FAIL_BEFORE) {
       return ServiceHttp.Response.json(503, Json.error("injected", "503 before the work"));
@@ -71,27 +74,38 @@ public final class Shipping implements AutoCloseable {
         return ServiceHttp.Response.json(503, Json.error("interrupted", "shutting down"));
       }
     }
-    boolean fresh =
-        db.inTransaction(c -> {
-          if (Db.update(
-                  c, "INSERT OR IGNORE INTO inbox (message_id, gid) VALUES (?, ?)", messageId, gid)
-              == 0) {
-            Db.update(c, "UPDATE inbox SET repeats = repeats + 1 WHERE message_id = ?", messageId);
-            return false;
-          }
-          Db.update(
-              c,
-              "INSERT INTO shipment (order_id, message_id, sku, qty) VALUES (?, ?, ?, ?)",
-              orderId,
-              messageId,
-              sku,
-              qty);
-          return true;
-        });
+    Answer answer =
+        Participant.answerDelivery(
+            request.headers(), request.bodyText().getBytes(StandardCharsets.UTF_8), this::ship);
     if (fault == Faults.Kind.FAIL_AFTER) {
       return ServiceHttp.Response.json(500, Json.error("injected", "500 after the work"));
     }
-    return ServiceHttp.Response.json(200, fresh ? "{\"shipped\":true}" : "{\"duplicate\":true}");
+    return ServiceHttp.Response.json(answer.status(), answer.body());
+  }
+
+  /** One delivery through the SDK's inbox: a new message ships its order, a duplicate nothing. */
+  private void ship(TransactionalMessage message) {
+    JsonNode payload = Json.read(message.payload());
+    String orderId = Json.text(payload, "orderId");
+    String sku = Json.text(payload, "sku");
+    long qty = Json.positive(payload, "qty", 1_000);
+    InboxOutcome outcome =
+        db.inTransaction(c ->
+            inbox.handle(
+                c,
+                message,
+                conn ->
+                    Db.update(
+                        conn,
+                        "INSERT INTO shipment (order_id, message_id, sku, qty)"
+                            + " VALUES (?, ?, ?, ?)",
+                        orderId,
+                        message.id(),
+                        sku,
+                        qty)));
+    if (outcome == InboxOutcome.DUPLICATE) {
+      duplicates.incrementAndGet();
+    }
   }
 
   // ---- reading, for the audit and the tests ----
@@ -112,7 +126,7 @@ public final class Shipping implements AutoCloseable {
 
   /** Deliveries the inbox recognised as seen before and dropped. */
   public long duplicatesDropped() {
-    return db.scalar("SELECT COALESCE(SUM(repeats), 0) FROM inbox");
+    return duplicates.get();
   }
 
   @Override

@@ -1,5 +1,8 @@
 package dev.pledge.example.shop;
 
+import dev.pledge.client.PledgeClient;
+import dev.pledge.client.PledgeClientConfig;
+import dev.pledge.client.PledgeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +55,7 @@ public final class Shop implements AutoCloseable {
   private final Payment payment;
   private final Shipping shipping;
   private final Orders orders;
-  private final CoordinatorClient coordinator;
+  private final PledgeClient coordinator;
 
   public Shop(Config config) {
     try {
@@ -64,7 +67,15 @@ public final class Shop implements AutoCloseable {
     paymentFaults = new Faults(config.rates(), config.seed() * 31 + 2);
     orderFaults = new Faults(config.rates(), config.seed() * 31 + 3);
     shippingFaults = new Faults(config.rates(), config.seed() * 31 + 4);
-    coordinator = new CoordinatorClient(config.coordinatorUrl(), config.retryBound());
+    // Calls are retried, with backoff capped at 500 ms, for about retryBound: across the
+    // coordinator's downtime when the demo kills and restarts it.
+    coordinator =
+        PledgeClient.create(
+            PledgeClientConfig.of(config.coordinatorUrl())
+                .withBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+                .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(10))
+                .withMaxAttempts(
+                    (int) Math.max(1, Math.min(1000, config.retryBound().toMillis() / 500 + 1))));
     inventory = new Inventory(config.folder().resolve("inventory.db"), inventoryFaults);
     payment = new Payment(config.folder().resolve("payment.db"), paymentFaults);
     shipping = new Shipping(config.folder().resolve("shipping.db"), shippingFaults);
@@ -96,16 +107,16 @@ public final class Shop implements AutoCloseable {
     return shipping;
   }
 
-  public CoordinatorClient coordinator() {
+  public PledgeClient coordinator() {
     return coordinator;
   }
 
   /** Subscribes shipping's inbox to {@code order-placed}. */
   public void subscribe() {
-    CoordinatorClient.Answer answer =
-        coordinator.subscribe(SUBSCRIPTION, Orders.TOPIC, shipping.inboxUrl());
-    if (answer.status() != 200) {
-      throw new ShopException("subscribing shipping answered " + answer);
+    try {
+      coordinator.subscribe(SUBSCRIPTION, Orders.TOPIC, shipping.inboxUrl());
+    } catch (PledgeException e) {
+      throw new ShopException("subscribing shipping: " + e.getMessage(), e);
     }
   }
 
@@ -138,5 +149,6 @@ public final class Shop implements AutoCloseable {
     shipping.close();
     payment.close();
     inventory.close();
+    coordinator.close();
   }
 }

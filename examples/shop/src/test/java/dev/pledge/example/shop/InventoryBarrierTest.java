@@ -46,12 +46,12 @@ class InventoryBarrierTest {
   }
 
   @Test
-  void duplicateReserve_takesStockOnce_andAnswersTheFirstAnswerAgain() {
+  void duplicateReserve_takesStockOnce_andAnswersADuplicate() {
     Protocol.Answer first = op("/saga/reserve", "action");
     Protocol.Answer again = op("/saga/reserve", "action");
 
-    assertThat(first.status()).isEqualTo(200);
-    assertThat(again).isEqualTo(first);
+    assertThat(first).isEqualTo(new Protocol.Answer(200, "{\"outcome\":\"ran\"}"));
+    assertThat(again).isEqualTo(new Protocol.Answer(200, "{\"outcome\":\"duplicate\"}"));
     assertThat(onHand()).isEqualTo(7);
     assertThat(inventory.reservation(gid, "inventory")).isEqualTo("reserved");
     assertThat(inventory.barrierStats())
@@ -75,7 +75,7 @@ class InventoryBarrierTest {
     Protocol.Answer lateReserve = op("/saga/reserve", "action");
 
     assertThat(release.status()).isEqualTo(200);
-    assertThat(release.body()).contains("nullCompensation");
+    assertThat(release.body()).contains("null_compensation");
     assertThat(lateReserve.status()).isEqualTo(409);
     assertThat(lateReserve.body()).contains("blocked");
     assertThat(onHand()).isEqualTo(10);
@@ -87,7 +87,7 @@ class InventoryBarrierTest {
   }
 
   @Test
-  void outOfStock_isRefusedWith409_onEveryRetry_andItsCompensationUndoesNothing() {
+  void outOfStock_isRefusedWith409_leavesNoRow_soARetryChecksAgain() {
     Protocol.Answer refused =
         Protocol.op(
             url + "/saga/reserve",
@@ -106,9 +106,10 @@ class InventoryBarrierTest {
 
     assertThat(refused.status()).isEqualTo(409);
     assertThat(refused.body()).contains("out_of_stock");
-    assertThat(again).as("the first answer, though stock would now suffice").isEqualTo(refused);
+    // A refusal rolls back with its barrier row: the retry is checked again, and now fits.
+    assertThat(again.status()).isEqualTo(200);
     assertThat(release.status()).isEqualTo(200);
-    assertThat(release.body()).contains("nothingToUndo");
+    assertThat(release.body()).contains("ran");
     assertThat(onHand()).isEqualTo(10);
   }
 
@@ -135,13 +136,14 @@ class InventoryBarrierTest {
   }
 
   @Test
-  void twoPcRollbackAfterPrepare_putsTheHeldStockBack_andACommitAfterItIsRefusedAs5xx() {
+  void twoPcRollbackAfterPrepare_putsTheHeldStockBack_andACommitAfterItFailsAs5xx() {
     op("/2pc/prepare", "prepare");
     assertThat(op("/2pc/rollback", "rollback").status()).isEqualTo(200);
     Protocol.Answer commit = op("/2pc/commit", "commit");
 
+    // A protocol violation by the caller: the held entry is gone, the commit fails (unknown).
     assertThat(commit.status()).isEqualTo(500);
-    assertThat(commit.body()).contains("out_of_order");
+    assertThat(commit.body()).contains("is not held");
     assertThat(onHand()).isEqualTo(10);
     assertThat(inventory.reservation(gid, "inventory")).isEqualTo("rolled_back");
     assertThat(inventory.barrierProblems()).isEmpty();

@@ -6,6 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.pledge.client.PledgeClient;
+import dev.pledge.client.PledgeClientConfig;
+import dev.pledge.client.PledgeUnavailableException;
+import dev.pledge.client.TransactionView;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -51,8 +55,8 @@ class OrdersTest {
         new Orders(
             folder.resolve("order.db"),
             Faults.none(),
-            new CoordinatorClient(
-                "http://127.0.0.1:" + fake.getAddress().getPort(), Duration.ofSeconds(5)),
+            PledgeClient.create(
+                PledgeClientConfig.of("http://127.0.0.1:" + fake.getAddress().getPort())),
             "http://127.0.0.1:1",
             "http://127.0.0.1:2",
             Duration.ofSeconds(8),
@@ -174,20 +178,23 @@ class OrdersTest {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = socket.getLocalPort();
     }
-    CoordinatorClient client =
-        new CoordinatorClient("http://127.0.0.1:" + port, Duration.ofSeconds(30));
-    CompletableFuture<CoordinatorClient.Answer> answer =
+    PledgeClient client =
+        PledgeClient.create(
+            PledgeClientConfig.of("http://127.0.0.1:" + port)
+                .withMaxAttempts(100)
+                .withBackoff(Duration.ofMillis(50), Duration.ofMillis(300)));
+    CompletableFuture<TransactionView> answer =
         CompletableFuture.supplyAsync(() -> client.get("order-o-5"));
     // Connection refused until the coordinator is there: wait for a refused attempt to be retried.
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> client.retries() >= 2);
+        .until(() -> client.retriesSent() >= 2);
     HttpServer late =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
     late.createContext("/", this::coordinator);
     late.start();
     try {
-      assertThat(answer.get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
+      assertThat(answer.get(20, TimeUnit.SECONDS).status()).isEqualTo("committed");
     } finally {
       late.stop(0);
     }
@@ -199,12 +206,16 @@ class OrdersTest {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = socket.getLocalPort();
     }
-    CoordinatorClient client =
-        new CoordinatorClient("http://127.0.0.1:" + port, Duration.ofSeconds(1));
+    PledgeClient client =
+        PledgeClient.create(
+            PledgeClientConfig.of("http://127.0.0.1:" + port)
+                .withMaxAttempts(3)
+                .withBackoff(Duration.ofMillis(10), Duration.ofMillis(20)));
 
     assertThatThrownBy(() -> client.get("order-o-6"))
-        .isInstanceOf(ShopException.class)
-        .hasMessageContaining("no answer within PT1S");
-    assertThat(client.retries()).isPositive();
+        .isInstanceOfSatisfying(
+            PledgeUnavailableException.class, e -> assertThat(e.outcomeKnown()).isFalse())
+        .hasMessageContaining("no definite answer after 3 attempt(s)");
+    assertThat(client.retriesSent()).isEqualTo(2);
   }
 }

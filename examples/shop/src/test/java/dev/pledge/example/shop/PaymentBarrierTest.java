@@ -44,12 +44,12 @@ class PaymentBarrierTest {
   }
 
   @Test
-  void duplicateCharge_debitsOnce_andAnswersTheFirstAnswerAgain() {
+  void duplicateCharge_debitsOnce_andAnswersADuplicate() {
     Protocol.Answer first = op("/saga/charge", "action");
     Protocol.Answer again = op("/saga/charge", "action");
 
-    assertThat(first.status()).isEqualTo(200);
-    assertThat(again).isEqualTo(first);
+    assertThat(first).isEqualTo(new Protocol.Answer(200, "{\"outcome\":\"ran\"}"));
+    assertThat(again).isEqualTo(new Protocol.Answer(200, "{\"outcome\":\"duplicate\"}"));
     assertThat(balance()).isEqualTo(300);
     assertThat(payment.charge(gid, "payment")).isEqualTo("charged");
   }
@@ -70,7 +70,7 @@ class PaymentBarrierTest {
     Protocol.Answer lateCharge = op("/saga/charge", "action");
 
     assertThat(refund.status()).isEqualTo(200);
-    assertThat(refund.body()).contains("nullCompensation");
+    assertThat(refund.body()).contains("null_compensation");
     assertThat(lateCharge.status()).isEqualTo(409);
     assertThat(balance()).isEqualTo(1_000);
     assertThat(payment.charge(gid, "payment")).isNull();

@@ -1,0 +1,98 @@
+package dev.pledge.broker.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pledge.client.inbox.Inbox;
+import dev.pledge.core.TransactionalMessage;
+import dev.pledge.core.spi.MessageHandler;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * A consumer's database for the exactly-once tests: the SDK's inbox and an effect table (one row
+ * per effect, no unique key, so a duplicate effect would show) in PostgreSQL's {@code
+ * pledge_broker_test}. Its handler can lose the acknowledgement of chosen messages once, after
+ * their effect committed, as a consumer killed between its commit and its ack would.
+ */
+final class InboxLedger implements AutoCloseable {
+  private final PGSimpleDataSource dataSource = new PGSimpleDataSource();
+  private final String table;
+  private final Inbox inbox;
+  private final Set<String> loseAckOnce;
+  private final Set<String> lost = ConcurrentHashMap.newKeySet();
+  final AtomicInteger deliveries = new AtomicInteger();
+
+  InboxLedger(String name, Set<String> loseAckOnce) {
+    dataSource.setUrl("jdbc:postgresql://127.0.0.1:5432/pledge_broker_test");
+    dataSource.setUser("postgres");
+    this.table = "effects_" + name.replaceAll("[^a-z0-9_]", "_");
+    this.loseAckOnce = loseAckOnce;
+    execute("CREATE TABLE " + table + " (message_id VARCHAR(200) NOT NULL, payload TEXT)");
+    this.inbox = Inbox.create(dataSource);
+  }
+
+  MessageHandler handler() {
+    MessageHandler inner =
+        inbox.handler((connection, message) -> {
+          try (PreparedStatement insert =
+              connection.prepareStatement(
+                  "INSERT INTO " + table + " (message_id, payload) VALUES (?, ?)")) {
+            insert.setString(1, message.id());
+            insert.setString(2, message.payload());
+            insert.executeUpdate();
+          }
+        });
+    return message -> {
+      deliveries.incrementAndGet();
+      inner.handle(message);
+      if (loseAckOnce.contains(message.id()) && lost.add(message.id())) {
+        throw new IllegalStateException("acknowledgement lost after the commit (simulated)");
+      }
+    };
+  }
+
+  /** Effects, by message id, with how many times each ran. */
+  java.util.Map<String, Integer> effects() {
+    java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rows =
+            s.executeQuery("SELECT message_id, COUNT(*) FROM " + table + " GROUP BY message_id")) {
+      while (rows.next()) {
+        counts.put(rows.getString(1), rows.getInt(2));
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return counts;
+  }
+
+  /** Every message's effect ran exactly once. */
+  void assertExactlyOnce(java.util.List<TransactionalMessage> messages) {
+    java.util.Map<String, Integer> expected = new java.util.TreeMap<>();
+    messages.forEach(m -> expected.put(m.id(), 1));
+    assertThat(effects()).isEqualTo(expected);
+  }
+
+  private void execute(String sql) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "PostgreSQL pledge_broker_test is needed (run scripts/services.sh): " + e, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    execute("DROP TABLE IF EXISTS " + table);
+  }
+}
