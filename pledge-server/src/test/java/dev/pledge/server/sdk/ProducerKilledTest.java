@@ -14,9 +14,11 @@ import dev.pledge.core.engine.Engine;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.HttpEffects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -31,7 +33,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -52,7 +53,7 @@ import org.sqlite.SQLiteDataSource;
 class ProducerKilledTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
-  private Coordinator coordinator;
+  private ServerRuntime coordinator;
   private HttpApiServer server;
   private HttpServer producer;
   private PledgeClient pledge;
@@ -68,16 +69,14 @@ class ProducerKilledTest {
         new RetryPolicy(
             Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0.2, Duration.ofSeconds(5), 10);
     InMemoryTransactionLog log = new InMemoryTransactionLog();
-    Subscriptions subscriptions = new Subscriptions();
+    Subscriptions subscriptions = new Subscriptions(new InMemorySubscriptionStore());
     coordinator =
-        new Coordinator(
+        TestRuntimes.start(
             new Engine(Limits.DEFAULT, policy),
             log,
-            InstantSource.system(),
             new HttpEffects(policy.callTimeout(), AllowList.loopbackOnly()),
             subscriptions,
             Duration.ofMillis(100));
-    coordinator.start();
     server =
         HttpApiServer.start(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
