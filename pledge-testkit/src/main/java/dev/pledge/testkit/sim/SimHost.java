@@ -427,18 +427,8 @@ final class SimHost {
     }
 
     @Override
-    public List<Count> counts() {
-      return handle.counts();
-    }
-
-    @Override
     public List<HistoryEntry> history(Gid gid) {
       return handle.history(gid);
-    }
-
-    @Override
-    public List<Count> counts() {
-      return handle.counts();
     }
   }
 }
