@@ -252,7 +252,7 @@ public final class EventStore implements AutoCloseable {
             "SELECT "
                 + COLUMNS
                 + " FROM es_events WHERE global_position > ? ORDER BY global_position LIMIT ?")) {
-      s.setFetchSize(Math.min(maxCount, 1000));
+      s.setFetchSize(maxCount);
       s.setLong(1, afterPosition);
       s.setInt(2, maxCount);
       return rows(s);

@@ -26,6 +26,7 @@ public final class ClientRun {
   private final AtomicLong ids = new AtomicLong();
   private final LongAdder calls = new LongAdder();
   private final LongAdder errors = new LongAdder();
+  private volatile String firstError;
   private final Recorder latency = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
   private volatile boolean stop;
   private final CountDownLatch stopped;
@@ -66,6 +67,9 @@ public final class ClientRun {
       long failed = run.errors.sum() - errorsBefore;
       var histogram = run.latency.getIntervalHistogram();
       run.stop = true;
+      if (run.firstError != null) {
+        System.err.println(name + ": first error: " + run.firstError);
+      }
       run.stopped.await(60, TimeUnit.SECONDS);
       System.out.printf(
           Locale.ROOT,
@@ -96,6 +100,9 @@ public final class ClientRun {
           latency.recordValue(Math.min((System.nanoTime() - start) / 1000, 60_000_000));
           if (error != null || status != 200) {
             errors.increment();
+            if (firstError == null) {
+              firstError = error != null ? error.toString() : "HTTP " + status;
+            }
           } else {
             calls.increment();
           }

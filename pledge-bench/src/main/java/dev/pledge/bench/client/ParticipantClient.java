@@ -47,6 +47,9 @@ sealed interface ParticipantClient extends AutoCloseable {
   /** The candidates' names, as {@code --client} takes them. */
   List<String> NAMES = List.of("jdk", "jetty", "apache", "reactor");
 
+  /** Variants measured on request, not by default: the JDK's client with its default executor. */
+  List<String> VARIANTS = List.of("jdk-default-executor");
+
   CompletableFuture<Integer> post(String url, String gid, String branch, String payload);
 
   @Override
@@ -54,27 +57,36 @@ sealed interface ParticipantClient extends AutoCloseable {
 
   static ParticipantClient create(String name, int maxConnections) throws Exception {
     return switch (name) {
-      case "jdk" -> new Jdk();
+      case "jdk" -> new Jdk(true);
+      case "jdk-default-executor" -> new Jdk(false);
       case "jetty" -> new Jetty(maxConnections);
       case "apache" -> new Apache(maxConnections);
       case "reactor" -> new Reactor(maxConnections);
       default ->
-          throw new IllegalArgumentException("client must be one of " + NAMES + ", got " + name);
+          throw new IllegalArgumentException(
+              "client must be one of " + NAMES + " or " + VARIANTS + ", got " + name);
     };
   }
 
   /**
    * The JDK's {@code java.net.http.HttpClient}, exactly as {@code HttpEffects} builds it: a virtual
-   * thread per task as its executor, HTTP/1.1, no redirects, its pool unbounded.
+   * thread per task as its executor, HTTP/1.1, no redirects, its pool unbounded. The variant
+   * without that executor uses the client's default (a cached pool of platform threads).
    */
   final class Jdk implements ParticipantClient {
-    private final java.net.http.HttpClient client =
-        java.net.http.HttpClient.newBuilder()
-            .executor(Executors.newVirtualThreadPerTaskExecutor())
-            .connectTimeout(Duration.ofSeconds(5))
-            .followRedirects(java.net.http.HttpClient.Redirect.NEVER)
-            .version(java.net.http.HttpClient.Version.HTTP_1_1)
-            .build();
+    private final java.net.http.HttpClient client;
+
+    Jdk(boolean virtualThreads) {
+      var builder =
+          java.net.http.HttpClient.newBuilder()
+              .connectTimeout(Duration.ofSeconds(5))
+              .followRedirects(java.net.http.HttpClient.Redirect.NEVER)
+              .version(java.net.http.HttpClient.Version.HTTP_1_1);
+      if (virtualThreads) {
+        builder.executor(Executors.newVirtualThreadPerTaskExecutor());
+      }
+      client = builder.build();
+    }
 
     @Override
     public CompletableFuture<Integer> post(String url, String gid, String branch, String payload) {

@@ -19,11 +19,11 @@ import org.axonframework.serialization.json.JacksonSerializer;
 
 /**
  * The peer: Axon Framework 4's {@code JdbcEventStorageEngine} on the same PostgreSQL, set up as
- * Axon's reference guide sets it up without Spring: a pooled {@code DataSource} (HikariCP, auto-commit
- * off), {@code UnitOfWorkAwareConnectionProviderWrapper} so that each append runs in one transaction
- * committed with its unit of work, the Jackson serializer, Axon's own PostgreSQL table factory. Each
- * client appends to its own aggregate with increasing sequence numbers (Axon's optimistic check is a
- * unique key on aggregate and sequence number).
+ * Axon's reference guide sets it up without Spring: a pooled {@code DataSource} (HikariCP,
+ * auto-commit off), {@code UnitOfWorkAwareConnectionProviderWrapper} so that each append runs in
+ * one transaction committed with its unit of work, the Jackson serializer, Axon's own PostgreSQL
+ * table factory. Each client appends to its own aggregate with increasing sequence numbers (Axon's
+ * optimistic check is a unique key on aggregate and sequence number).
  */
 final class AxonPeer implements AutoCloseable {
   private final HikariDataSource pool;
@@ -46,7 +46,8 @@ final class AxonPeer implements AutoCloseable {
     this.engine =
         JdbcEventStorageEngine.builder()
             .connectionProvider(
-                new UnitOfWorkAwareConnectionProviderWrapper(new DataSourceConnectionProvider(pool)))
+                new UnitOfWorkAwareConnectionProviderWrapper(
+                    new DataSourceConnectionProvider(pool)))
             .transactionManager(NoTransactionManager.INSTANCE)
             .eventSerializer(serializer)
             .snapshotSerializer(serializer)

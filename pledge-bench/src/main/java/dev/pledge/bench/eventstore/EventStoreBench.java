@@ -15,7 +15,6 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -39,13 +38,13 @@ import picocli.CommandLine.Option;
  * <ul>
  *   <li><b>R1</b>: closed-loop single-row INSERT and COMMIT on the same database, same concurrency
  *       (each client its own connection; SQLite one connection, as it has one writer).
- *   <li><b>append-1</b>, <b>append-10</b>: closed-loop appends of 1 and 10 events, each client to its
- *       own stream with the exact expected version (the optimistic check is paid every time).
+ *   <li><b>append-1</b>, <b>append-10</b>: closed-loop appends of 1 and 10 events, each client to
+ *       its own stream with the exact expected version (the optimistic check is paid every time).
  *   <li><b>catch-up</b>: every event read from position 0 in pages of 5,000 ({@code readAll}), as a
  *       subscription catching up reads them, without and with decoding the JSON into records.
  *   <li><b>live lag</b>: a subscription in this process follows a writer that appends one event
- *       every {@code 1/lag-rate} s; lag is from just before {@code append} is called (so it includes
- *       the commit) to the handler.
+ *       every {@code 1/lag-rate} s; lag is from just before {@code append} is called (so it
+ *       includes the commit) to the handler.
  *   <li><b>Axon</b> (PostgreSQL): the same append-1, append-10 and catch-up through Axon Framework
  *       4's {@code JdbcEventStorageEngine} on the same server.
  * </ul>
@@ -82,7 +81,11 @@ public final class EventStoreBench implements Callable<Integer> {
   @Option(names = "--lag-rate", defaultValue = "200", description = "Appends/s of the lag run.")
   int lagRate;
 
-  @Option(names = "--axon", defaultValue = "true", description = "Run the Axon comparison.")
+  @Option(
+      names = "--axon",
+      arity = "1",
+      defaultValue = "true",
+      description = "Run the Axon comparison: true or false.")
   boolean axon;
 
   @Option(
@@ -125,7 +128,8 @@ public final class EventStoreBench implements Callable<Integer> {
             : Path.of(System.getenv().getOrDefault("PLEDGE_BENCH_RESULTS", "bench-results"))
                 .resolve(stamp + "-es");
     Files.createDirectories(folder);
-    lines.add("# Event store benchmark, " + started.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    lines.add(
+        "# Event store benchmark, " + started.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     lines.add("");
     lines.add(
         String.format(
@@ -280,13 +284,18 @@ public final class EventStoreBench implements Callable<Integer> {
     return (client, i) -> {
       List<EventData> batch =
           IntStream.range(0, events)
-              .mapToObj(
-                  e ->
-                      new EventData(
-                          "stock-reserved",
-                          1,
-                          "{\"sku\":\"sku-" + client + "\",\"units\":" + e + ",\"order\":\"o-" + i + "\"}",
-                          Map.of()))
+              .mapToObj(e ->
+                  new EventData(
+                      "stock-reserved",
+                      1,
+                      "{\"sku\":\"sku-"
+                          + client
+                          + "\",\"units\":"
+                          + e
+                          + ",\"order\":\"o-"
+                          + i
+                          + "\"}",
+                      Map.of()))
               .toList();
       AppendResult result =
           store.append(prefix + client, ExpectedVersion.exactly(versions[client]), batch);
@@ -307,33 +316,33 @@ public final class EventStoreBench implements Callable<Integer> {
       int client = c;
       clients.add(
           Thread.ofPlatform()
-              .start(
-                  () -> {
-                    long i = 0;
-                    while (true) {
-                      long t0 = System.nanoTime();
-                      if (t0 >= end) {
-                        return;
-                      }
-                      try {
-                        op.run(client, i++);
-                      } catch (Exception e) {
-                        failures.add(e);
-                        return;
-                      }
-                      long t1 = System.nanoTime();
-                      if (t0 >= warmupEnd && t1 <= end) {
-                        counts[client]++;
-                        latency.recordValue(Math.max(1, (t1 - t0) / 1000));
-                      }
-                    }
-                  }));
+              .start(() -> {
+                long i = 0;
+                while (true) {
+                  long t0 = System.nanoTime();
+                  if (t0 >= end) {
+                    return;
+                  }
+                  try {
+                    op.run(client, i++);
+                  } catch (Exception e) {
+                    failures.add(e);
+                    return;
+                  }
+                  long t1 = System.nanoTime();
+                  if (t0 >= warmupEnd && t1 <= end) {
+                    counts[client]++;
+                    latency.recordValue(Math.max(1, (t1 - t0) / 1000));
+                  }
+                }
+              }));
     }
     for (Thread t : clients) {
       t.join();
     }
     if (!failures.isEmpty()) {
-      throw new IllegalStateException(name + " failed: " + failures.getFirst(), failures.getFirst());
+      throw new IllegalStateException(
+          name + " failed: " + failures.getFirst(), failures.getFirst());
     }
     long total = 0;
     for (long c : counts) {
@@ -359,13 +368,12 @@ public final class EventStoreBench implements Callable<Integer> {
     System.err.printf("[es-bench] filling to %,d events%n", catchupEvents);
     List<EventData> batch =
         IntStream.range(0, 500)
-            .mapToObj(
-                e ->
-                    new EventData(
-                        "stock-reserved",
-                        1,
-                        "{\"sku\":\"sku-fill\",\"units\":" + e + ",\"order\":\"o-fill\"}",
-                        Map.of()))
+            .mapToObj(e ->
+                new EventData(
+                    "stock-reserved",
+                    1,
+                    "{\"sku\":\"sku-fill\",\"units\":" + e + ",\"order\":\"o-fill\"}",
+                    Map.of()))
             .toList();
     List<java.util.concurrent.CompletableFuture<AppendResult>> inFlight = new ArrayList<>();
     long head = store.headPosition();
@@ -386,7 +394,9 @@ public final class EventStoreBench implements Callable<Integer> {
   private void catchUp(EventStore store) {
     System.err.println("[es-bench] catch-up");
     dev.pledge.eventstore.EventCodec codec =
-        dev.pledge.eventstore.EventCodec.builder().register("stock-reserved", Decoded.class).build();
+        dev.pledge.eventstore.EventCodec.builder()
+            .register("stock-reserved", Decoded.class)
+            .build();
     for (boolean decode : new boolean[] {false, true}) {
       long start = System.nanoTime();
       long count = 0;

@@ -32,7 +32,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    subcommands = dev.pledge.bench.eventstore.EventStoreBench.class,
+    subcommands = {
+      dev.pledge.bench.eventstore.EventStoreBench.class,
+      dev.pledge.bench.brokers.BrokerBench.class
+    },
     description =
         "Load saga, tcc, 2pc and msg through a coordinator process, measure the baselines in the"
             + " same run, and write a Markdown report and a PNG chart.")

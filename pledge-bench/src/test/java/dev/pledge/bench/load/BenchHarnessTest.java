@@ -18,8 +18,10 @@ import picocli.CommandLine;
 
 /**
  * The harness end to end on SQLite with tiny settings: a coordinator process, every workload with
- * its B0 baseline, R1 and the parked-heap probe. It checks that the harness works (every row is
- * there with positive numbers, the report and the chart are written), not how fast anything is.
+ * its B0 baseline, R1, the parked-heap probe and the recovery probe (a few transactions held in
+ * flight, the coordinator killed with -9 and restarted). It checks that the harness works (every
+ * row is there with positive numbers, every held transaction ends committed after the restart, the
+ * report and the chart are written), not how fast anything is.
  */
 class BenchHarnessTest {
 
@@ -35,6 +37,7 @@ class BenchHarnessTest {
                 "--concurrency", "2",
                 "--peak-concurrency", "4",
                 "--park", "200",
+                "--recovery", "20",
                 "--server-jvm-opts",
                     "-Xmx256m -XX:TieredStopAtLevel=1 -Dsun.net.httpserver.nodelay=true",
                 "--out", out.toString());
@@ -75,13 +78,21 @@ class BenchHarnessTest {
       assertThat(Double.parseDouble(pledge.get("coordinator_cpu_us"))).isPositive();
       assertThat(Double.parseDouble(pledge.get("log_records_per_commit"))).isPositive();
     }
+    Map<String, String> recovered = rows.get("recovery-all-final-s/pledge");
+    assertThat(recovered).as("the recovery row").isNotNull();
+    assertThat(recovered.get("completed")).isEqualTo("20");
+    assertThat(recovered.get("errors")).as("held transactions not seen committed").isEqualTo("0");
+    assertThat(Double.parseDouble(rows.get("recovery-first-accepted-s/pledge").get("per_second")))
+        .as("seconds to the first accepted transaction after the restart")
+        .isPositive();
     String report = Files.readString(out.resolve("report.md"));
     for (Workload w : Workload.values()) {
       assertThat(report).contains("| " + w.label + " |");
     }
     assertThat(report)
         .contains("R1, single-row INSERT + COMMIT")
-        .contains("per parked transaction");
+        .contains("per parked transaction")
+        .contains("killed with -9");
     BufferedImage chart = ImageIO.read(out.resolve("chart.png").toFile());
     assertThat(chart).isNotNull();
     assertThat(chart.getWidth()).isPositive();

@@ -7,6 +7,7 @@ import dev.pledge.client.barrier.Barrier;
 import dev.pledge.client.barrier.BarrierOutcome;
 import dev.pledge.client.barrier.BusinessRefusal;
 import dev.pledge.client.barrier.CheckBackStatus;
+import dev.pledge.client.barrier.LocalTransactions;
 import dev.pledge.client.inbox.InboxConflictException;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Op;
@@ -81,14 +82,24 @@ public final class Participant {
   }
 
   private final Barrier barrier;
+  private final LocalTransactions transactions;
 
-  private Participant(Barrier barrier) {
-    this.barrier = barrier;
+  private Participant(Barrier barrier, LocalTransactions transactions) {
+    this.barrier = Objects.requireNonNull(barrier, "barrier");
+    this.transactions = transactions;
   }
 
-  /** Endpoints guarded by {@code barrier}; null for a service that only checks back or consumes. */
+  /** Endpoints guarded by {@code barrier}, each op in a local transaction on its DataSource. */
   public static Participant create(Barrier barrier) {
-    return new Participant(barrier);
+    return new Participant(barrier, null);
+  }
+
+  /**
+   * Endpoints guarded by {@code barrier}, each op in a local transaction that {@code transactions}
+   * runs (the service's own transaction management).
+   */
+  public static Participant create(Barrier barrier, LocalTransactions transactions) {
+    return new Participant(barrier, Objects.requireNonNull(transactions, "transactions"));
   }
 
   /** {@code POST} handler for {@code op}. */
@@ -120,9 +131,6 @@ public final class Participant {
    * in one local transaction.
    */
   public Answer answerOp(Op op, Map<String, String> headers, byte[] body, Action action) {
-    if (barrier == null) {
-      throw new IllegalStateException("this Participant has no barrier: create it with one");
-    }
     List<String> problems = new ArrayList<>();
     String gid = required(headers, "pledge-gid", problems);
     String branch = required(headers, "pledge-branch", problems);
@@ -182,7 +190,15 @@ public final class Participant {
     }
     ParticipantRequest checked = request;
     try {
-      BarrierOutcome outcome = barrier.run(checked.call(), c -> action.run(c, checked));
+      BarrierOutcome outcome;
+      if (transactions == null) {
+        outcome = barrier.run(checked.call(), c -> action.run(c, checked));
+      } else {
+        BarrierOutcome[] ran = new BarrierOutcome[1];
+        transactions.inTransaction(
+            c -> ran[0] = barrier.run(c, checked.call(), conn -> action.run(conn, checked)));
+        outcome = ran[0];
+      }
       return Answer.json(200, "{\"outcome\":\"" + outcome.name().toLowerCase(Locale.ROOT) + "\"}");
     } catch (BusinessRefusal refusal) {
       return Answer.error(409, "refused", String.valueOf(refusal.getMessage()));
@@ -194,15 +210,19 @@ public final class Participant {
 
   /** Answers a check-back for {@code query.get("gid")}. */
   public Answer answerCheckBack(Map<String, String> query) {
-    if (barrier == null) {
-      throw new IllegalStateException("this Participant has no barrier: create it with one");
-    }
     String gid = query.get("gid");
     if (gid == null) {
       return Answer.error(400, "invalid_request", "gid: required in the query");
     }
     try {
-      CheckBackStatus status = barrier.checkBack(gid);
+      CheckBackStatus status;
+      if (transactions == null) {
+        status = barrier.checkBack(gid);
+      } else {
+        CheckBackStatus[] answered = new CheckBackStatus[1];
+        transactions.inTransaction(c -> answered[0] = barrier.checkBack(c, gid));
+        status = answered[0];
+      }
       return Answer.json(200, "{\"status\":\"" + status.label() + "\"}");
     } catch (IllegalArgumentException e) {
       return Answer.error(400, "invalid_request", e.getMessage());
