@@ -84,6 +84,12 @@ public final class Audit {
 
   private Audit() {}
 
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> out = new java.util.HashSet<>(a);
+    out.addAll(b);
+    return out;
+  }
+
   /**
    * What is still moving, in words; empty once the run has settled: no request in progress in the
    * shop, no transaction non-final in the coordinator, every order-placed message delivered.
@@ -290,6 +296,52 @@ public final class Audit {
             "every barrier consistent",
             "no op after its compensation, no commit beside a rollback, no undo of what never ran",
             barrierProblems));
+
+    // 8. Inventory's events: the read model rebuilt from the event streams alone must equal the
+    // live one (and the ledger's stock on hand); positions and stream versions have no gap.
+    StockEvents.Replay replay = StockEvents.replay(shop.inventory().events());
+    List<String> modelProblems = new ArrayList<>();
+    Map<String, StockEvents.Level> live;
+    try {
+      live = shop.inventory().stockLevels(java.time.Duration.ofSeconds(30));
+    } catch (java.sql.SQLException e) {
+      live = Map.of();
+      modelProblems.add("the live read model cannot be read: " + e.getMessage());
+    }
+    Map<String, Long> onHandNow = shop.inventory().onHand();
+    for (String sku : new java.util.TreeSet<>(union(replay.levels().keySet(), live.keySet()))) {
+      StockEvents.Level rebuilt = replay.levels().get(sku);
+      StockEvents.Level current = live.get(sku);
+      if (!java.util.Objects.equals(rebuilt, current)) {
+        modelProblems.add(sku + ": rebuilt from the events " + rebuilt + ", live " + current);
+      }
+      if (rebuilt != null && rebuilt.available() != onHandNow.getOrDefault(sku, 0L)) {
+        modelProblems.add(
+            sku
+                + ": "
+                + rebuilt.available()
+                + " available by the events, "
+                + onHandNow.getOrDefault(sku, 0L)
+                + " on hand in the ledger");
+      }
+    }
+    if (replay.levels().isEmpty()) {
+      modelProblems.add("no stock events at all");
+    }
+    checks.add(
+        new Check(
+            "read model matches the event streams",
+            replay.levels().size()
+                + " SKUs rebuilt from "
+                + replay.events()
+                + " events equal the live stock_level table and the stock on hand",
+            modelProblems));
+    checks.add(
+        new Check(
+            "stream versions have no gaps",
+            replay.streams()
+                + " streams: every version and every global position follows its predecessor by 1",
+            replay.gaps()));
 
     // What happened on the way.
     facts.add("aborted orders by cause: " + (abortCauses.isEmpty() ? "none" : abortCauses));

@@ -39,8 +39,6 @@ final class Db implements AutoCloseable {
           statement.execute(ddl);
         }
       }
-      connection.setAutoCommit(false);
-      connection.commit();
     } catch (SQLException e) {
       throw new ShopException("cannot open the database " + file + ": " + e.getMessage(), e);
     }
@@ -56,13 +54,22 @@ final class Db implements AutoCloseable {
   <T> T inTransaction(Work<T> work) {
     lock.lock();
     try {
+      boolean begun = false;
       try {
+        // BEGIN IMMEDIATE takes the file's write lock first (waiting up to busy_timeout): the
+        // inventory's event store has connections of its own to this file (its projection), and a
+        // transaction that read first and wrote later would fail at once if one of them committed
+        // in between.
+        execute("BEGIN IMMEDIATE");
+        begun = true;
         T result = work.run(connection);
-        connection.commit();
+        execute("COMMIT");
         return result;
       } catch (SQLException | RuntimeException e) {
         try {
-          connection.rollback();
+          if (begun) {
+            execute("ROLLBACK");
+          }
         } catch (SQLException rollback) {
           e.addSuppressed(rollback);
         }
@@ -73,6 +80,12 @@ final class Db implements AutoCloseable {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  private void execute(String sql) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      statement.execute(sql);
     }
   }
 

@@ -32,12 +32,39 @@ final class Ledger implements AutoCloseable {
       String committed,
       String rolledBack) {}
 
+  /**
+   * A change of one key's amount, told to {@link Changes} inside the local transaction that makes
+   * it: {@code kind} is {@code opened}, or the entry state the change leads to (taken, held,
+   * returned, rolled back, committed).
+   */
+  record Change(String kind, String key, long amount, String orderId) {}
+
+  /** Told of every change, on the transaction's connection (inventory records them as events). */
+  @FunctionalInterface
+  interface Changes {
+    Changes NONE = (c, change) -> {};
+
+    void record(Connection c, Change change) throws SQLException;
+  }
+
   private final Names names;
   private final Db db;
   private final ServiceHttp http;
+  private final Changes changes;
 
   Ledger(Names names, Path file, Faults faults, String sagaAction, String sagaCompensation) {
+    this(names, file, faults, sagaAction, sagaCompensation, Changes.NONE);
+  }
+
+  Ledger(
+      Names names,
+      Path file,
+      Faults faults,
+      String sagaAction,
+      String sagaCompensation,
+      Changes changes) {
     this.names = names;
+    this.changes = changes;
     this.http = new ServiceHttp(names.service());
     this.db =
         new Db(
@@ -88,6 +115,7 @@ final class Ledger implements AutoCloseable {
                 "rollback",
                 conn -> {
                   move(conn, call, names.held(), names.committed());
+                  recordEntry(conn, call, names.committed());
                   return Barrier.Answer.ok("{\"state\":\"" + names.committed() + "\"}");
                 }));
     participant.route(
@@ -136,6 +164,7 @@ final class Ledger implements AutoCloseable {
             == 1) {
           Db.update(
               c, "INSERT INTO balance (key, amount) VALUES (?, ?)", key.getKey(), key.getValue());
+          changes.record(c, new Change("opened", key.getKey(), key.getValue(), ""));
         }
       }
       return null;
@@ -168,10 +197,25 @@ final class Ledger implements AutoCloseable {
         key,
         amount,
         state);
+    changes.record(c, new Change(state, key, amount, orderId));
     return Barrier.Answer.ok("{\"state\":\"" + state + "\"}");
   }
 
-  private static Barrier.Answer giveBack(Connection c, Barrier.Call call, String from, String to)
+  /** Tells {@link #changes} of the entry of {@code call}, now in state {@code kind}. */
+  private void recordEntry(Connection c, Barrier.Call call, String kind) throws SQLException {
+    try (ResultSet rows =
+        Db.query(
+            c,
+            "SELECT key, amount, order_id FROM entry WHERE gid = ? AND branch = ?",
+            call.gid(),
+            call.branch())) {
+      if (rows.next()) {
+        changes.record(c, new Change(kind, rows.getString(1), rows.getLong(2), rows.getString(3)));
+      }
+    }
+  }
+
+  private Barrier.Answer giveBack(Connection c, Barrier.Call call, String from, String to)
       throws SQLException {
     try (ResultSet rows =
         Db.query(
@@ -191,6 +235,7 @@ final class Ledger implements AutoCloseable {
           rows.getString(1));
     }
     move(c, call, from, to);
+    recordEntry(c, call, to);
     return Barrier.Answer.ok("{\"state\":\"" + to + "\"}");
   }
 
