@@ -163,7 +163,9 @@ public final class EventStore implements AutoCloseable {
       Connection connection, String streamId, ExpectedVersion expected, List<EventData> events)
       throws SQLException {
     check(streamId, expected, events);
-    if (connection.getAutoCommit()) {
+    // On SQLite a transaction opened with BEGIN IMMEDIATE leaves the driver's auto-commit flag on,
+    // so the flag says nothing there.
+    if (dialect != Dialect.SQLITE && connection.getAutoCommit()) {
       throw new IllegalArgumentException(
           "appendIn needs a connection in a transaction (auto-commit off)");
     }
