@@ -125,6 +125,7 @@ final class ServerCommand implements Callable<Integer> {
               limits,
               subscriptions,
               allowList,
+              log,
               () -> {
                 byte[] bytes = new byte[12];
                 random.nextBytes(bytes);

@@ -9,8 +9,8 @@ import java.util.Objects;
  * The audit log of operator actions (retry, force, re-drive, subscriptions): who, what, when, why
  * and with what result, kept in the coordinator's own database beside its transactions.
  *
- * <p>Contract, checked by the testkit's {@code AuditLogContract}: {@link #append} is durable once it
- * returns; {@link #recent} answers entries newest first (the order of appends), every field as
+ * <p>Contract, checked by the testkit's {@code AuditLogContract}: {@link #append} is durable once
+ * it returns; {@link #recent} answers entries newest first (the order of appends), every field as
  * appended, filtered by gid when one is given; operating failures throw {@link
  * LogUnavailableException}. Entries are never changed or removed through this interface.
  */
@@ -32,7 +32,8 @@ public interface AuditLog {
    * @param reason why, as the operator wrote it
    * @param result what came of it: the changes made, or why it was refused
    */
-  record AuditEntry(Instant at, String actor, String action, Gid gid, String reason, String result) {
+  record AuditEntry(
+      Instant at, String actor, String action, Gid gid, String reason, String result) {
     public static final int MAX_ACTOR = 128;
     public static final int MAX_ACTION = 64;
     public static final int MAX_REASON = 1000;

@@ -15,8 +15,8 @@ import java.util.Objects;
 
 /**
  * The rules of forcing a transaction: a pure function from a transaction and an operator's request
- * to a plan, either refused with the guarantee it would break, or allowed with what would change and
- * the events that do it. A dry run answers the plan; applying sends its events through the
+ * to a plan, either refused with the guarantee it would break, or allowed with what would change
+ * and the events that do it. A dry run answers the plan; applying sends its events through the
  * coordinator like any other request, so the engine's own checks still stand behind these rules.
  *
  * <p>Forcing never changes a logged decision and never invents an outcome that a guarantee still
@@ -27,18 +27,18 @@ import java.util.Objects;
  *       (cancel every branch); saga and 2pc by recording the step under way as refused (a saga
  *       action's "no", a 2pc "no" vote), which is what a participant may always answer, so the
  *       usual abort follows (every action that may have run is compensated; presumed abort rolls
- *       every branch back). Never for msg: the producer's own transaction may have committed, and
- *       only its answer or the check-back may decide (a message of a committed transaction must be
- *       delivered). Never once a decision is logged.
+ *       every branch back). Never for msg (prepared): the producer's own transaction may have
+ *       committed, and only its answer or the check-back may decide (a message of a committed
+ *       transaction must be delivered). Never once a decision is logged.
  *   <li><b>skip-op</b>: records one op of the decided phase (a saga's compensation, tcc's confirm
  *       or cancel, 2pc's commit or rollback) as done by hand, when it is pending (called at least
  *       once, in flight or waiting). The decision stands; the operator vouches that the op's effect
  *       was applied outside Pledge. Never an op whose answer still decides the outcome (a forward
  *       action, a try, a prepare), and never a delivery (re-drive it instead).
  *   <li><b>mark-committed</b>: for tcc and 2pc in {@code committing} only (the commit is logged):
- *       every pending confirm or commit recorded as done by hand; the same as skip-op on each. Never
- *       without a logged commit decision, never for msg (deliveries are owed) or saga (a saga is
- *       committed only by its actions).
+ *       every pending confirm or commit recorded as done by hand; the same as skip-op on each.
+ *       Never without a logged commit decision, never for msg (deliveries are owed) or saga (a saga
+ *       is committed only by its actions).
  * </ul>
  */
 public final class Force {
@@ -124,6 +124,12 @@ public final class Force {
 
   private static Plan abort(Transaction tx, Request request) {
     Status status = tx.status();
+    if (tx.mode() == Mode.MSG && status == Status.PREPARED) {
+      return new Refused(
+          "producer-decides",
+          "the producer's own database transaction may have committed; only its answer or the"
+              + " check-back may decide, or a message of a committed transaction would be lost");
+    }
     if (status == Status.COMMITTING) {
       return new Refused(
           "decision-logged",
@@ -138,15 +144,10 @@ public final class Force {
     }
     if (status != Status.BEGUN) {
       return new Refused(
-          "deciding",
-          "every vote is in and the decision is being written; look again in a moment");
+          "deciding", "every vote is in and the decision is being written; look again in a moment");
     }
     return switch (tx.mode()) {
-      case MSG ->
-          new Refused(
-              "producer-decides",
-              "the producer's own database transaction may have committed; only its answer or the"
-                  + " check-back may decide, or a message of a committed transaction would be lost");
+      case MSG -> throw new IllegalStateException("msg is never begun; handled above");
       case TCC ->
           new Allowed(
               "no-decision",
@@ -189,7 +190,8 @@ public final class Force {
                     branch.branchId(),
                     forward,
                     progress.attempts(),
-                    new Outcome.Failed("forced abort by an operator: " + shorten(request.reason())))));
+                    new Outcome.Failed(
+                        "forced abort by an operator: " + shorten(request.reason())))));
       }
     }
     return new Refused(

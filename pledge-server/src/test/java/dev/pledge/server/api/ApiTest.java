@@ -14,6 +14,7 @@ import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.Effects;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -69,6 +70,7 @@ class ApiTest {
           Limits.DEFAULT,
           new Subscriptions(),
           AllowList.loopbackOnly(),
+          new InMemoryAuditLog(),
           () -> "generated-" + generated.incrementAndGet());
 
   {

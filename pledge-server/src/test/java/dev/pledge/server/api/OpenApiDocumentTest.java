@@ -19,6 +19,7 @@ import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.Effects;
 import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -124,6 +125,7 @@ class OpenApiDocumentTest {
                 Limits.DEFAULT,
                 subscriptions,
                 AllowList.loopbackOnly(),
+                new InMemoryAuditLog(),
                 () -> "generated-" + generated.incrementAndGet()));
     base = "http://127.0.0.1:" + server.port();
   }

@@ -11,6 +11,7 @@ import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -135,6 +136,7 @@ class ConsoleFilesTest {
             Limits.DEFAULT,
             new Subscriptions(),
             AllowList.loopbackOnly(),
+            new InMemoryAuditLog(),
             () -> "generated");
     try (HttpApiServer server =
         HttpApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), api)) {

@@ -12,6 +12,7 @@ import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -55,7 +56,13 @@ class AuthenticationTest {
     coordinator.start();
     api =
         new Api(
-            coordinator, log, Limits.DEFAULT, subscriptions, AllowList.loopbackOnly(), () -> "g");
+            coordinator,
+            log,
+            Limits.DEFAULT,
+            subscriptions,
+            AllowList.loopbackOnly(),
+            new InMemoryAuditLog(),
+            () -> "g");
     Tokens tokens =
         Tokens.parse(List.of("operator " + OPERATOR, "client " + CLIENT), "test tokens");
     server =

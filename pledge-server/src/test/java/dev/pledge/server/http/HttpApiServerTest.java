@@ -12,6 +12,7 @@ import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -80,6 +81,7 @@ class HttpApiServerTest {
                 Limits.DEFAULT,
                 subscriptions,
                 AllowList.loopbackOnly(),
+                new InMemoryAuditLog(),
                 () -> "g1"));
     api = "http://127.0.0.1:" + server.port();
   }
@@ -103,6 +105,7 @@ class HttpApiServerTest {
                 Limits.DEFAULT,
                 new Subscriptions(),
                 AllowList.loopbackOnly(),
+                new InMemoryAuditLog(),
                 () -> "g1"),
             1);
     api = "http://127.0.0.1:" + server.port();

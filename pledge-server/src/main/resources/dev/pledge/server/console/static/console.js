@@ -168,14 +168,13 @@
       },
       "2pc": {
         begun: "Voting: the coordinator asks every branch to prepare. No decision is logged yet, so it may still go either way.",
-        prepared: "Every branch voted yes. The decision comes next.",
         committing: "Committing: the decision to commit is logged and cannot change; every branch is told to commit until each succeeds.",
         aborting: "Rolling back: the decision to abort is logged; every prepared branch is told to roll back.",
         committed: "Done: every branch committed.",
         aborted: "Rolled back: no branch kept any change.",
       },
       msg: {
-        begun: "Waiting for the producer: its messages are held, invisible, until the producer's own transaction commits. If the producer goes quiet, the coordinator asks it (check-back).",
+        prepared: "Waiting for the producer: its messages are held, invisible, until the producer's own transaction commits. If the producer goes quiet, the coordinator asks it (check-back).",
         committing: "Delivering: the producer committed, so each message goes to each subscription until it is acknowledged.",
         committed: "Done: the producer committed and every message reached every subscription.",
         aborting: "Dropping: the producer's transaction did not commit, so its messages will never be delivered.",
