@@ -7,6 +7,17 @@ public enum Mode {
   SAGA("saga", List.of(Op.ACTION, Op.COMPENSATE)),
   TCC("tcc", List.of(Op.TRY, Op.CONFIRM, Op.CANCEL)),
   TWO_PC("2pc", List.of(Op.PREPARE, Op.COMMIT, Op.ROLLBACK)),
+  /**
+   * 2pc whose branches are database prepared transactions ({@code PREPARE TRANSACTION}, {@code XA
+   * PREPARE}) that the participant's SDK prepares, commits and rolls back.
+   */
+  XA("xa", List.of(Op.PREPARE, Op.COMMIT, Op.ROLLBACK)),
+  /**
+   * Three-phase commit: a participant that is pre-committed commits by itself after its timeout,
+   * one that only voted yes aborts by itself. Unsafe under network partitions (see
+   * docs/protocols/3pc.md).
+   */
+  THREE_PC("3pc", List.of(Op.CAN_COMMIT, Op.PRE_COMMIT, Op.DO_COMMIT, Op.ABORT)),
   MSG("msg", List.of());
 
   private final String code;
@@ -30,7 +41,7 @@ public enum Mode {
 
   /** The modes whose undecided transactions abort on timeout and on recovery (presumed abort). */
   public boolean presumesAbort() {
-    return this == TCC || this == TWO_PC;
+    return this == TCC || this == TWO_PC || this == XA || this == THREE_PC;
   }
 
   public static Mode fromCode(String code) {
@@ -39,7 +50,18 @@ public enum Mode {
         return mode;
       }
     }
-    throw new IllegalArgumentException(
-        "unknown mode '" + code + "', expected one of saga, tcc, 2pc, msg");
+    throw new IllegalArgumentException("unknown mode '" + code + "', expected one of " + codes());
+  }
+
+  /** Every mode's code, comma separated, in declaration order: for error messages. */
+  public static String codes() {
+    StringBuilder out = new StringBuilder();
+    for (Mode mode : values()) {
+      if (!out.isEmpty()) {
+        out.append(", ");
+      }
+      out.append(mode.code);
+    }
+    return out.toString();
   }
 }

@@ -10,7 +10,15 @@ public enum Op {
   PREPARE(6, "prepare", true),
   COMMIT(7, "commit", false),
   ROLLBACK(8, "rollback", false),
-  CHECK(9, "check", false);
+  CHECK(9, "check", false),
+  /** 3pc's first round: the participant votes, having done its work tentatively. */
+  CAN_COMMIT(10, "can-commit", true),
+  /** 3pc's second round: every branch voted yes; the participant may now commit by itself. */
+  PRE_COMMIT(11, "pre-commit", false),
+  /** 3pc's third round: commit. */
+  DO_COMMIT(12, "do-commit", false),
+  /** 3pc: abort, whether or not the participant voted. */
+  ABORT(13, "abort", false);
 
   private final byte code;
   private final String label;

@@ -11,7 +11,8 @@ import java.util.function.UnaryOperator;
  * new one. {@code version} grows by one with every logged change; the log refuses a write whose
  * version is not exactly one more than the stored one, so two writers can never both win.
  *
- * @param deadline the end of the undecided phase (abort for saga, tcc, 2pc; check-back for msg)
+ * @param deadline the end of the undecided phase (abort for saga, tcc, 2pc, xa, 3pc before
+ *     pre-commit; commit for 3pc after it; check-back for msg)
  * @param check the check-back's progress (msg only, otherwise {@link Progress#IDLE})
  * @param flag why an operator should look at this transaction, or null
  */

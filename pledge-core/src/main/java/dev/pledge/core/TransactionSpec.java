@@ -14,8 +14,9 @@ import java.util.Set;
  * A request to start a global transaction. {@link #validate(Limits)} lists every broken rule at
  * once, each naming its field, so a caller can fix them all in one go.
  *
- * @param timeout the undecided phase: for saga, tcc and 2pc its end means abort; for msg it is when
- *     check-back starts. Null means the default of {@link Limits}.
+ * @param timeout the undecided phase: for saga, tcc, 2pc and xa its end means abort; for 3pc it
+ *     means abort before the pre-commit decision and commit after it; for msg it is when check-back
+ *     starts. Null means the default of {@link Limits}.
  */
 public record TransactionSpec(
     Gid gid,
@@ -48,7 +49,7 @@ public record TransactionSpec(
               "timeoutSeconds", "must be between 1 and " + limits.maxTimeout().toSeconds()));
     }
     switch (mode) {
-      case SAGA, TWO_PC -> {
+      case SAGA, TWO_PC, XA, THREE_PC -> {
         if (branches.isEmpty()) {
           errors.add(
               new FieldError(

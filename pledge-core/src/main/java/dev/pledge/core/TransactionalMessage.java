@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * (NATS {@code Nats-Msg-Id}, AMQP {@code message_id}), and the inbox drops a second message with
  * the same id.
  *
- * @param id unique per message, at most 200 characters of {@code [A-Za-z0-9._:-]}
+ * @param id unique per message, at most 200 characters of {@code [A-Za-z0-9._:#-]}; the
+ *     coordinator's messages are {@code <gid>#<n>}, an outbox's a UUID
  * @param topic what subscriptions match on; never blank
  * @param key the ordering key, or null when the message has no ordering constraint
  * @param payload the body as JSON text
@@ -22,7 +23,7 @@ import java.util.regex.Pattern;
 public record TransactionalMessage(
     String id, String topic, String key, String payload, Map<String, String> headers, String gid) {
 
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,200}");
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:#-]{1,200}");
 
   public TransactionalMessage {
     Objects.requireNonNull(id, "id");
@@ -30,7 +31,7 @@ public record TransactionalMessage(
     Objects.requireNonNull(payload, "payload");
     if (!ID.matcher(id).matches()) {
       throw new IllegalArgumentException(
-          "id must match [A-Za-z0-9._:-]{1,200}, was \"" + abbreviate(id) + "\"");
+          "id must match [A-Za-z0-9._:#-]{1,200}, was \"" + abbreviate(id) + "\"");
     }
     if (topic.isBlank()) {
       throw new IllegalArgumentException("topic must not be blank");

@@ -67,11 +67,11 @@ public final class EventCodec {
     return registration(eventClass).name();
   }
 
-  public EventData encode(Record event) {
+  public EventData encode(Object event) {
     return encode(event, Map.of());
   }
 
-  public EventData encode(Record event, Map<String, String> metadata) {
+  public EventData encode(Object event, Map<String, String> metadata) {
     Registration registration = registration(event.getClass());
     try {
       return new EventData(
@@ -117,7 +117,7 @@ public final class EventCodec {
   }
 
   /** Like {@link #decode(RecordedEvent)}, checking that the event is a {@code type}. */
-  public <T extends Record> T decode(RecordedEvent event, Class<T> type) {
+  public <T> T decode(RecordedEvent event, Class<T> type) {
     Record decoded = decode(event);
     if (!type.isInstance(decoded)) {
       throw new EventStoreException(

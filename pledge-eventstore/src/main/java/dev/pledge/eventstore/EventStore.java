@@ -284,6 +284,62 @@ public final class EventStore implements AutoCloseable {
         this, feed, name, afterPosition, config.maxReadPageSize(), config.pollInterval(), handler);
   }
 
+  /** A stored snapshot of a stream's state at {@code version}. */
+  public record Snapshot(
+      String streamId, long version, String type, int schemaVersion, String payload) {}
+
+  /**
+   * Saves a snapshot of {@code streamId} at {@code version}, unless a newer one is stored. A
+   * snapshot is a cache of a fold over the stream: losing one costs a longer load, never data.
+   */
+  public void saveSnapshot(Snapshot snapshot) {
+    checkStreamId(snapshot.streamId());
+    EventCodec.checkTypeName(snapshot.type());
+    if (snapshot.payload().length() > config.maxEventBytes()) {
+      throw new IllegalArgumentException(
+          "snapshot of '"
+              + snapshot.streamId()
+              + "' is "
+              + snapshot.payload().length()
+              + " characters, more than maxEventBytes "
+              + config.maxEventBytes());
+    }
+    try (Connection c = pool.getConnection();
+        PreparedStatement s = c.prepareStatement(dialect.upsertSnapshot())) {
+      s.setString(1, snapshot.streamId());
+      s.setLong(2, snapshot.version());
+      s.setString(3, snapshot.type());
+      s.setInt(4, snapshot.schemaVersion());
+      s.setString(5, snapshot.payload());
+      s.executeUpdate();
+    } catch (SQLException e) {
+      throw new EventStoreException(
+          "cannot save the snapshot of '" + snapshot.streamId() + "': " + e, e);
+    }
+  }
+
+  /** The latest snapshot of {@code streamId}, if any. */
+  public java.util.Optional<Snapshot> loadSnapshot(String streamId) {
+    checkStreamId(streamId);
+    try (Connection c = pool.getConnection();
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT stream_version, snapshot_type, schema_version, payload FROM es_snapshots"
+                    + " WHERE stream_id = ?")) {
+      s.setString(1, streamId);
+      try (ResultSet rows = s.executeQuery()) {
+        if (!rows.next()) {
+          return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(
+            new Snapshot(
+                streamId, rows.getLong(1), rows.getString(2), rows.getInt(3), rows.getString(4)));
+      }
+    } catch (SQLException e) {
+      throw new EventStoreException("cannot load the snapshot of '" + streamId + "': " + e, e);
+    }
+  }
+
   private static final String COLUMNS =
       "global_position, stream_id, stream_version, event_type, schema_version, payload, metadata,"
           + " recorded_at";

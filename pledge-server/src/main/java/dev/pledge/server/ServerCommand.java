@@ -3,12 +3,15 @@ package dev.pledge.server;
 import dev.pledge.core.Limits;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Engine;
+import dev.pledge.core.runtime.RuntimeConfig;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.HttpEffects;
+import dev.pledge.server.runtime.LongPolls;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TransitionCounts;
 import dev.pledge.store.jdbc.JdbcLogConfig;
 import dev.pledge.store.jdbc.JdbcTransactionLog;
 import java.net.InetSocketAddress;
@@ -16,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -109,18 +111,20 @@ final class ServerCommand implements Callable<Integer> {
     SecureRandom random = new SecureRandom();
     try (JdbcTransactionLog log = JdbcTransactionLog.open(config)) {
       Subscriptions subscriptions = new Subscriptions(log);
-      Coordinator coordinator =
-          new Coordinator(
+      TransitionCounts counts = new TransitionCounts();
+      ServerRuntime runtime =
+          ServerRuntime.start(
+              RuntimeConfig.defaults(policy.callTimeout())
+                  .withPollInterval(Duration.ofMillis(pollMillis)),
               new Engine(limits, policy),
               log,
-              InstantSource.system(),
               new HttpEffects(policy.callTimeout(), allowList),
               subscriptions,
-              Duration.ofMillis(pollMillis));
-      coordinator.start();
+              LongPolls.DEFAULT_MAX_WAITERS,
+              List.of(counts));
       Api api =
           new Api(
-              coordinator,
+              runtime,
               log,
               limits,
               subscriptions,
@@ -131,14 +135,14 @@ final class ServerCommand implements Callable<Integer> {
                 random.nextBytes(bytes);
                 return HexFormat.of().formatHex(bytes);
               });
-      api.addMetrics(coordinator::appendMetrics);
+      api.addMetrics(out -> counts.appendTo(out, runtime));
       api.addMetrics(out -> appendLogMetrics(out, log.stats()));
       try (HttpApiServer server = HttpApiServer.start(new InetSocketAddress(bind, port), api)) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
             .addShutdownHook(
                 new Thread(() -> {
-                  coordinator.close();
+                  runtime.close();
                   stopped.countDown();
                 }));
         // The line scripts and tests wait for: the port is open and recovery is done.

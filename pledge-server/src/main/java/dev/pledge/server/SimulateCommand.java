@@ -33,7 +33,7 @@ final class SimulateCommand implements Callable<Integer> {
 
   @Option(
       names = "--mode",
-      description = "Only this mode: saga, tcc, 2pc or msg (default: every mode).")
+      description = "Only this mode: saga, tcc, 2pc, xa, 3pc or msg (default: every mode).")
   String mode;
 
   @Option(names = "--trace", description = "Print the trace of every run (use with --seed).")

@@ -84,6 +84,24 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = "100000")
   int park;
 
+  @Option(
+      names = "--peers",
+      split = ",",
+      description =
+          "Peers measured beside saga-2 on PostgreSQL: dbos (DBOS Transact for Java, the same"
+              + " 2-step saga as a DBOS workflow, system database pledge_bench_dbos). Default: none.")
+  List<String> peers = new ArrayList<>();
+
+  @Option(
+      names = "--recovery",
+      description =
+          "saga-2 transactions held in flight (the participants hold their answers) when the"
+              + " coordinator is killed with -9 and restarted: measures the time until a new"
+              + " transaction is accepted and until every old one is final; 0 skips it (default:"
+              + " ${DEFAULT-VALUE}).",
+      defaultValue = "0")
+  int recovery;
+
   @Option(names = "--out", description = "Output folder (default: bench-results/<UTC timestamp>).")
   Path out;
 
@@ -211,7 +229,9 @@ public final class BenchCommand implements Callable<Integer> {
         System.getenv("PLEDGE_DB_PASSWORD"),
         serverClasspath != null ? serverClasspath : System.getProperty("java.class.path"),
         serverMain,
-        serverJvmOptions.isBlank() ? List.of() : List.of(serverJvmOptions.strip().split("\\s+")));
+        serverJvmOptions.isBlank() ? List.of() : List.of(serverJvmOptions.strip().split("\\s+")),
+        peers,
+        recovery);
   }
 
   /** bin/pledge names the repository's bench-results/ folder; otherwise it is under the cwd. */
@@ -231,6 +251,12 @@ public final class BenchCommand implements Callable<Integer> {
       args.add("--workloads " + String.join(",", workloads));
     }
     args.add("--park " + park);
+    if (!peers.isEmpty()) {
+      args.add("--peers " + String.join(",", peers));
+    }
+    if (recovery > 0) {
+      args.add("--recovery " + recovery);
+    }
     return args;
   }
 

@@ -43,6 +43,7 @@ final class BenchRun {
   private final String runId;
   final List<Row> rows = new ArrayList<>();
   HeapResult heap;
+  RecoveryResult recovery;
   final List<String> notes = new ArrayList<>();
   private int servers;
 
@@ -96,6 +97,9 @@ final class BenchRun {
             if (!server.isAlive()) {
               throw new BenchException("the coordinator process died; see " + dir);
             }
+            if (w == Workload.SAGA_2) {
+              peers(drivers);
+            }
           }
           if (settings.peakConcurrency() > 0) {
             rows.add(peak(drivers, server));
@@ -103,6 +107,9 @@ final class BenchRun {
         }
         if (settings.park() > 0) {
           heap = park(drivers);
+        }
+        if (settings.recovery() > 0) {
+          recovery = recovery(drivers, participants);
         }
       }
     } finally {
@@ -328,26 +335,108 @@ final class BenchRun {
 
   private ServerProcess startServer() {
     servers++;
-    Path data = dir.resolve("server-" + servers);
-    String url = null;
     if (kind == DbKind.POSTGRES) {
       recreateDatabase(LOG_DATABASE);
-      url = settings.pgUrl(LOG_DATABASE);
     }
-    ServerProcess server =
-        ServerProcess.start(
-            new ServerProcess.Launch(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                settings.serverClasspath(),
-                settings.serverMain(),
-                settings.serverJvmOptions(),
-                data,
-                url,
-                kind == DbKind.POSTGRES ? settings.pgUser() : null,
-                kind == DbKind.POSTGRES ? settings.pgPassword() : null,
-                dir.resolve("server-" + servers + ".log")));
+    ServerProcess server = ServerProcess.start(launch(servers, servers));
     progress.printf("[%s] coordinator pid %d at %s%n", kind.code, server.pid(), server.base());
     return server;
+  }
+
+  /**
+   * How to start coordinator number {@code logOf}'s successor on the same log (its data folder; on
+   * PostgreSQL the same database), logging to its own file.
+   */
+  private ServerProcess.Launch launch(int logOf, int number) {
+    return new ServerProcess.Launch(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        settings.serverClasspath(),
+        settings.serverMain(),
+        settings.serverJvmOptions(),
+        dir.resolve("server-" + logOf),
+        kind == DbKind.POSTGRES ? settings.pgUrl(LOG_DATABASE) : null,
+        kind == DbKind.POSTGRES ? settings.pgUser() : null,
+        kind == DbKind.POSTGRES ? settings.pgPassword() : null,
+        dir.resolve("server-" + number + ".log"));
+  }
+
+  /**
+   * The peers of saga-2 (only DBOS Transact), same participants, same concurrency, same PostgreSQL;
+   * on SQLite, a note says why not.
+   */
+  private void peers(Drivers drivers) {
+    if (!settings.peers().contains("dbos")) {
+      return;
+    }
+    if (kind != DbKind.POSTGRES) {
+      notes.add("DBOS Transact needs PostgreSQL for its system database: not run on " + kind.label);
+      return;
+    }
+    progress.printf(
+        "[%s] %s saga-2: the same saga as a DBOS Transact %s workflow%n",
+        kind.code, DbosPeer.LABEL, DbosPeer.version());
+    recreateDatabase(DbosPeer.SYSTEM_DATABASE);
+    try (DbosPeer dbos =
+        new DbosPeer(
+            settings.pgUrl(DbosPeer.SYSTEM_DATABASE),
+            settings.pgUser(),
+            settings.pgPassword(),
+            drivers)) {
+      CpuProbe self = new CpuProbe(null, null);
+      LoadLoop.Result result =
+          LoadLoop.run(
+              runId + "-dbos-saga-2",
+              settings.concurrency(),
+              settings.warmup(),
+              settings.measure(),
+              dbos::saga,
+              self);
+      if (result.completed() == 0) {
+        notes.add(
+            "DBOS Transact completed no saga in the measured window; last error: "
+                + dbos.lastError);
+      } else {
+        rows.add(row(Workload.SAGA_2.label, DbosPeer.LABEL, result, self, 0));
+        if (result.errors() > 0) {
+          notes.add("DBOS saga-2: " + result.errors() + " failed; last error: " + dbos.lastError);
+        }
+      }
+    } catch (RuntimeException e) {
+      notes.add(
+          "DBOS Transact could not be run: "
+              + e.getClass().getName()
+              + ": "
+              + e.getMessage()
+              + (e.getCause() == null ? "" : " (cause: " + e.getCause() + ")"));
+      progress.printf("[%s]   DBOS failed: %s%n", kind.code, e);
+    }
+  }
+
+  /** Recovery after kill -9 with transactions in flight, on a fresh coordinator. */
+  private RecoveryResult recovery(Drivers drivers, Participants participants) {
+    ServerProcess server = startServer();
+    int first = servers;
+    drivers.coordinator(server.base());
+    try {
+      return Recovery.measure(
+          kind,
+          settings.recovery(),
+          settings.concurrency(),
+          runId + "-recovery",
+          server,
+          drivers,
+          participants,
+          port -> {
+            servers++;
+            ServerProcess again =
+                ServerProcess.start(launch(first, servers), port, Recovery.RESTART_TIMEOUT);
+            drivers.coordinator(again.base());
+            return again;
+          },
+          progress);
+    } finally {
+      server.close();
+    }
   }
 
   private void createDatabaseIfMissing(String name) {

@@ -22,6 +22,9 @@ import java.util.List;
  * @param serverClasspath the classpath the coordinator process runs with
  * @param serverMain its main class
  * @param serverJvmOptions JVM options of the coordinator process
+ * @param peers peers measured beside saga-2 (only {@code dbos}, on PostgreSQL); empty: none
+ * @param recovery saga-2 transactions held in flight when the coordinator is killed with -9 and
+ *     restarted, for the recovery measurement (0: skip it)
  */
 record BenchSettings(
     List<DbKind> databases,
@@ -37,7 +40,11 @@ record BenchSettings(
     String pgPassword,
     String serverClasspath,
     String serverMain,
-    List<String> serverJvmOptions) {
+    List<String> serverJvmOptions,
+    List<String> peers,
+    int recovery) {
+
+  static final List<String> KNOWN_PEERS = List.of("dbos");
 
   BenchSettings {
     if (databases.isEmpty()) {
@@ -69,6 +76,15 @@ record BenchSettings(
               + pgAdminUrl
               + "'");
     }
+    for (String peer : peers) {
+      if (!KNOWN_PEERS.contains(peer)) {
+        throw new IllegalArgumentException("peers must be among " + KNOWN_PEERS + ", got " + peer);
+      }
+    }
+    if (recovery < 0 || recovery > 100_000) {
+      throw new IllegalArgumentException("recovery must be in [0, 100000], got " + recovery);
+    }
+    peers = List.copyOf(peers);
     databases = List.copyOf(databases);
     workloads = List.copyOf(workloads);
     serverJvmOptions = List.copyOf(serverJvmOptions);

@@ -136,12 +136,21 @@ final class Drivers {
   /** saga and 2pc: submit with every branch, wait for the last ops, then see it final. */
   private boolean submitted(Workload w, String gid, String lastOp) {
     CompletableFuture<Void> lastOps = participants.expect(gid, lastOp, w.branches);
+    send("POST", coordinator + "/api/v1/transactions", createBody(w, gid, 60), 201);
+    await(gid, lastOps);
+    return awaitFinal(gid);
+  }
+
+  /** The create request of a saga or 2pc with every branch. */
+  private String createBody(Workload w, String gid, int timeoutSeconds) {
     StringBuilder body = new StringBuilder(256 + 200 * w.branches);
     body.append("{\"gid\":\"")
         .append(gid)
         .append("\",\"mode\":\"")
         .append(w.mode)
-        .append("\",\"timeoutSeconds\":60,\"branches\":[");
+        .append("\",\"timeoutSeconds\":")
+        .append(timeoutSeconds)
+        .append(",\"branches\":[");
     for (int i = 1; i <= w.branches; i++) {
       if (i > 1) {
         body.append(',');
@@ -153,9 +162,39 @@ final class Drivers {
       body.append(",\"payload\":").append(payload(gid, i)).append('}');
     }
     body.append("]}");
-    send("POST", coordinator + "/api/v1/transactions", body.toString(), 201);
-    await(gid, lastOps);
-    return awaitFinal(gid);
+    return body.toString();
+  }
+
+  /** Creates a saga or 2pc transaction with every branch, and returns once it was accepted. */
+  void create(Workload w, String gid, int timeoutSeconds) {
+    send("POST", coordinator + "/api/v1/transactions", createBody(w, gid, timeoutSeconds), 201);
+  }
+
+  /**
+   * Tries once to create a saga or 2pc transaction, with a short timeout.
+   *
+   * @return the answer's status code, or -1 if there was no answer (refused, reset, timed out)
+   */
+  int tryCreate(Workload w, String gid, Duration timeout) {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(coordinator + "/api/v1/transactions"))
+            .timeout(timeout)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(createBody(w, gid, 60)))
+            .build();
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BenchException("interrupted", e);
+    }
+  }
+
+  /** The transaction's state as the API answers it now (one GET). */
+  String state(String gid) {
+    return send("GET", coordinator + "/api/v1/transactions/" + gid, null, 200);
   }
 
   private static final String[] SAGA_OPS = {"action", "compensate"};
@@ -235,7 +274,8 @@ final class Drivers {
     return "{\"order\":\"" + gid + "\",\"line\":" + branch + ",\"amount\":100}";
   }
 
-  private void op(Workload w, String gid, int branch, String op) {
+  /** One op of a branch, called over HTTP on the participants; throws if it was not a 200. */
+  void op(Workload w, String gid, int branch, String op) {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create(ops))
             .timeout(CALL_TIMEOUT)

@@ -14,10 +14,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -51,6 +54,13 @@ final class Participants implements AutoCloseable {
   private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
   final LongAdder ops = new LongAdder();
   final LongAdder failedOps = new LongAdder();
+
+  /** The longest a held op waits for {@link #release()} before it is answered 503 anyway. */
+  static final long MAX_HOLD_SECONDS = 300;
+
+  private volatile String holdPrefix;
+  private volatile CountDownLatch released = new CountDownLatch(0);
+  private final Set<String> heldGids = ConcurrentHashMap.newKeySet();
 
   /** Ops still to come for one global transaction. */
   private static final class Waiter {
@@ -120,6 +130,29 @@ final class Participants implements AutoCloseable {
     return waiter.done;
   }
 
+  /**
+   * From now on, ops of global transactions whose gid starts with {@code gidPrefix} are held: the
+   * participant keeps the request open without answering until {@link #release()} (at most {@link
+   * #MAX_HOLD_SECONDS}), then answers 503 without doing the work. So those transactions stay in
+   * flight in the coordinator, with a call outstanding, as long as the hold lasts.
+   */
+  void hold(String gidPrefix) {
+    heldGids.clear();
+    released = new CountDownLatch(1);
+    holdPrefix = gidPrefix;
+  }
+
+  /** How many distinct global transactions have had an op held since {@link #hold}. */
+  int heldTransactions() {
+    return heldGids.size();
+  }
+
+  /** Ends the hold: held requests are answered 503, and new ones are served as usual. */
+  void release() {
+    holdPrefix = null;
+    released.countDown();
+  }
+
   void forget(String gid) {
     waiters.remove(gid);
   }
@@ -186,6 +219,17 @@ final class Participants implements AutoCloseable {
       String op = exchange.getRequestHeaders().getFirst("Pledge-Op");
       if (gid == null || branch == null || op == null) {
         answer(exchange, 400, "{\"error\":\"Pledge-Gid, Pledge-Branch and Pledge-Op required\"}");
+        return;
+      }
+      String prefix = holdPrefix;
+      if (prefix != null && gid.startsWith(prefix)) {
+        heldGids.add(gid);
+        try {
+          released.await(MAX_HOLD_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        answer(exchange, 503, "{\"error\":\"held\"}");
         return;
       }
       boolean first;

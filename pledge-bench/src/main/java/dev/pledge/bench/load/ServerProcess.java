@@ -55,7 +55,14 @@ final class ServerProcess implements AutoCloseable {
   }
 
   static ServerProcess start(Launch launch) {
-    int port = freePort();
+    return start(launch, freePort(), READY_TIMEOUT);
+  }
+
+  /**
+   * Starts a server on {@code port} (a restart keeps the address its clients know), waiting at most
+   * {@code readyTimeout} for it to listen (a restart recovers the log first).
+   */
+  static ServerProcess start(Launch launch, int port, Duration readyTimeout) {
     List<String> command = new ArrayList<>();
     command.add(launch.javaBin());
     command.addAll(launch.jvmOptions());
@@ -114,13 +121,13 @@ final class ServerProcess implements AutoCloseable {
           ready.completeExceptionally(new BenchException("the server's stdout closed"));
         });
     try {
-      String base = ready.get(READY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      String base = ready.get(readyTimeout.toSeconds(), TimeUnit.SECONDS);
       return new ServerProcess(process, base);
     } catch (Exception e) {
       process.destroyForcibly();
       throw new BenchException(
           "the server did not print its listening line within "
-              + READY_TIMEOUT.toSeconds()
+              + readyTimeout.toSeconds()
               + " s; see "
               + launch.logFile(),
           e);
@@ -133,6 +140,23 @@ final class ServerProcess implements AutoCloseable {
 
   long pid() {
     return process.pid();
+  }
+
+  int port() {
+    return Integer.parseInt(base.substring(base.lastIndexOf(':') + 1));
+  }
+
+  /** Kills the process with SIGKILL ({@code kill -9}) and waits until it is gone. */
+  void kill9() {
+    process.destroyForcibly();
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        throw new BenchException("the server survived SIGKILL for 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BenchException("interrupted", e);
+    }
   }
 
   boolean isAlive() {

@@ -35,7 +35,8 @@ public record BranchCall(String gid, String branch, Op op) {
       case COMPENSATE -> Op.ACTION;
       case CANCEL -> Op.TRY;
       case ROLLBACK -> Op.PREPARE;
-      case ACTION, TRY, PREPARE, CONFIRM, COMMIT, CHECK -> null;
+      case ABORT -> Op.CAN_COMMIT;
+      case ACTION, TRY, PREPARE, CONFIRM, COMMIT, CHECK, CAN_COMMIT, PRE_COMMIT, DO_COMMIT -> null;
     };
   }
 }

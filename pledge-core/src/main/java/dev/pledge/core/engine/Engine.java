@@ -10,6 +10,7 @@ import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.msg.MsgDecider;
 import dev.pledge.core.saga.SagaDecider;
 import dev.pledge.core.tcc.TccDecider;
+import dev.pledge.core.threepc.ThreePcDecider;
 import dev.pledge.core.twopc.TwoPcDecider;
 import java.time.Instant;
 import java.util.EnumMap;
@@ -47,13 +48,21 @@ public final class Engine {
     deciders.put(Mode.SAGA, new SagaDecider());
     deciders.put(Mode.TCC, new TccDecider(limits));
     deciders.put(Mode.TWO_PC, new TwoPcDecider());
+    deciders.put(Mode.XA, TwoPcDecider.xa());
+    deciders.put(Mode.THREE_PC, new ThreePcDecider());
     deciders.put(Mode.MSG, new MsgDecider());
     return deciders;
   }
 
   /** Every mode's transition table, in mode order. */
   public static List<TransitionTable> tables() {
-    return List.of(SagaDecider.TABLE, TccDecider.TABLE, TwoPcDecider.TABLE, MsgDecider.TABLE);
+    return List.of(
+        SagaDecider.TABLE,
+        TccDecider.TABLE,
+        TwoPcDecider.TABLE,
+        TwoPcDecider.XA_TABLE,
+        ThreePcDecider.TABLE,
+        MsgDecider.TABLE);
   }
 
   public Limits limits() {

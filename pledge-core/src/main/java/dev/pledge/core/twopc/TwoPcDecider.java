@@ -44,82 +44,112 @@ import java.util.List;
  * timeout passes, or a recovering coordinator finds the transaction undecided, log the abort
  * decision and roll back every branch (presumed abort). Commit and rollback retry until they
  * succeed.
+ *
+ * <p>The same decider runs {@code xa} ({@link #xa()}, {@link #XA_TABLE}): to the coordinator an xa
+ * branch is a 2pc branch whose prepare, commit and rollback the participant's SDK maps onto a
+ * database prepared transaction; only the mode, and so the table's rows and the page, differ.
  */
 public final class TwoPcDecider implements Decider {
-  public static final TransitionTable TABLE =
-      TransitionTable.of(Mode.TWO_PC)
-          .row(null, STARTED, BEGUN, "prepare every branch in parallel")
-          .row(BEGUN, OP_SUCCEEDED, BEGUN, "record the vote; wait for the other prepares")
-          .row(
-              BEGUN, ALL_SUCCEEDED, COMMITTING, "log the commit decision, then commit every branch")
-          .row(BEGUN, OP_FAILED, ABORTING, "log the abort decision, then roll back every branch")
-          .row(BEGUN, TIMEOUT, ABORTING, "presumed abort: roll back every branch")
-          .row(
-              BEGUN,
-              RECOVERED,
-              ABORTING,
-              "presumed abort: an undecided transaction found by recovery rolls back")
-          .row(
-              BEGUN,
-              OP_RETRY,
-              BEGUN,
-              "unknown, pending or unanswered prepare: ask again after a capped, jittered backoff")
-          .row(BEGUN, RETRY_DUE, BEGUN, "prepare again: its backoff passed")
-          .row(BEGUN, STALE_ANSWER, BEGUN, "ignore a duplicate or late answer")
-          .row(BEGUN, OPERATOR_RETRY, BEGUN, "prepare every waiting branch now")
-          .row(COMMITTING, OP_SUCCEEDED, COMMITTING, "record the commit; wait for the others")
-          .row(COMMITTING, ALL_SUCCEEDED, COMMITTED, "none: every branch committed")
-          .row(
-              COMMITTING,
-              OP_RETRY,
-              COMMITTING,
-              "unknown or unanswered: commit again after a capped, jittered backoff, without end")
-          .row(COMMITTING, RETRY_DUE, COMMITTING, "commit again")
-          .row(
-              COMMITTING,
-              RETRY_BOUND_REACHED,
-              COMMITTING,
-              "flag for an operator; keep retrying at the cap")
-          .row(COMMITTING, STALE_ANSWER, COMMITTING, "ignore a duplicate or late answer")
-          .row(COMMITTING, RECOVERED, COMMITTING, "re-send every commit not yet acknowledged")
-          .row(COMMITTING, OPERATOR_RETRY, COMMITTING, "commit every waiting branch now")
-          .row(ABORTING, OP_SUCCEEDED, ABORTING, "record the rollback; wait for the others")
-          .row(ABORTING, ALL_SUCCEEDED, ABORTED, "none: every branch rolled back")
-          .row(
-              ABORTING,
-              OP_RETRY,
-              ABORTING,
-              "unknown or unanswered: roll back again after a capped, jittered backoff, without end")
-          .row(ABORTING, RETRY_DUE, ABORTING, "roll back again")
-          .row(
-              ABORTING,
-              RETRY_BOUND_REACHED,
-              ABORTING,
-              "flag for an operator; keep retrying at the cap")
-          .row(
-              ABORTING,
-              STALE_ANSWER,
-              ABORTING,
-              "ignore a duplicate or late answer (a prepare cut off by the abort)")
-          .row(ABORTING, RECOVERED, ABORTING, "re-send every rollback not yet acknowledged")
-          .row(ABORTING, OPERATOR_RETRY, ABORTING, "roll back every waiting branch now")
-          .build();
+  public static final TransitionTable TABLE = table(Mode.TWO_PC);
+
+  /** xa's table: 2pc's rows under its own mode. */
+  public static final TransitionTable XA_TABLE = table(Mode.XA);
+
+  private final Mode mode;
+  private final TransitionTable table;
+
+  /** The 2pc decider. */
+  public TwoPcDecider() {
+    this(Mode.TWO_PC, TABLE);
+  }
+
+  private TwoPcDecider(Mode mode, TransitionTable table) {
+    this.mode = mode;
+    this.table = table;
+  }
+
+  /** The xa decider: 2pc's logic, xa's mode and table. */
+  public static TwoPcDecider xa() {
+    return new TwoPcDecider(Mode.XA, XA_TABLE);
+  }
+
+  private static TransitionTable table(Mode mode) {
+    if (mode != Mode.TWO_PC && mode != Mode.XA) {
+      throw new IllegalArgumentException("2pc's table is for 2pc and xa, not " + mode.code());
+    }
+    return TransitionTable.of(mode)
+        .row(null, STARTED, BEGUN, "prepare every branch in parallel")
+        .row(BEGUN, OP_SUCCEEDED, BEGUN, "record the vote; wait for the other prepares")
+        .row(BEGUN, ALL_SUCCEEDED, COMMITTING, "log the commit decision, then commit every branch")
+        .row(BEGUN, OP_FAILED, ABORTING, "log the abort decision, then roll back every branch")
+        .row(BEGUN, TIMEOUT, ABORTING, "presumed abort: roll back every branch")
+        .row(
+            BEGUN,
+            RECOVERED,
+            ABORTING,
+            "presumed abort: an undecided transaction found by recovery rolls back")
+        .row(
+            BEGUN,
+            OP_RETRY,
+            BEGUN,
+            "unknown, pending or unanswered prepare: ask again after a capped, jittered backoff")
+        .row(BEGUN, RETRY_DUE, BEGUN, "prepare again: its backoff passed")
+        .row(BEGUN, STALE_ANSWER, BEGUN, "ignore a duplicate or late answer")
+        .row(BEGUN, OPERATOR_RETRY, BEGUN, "prepare every waiting branch now")
+        .row(COMMITTING, OP_SUCCEEDED, COMMITTING, "record the commit; wait for the others")
+        .row(COMMITTING, ALL_SUCCEEDED, COMMITTED, "none: every branch committed")
+        .row(
+            COMMITTING,
+            OP_RETRY,
+            COMMITTING,
+            "unknown or unanswered: commit again after a capped, jittered backoff, without end")
+        .row(COMMITTING, RETRY_DUE, COMMITTING, "commit again")
+        .row(
+            COMMITTING,
+            RETRY_BOUND_REACHED,
+            COMMITTING,
+            "flag for an operator; keep retrying at the cap")
+        .row(COMMITTING, STALE_ANSWER, COMMITTING, "ignore a duplicate or late answer")
+        .row(COMMITTING, RECOVERED, COMMITTING, "re-send every commit not yet acknowledged")
+        .row(COMMITTING, OPERATOR_RETRY, COMMITTING, "commit every waiting branch now")
+        .row(ABORTING, OP_SUCCEEDED, ABORTING, "record the rollback; wait for the others")
+        .row(ABORTING, ALL_SUCCEEDED, ABORTED, "none: every branch rolled back")
+        .row(
+            ABORTING,
+            OP_RETRY,
+            ABORTING,
+            "unknown or unanswered: roll back again after a capped, jittered backoff, without end")
+        .row(ABORTING, RETRY_DUE, ABORTING, "roll back again")
+        .row(
+            ABORTING,
+            RETRY_BOUND_REACHED,
+            ABORTING,
+            "flag for an operator; keep retrying at the cap")
+        .row(
+            ABORTING,
+            STALE_ANSWER,
+            ABORTING,
+            "ignore a duplicate or late answer (a prepare cut off by the abort)")
+        .row(ABORTING, RECOVERED, ABORTING, "re-send every rollback not yet acknowledged")
+        .row(ABORTING, OPERATOR_RETRY, ABORTING, "roll back every waiting branch now")
+        .build();
+  }
 
   @Override
   public TransitionTable table() {
-    return TABLE;
+    return table;
   }
 
   @Override
   public Decision start(TransactionSpec spec, Instant now, Instant deadline, RetryPolicy policy) {
     List<Branch> branches = new ArrayList<>();
     for (BranchSpec branch : spec.branches()) {
-      branches.add(Branch.of(branch, Mode.TWO_PC));
+      branches.add(Branch.of(branch, mode));
     }
     Transaction initial =
         new Transaction(
             spec.gid(),
-            Mode.TWO_PC,
+            mode,
             BEGUN,
             1,
             now,
@@ -130,7 +160,7 @@ public final class TwoPcDecider implements Decider {
             branches,
             List.of(),
             null);
-    Draft draft = Draft.creating(initial, now, policy, TABLE);
+    Draft draft = Draft.creating(initial, now, policy, table);
     draft.fireStart();
     for (Slot slot : draft.slots(Op.PREPARE)) {
       draft.send(slot);
@@ -140,11 +170,11 @@ public final class TwoPcDecider implements Decider {
 
   @Override
   public Decision decide(Transaction state, Event event, Instant now, RetryPolicy policy) {
-    Draft draft = new Draft(state, now, policy, TABLE);
+    Draft draft = new Draft(state, now, policy, table);
     Status status = state.status();
     if (status.isFinal()) {
       return isRequest(event)
-          ? draft.reject("2pc decides by itself from the prepare votes")
+          ? draft.reject(mode.code() + " decides by itself from the prepare votes")
           : draft.finish();
     }
     switch (event) {
@@ -162,13 +192,13 @@ public final class TwoPcDecider implements Decider {
       case Event.DeliveryCompleted d -> draft.fire(STALE_ANSWER);
       case Event.SubscribersResolved s -> draft.fire(STALE_ANSWER);
       case Event.CommitRequested c -> {
-        return draft.reject("2pc decides by itself from the prepare votes");
+        return draft.reject(mode.code() + " decides by itself from the prepare votes");
       }
       case Event.AbortRequested a -> {
-        return draft.reject("2pc decides by itself from the prepare votes");
+        return draft.reject(mode.code() + " decides by itself from the prepare votes");
       }
       case Event.BranchRegistered b -> {
-        return draft.reject("2pc branches are given when the transaction starts");
+        return draft.reject(mode.code() + " branches are given when the transaction starts");
       }
     }
     return draft.finish();
@@ -180,17 +210,17 @@ public final class TwoPcDecider implements Decider {
         || event instanceof Event.BranchRegistered;
   }
 
-  private static Op phaseOp(Status status) {
+  private Op phaseOp(Status status) {
     return switch (status) {
       case BEGUN -> Op.PREPARE;
       case COMMITTING -> Op.COMMIT;
       case ABORTING -> Op.ROLLBACK;
       case PREPARED, COMMITTED, ABORTED ->
-          throw new IllegalStateException("2pc has no phase in " + status.label());
+          throw new IllegalStateException(mode.code() + " has no phase in " + status.label());
     };
   }
 
-  private static void onAnswer(Draft draft, Event.OpCompleted done) {
+  private void onAnswer(Draft draft, Event.OpCompleted done) {
     Status status = draft.state().status();
     if (draft.state().branch(done.branchId()) == null || done.op() != phaseOp(status)) {
       draft.fire(STALE_ANSWER);
@@ -220,7 +250,7 @@ public final class TwoPcDecider implements Decider {
     }
   }
 
-  private static void onTick(Draft draft) {
+  private void onTick(Draft draft) {
     Status status = draft.state().status();
     if (status == BEGUN && !draft.now().isBefore(draft.state().deadline())) {
       abort(draft, TIMEOUT);

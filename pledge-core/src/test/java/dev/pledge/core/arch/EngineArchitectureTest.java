@@ -78,7 +78,7 @@ class EngineArchitectureTest {
 
   @Test
   void modeDecidersDoNotDependOnEachOther() {
-    for (String mode : new String[] {"saga", "tcc", "twopc", "msg"}) {
+    for (String mode : new String[] {"saga", "tcc", "twopc", "threepc", "msg"}) {
       noClasses()
           .that()
           .resideInAPackage("dev.pledge.core." + mode + "..")
@@ -90,7 +90,7 @@ class EngineArchitectureTest {
   }
 
   private static String[] otherModes(String mode) {
-    return java.util.Arrays.stream(new String[] {"saga", "tcc", "twopc", "msg"})
+    return java.util.Arrays.stream(new String[] {"saga", "tcc", "twopc", "threepc", "msg"})
         .filter(m -> !m.equals(mode))
         .map(m -> "dev.pledge.core." + m + "..")
         .toArray(String[]::new);

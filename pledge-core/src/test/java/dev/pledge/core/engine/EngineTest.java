@@ -55,7 +55,7 @@ public class EngineTest {
     assertThat(undecided.status()).isEqualTo(ABORTING);
 
     assertThat(Arrays.stream(Mode.values()).filter(Mode::presumesAbort))
-        .containsExactly(Mode.TCC, Mode.TWO_PC);
+        .containsExactly(Mode.TCC, Mode.TWO_PC, Mode.XA, Mode.THREE_PC);
   }
 
   @Test

@@ -80,6 +80,14 @@ public final class Specs {
     return new TransactionSpec(gid, Mode.TWO_PC, null, branches, null, null);
   }
 
+  public static TransactionSpec threePc(Gid gid, String... branchIds) {
+    List<BranchSpec> branches = new ArrayList<>();
+    for (String branchId : branchIds) {
+      branches.add(branch(Mode.THREE_PC, branchId));
+    }
+    return new TransactionSpec(gid, Mode.THREE_PC, null, branches, null, null);
+  }
+
   public static TransactionSpec tcc(Gid gid) {
     return new TransactionSpec(gid, Mode.TCC, null, null, null, null);
   }

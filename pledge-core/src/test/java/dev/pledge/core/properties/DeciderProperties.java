@@ -88,6 +88,25 @@ class DeciderProperties {
     }
   }
 
+  /**
+   * 3pc's status {@code prepared} counts as undecided (nothing has committed yet), so the property
+   * above does not hold it; but once the pre-commit decision is logged, a pre-committed participant
+   * may commit by itself, and the coordinator must never head for abort.
+   */
+  @Property(tries = 400)
+  void a3pcPastThePreCommitDecision_neverHeadsForAbort(@ForAll("choices") List<Integer> choices) {
+    Walk walk = new Walk(Mode.THREE_PC, choices);
+    // Every branch votes yes first, so each try checks the walk after the pre-commit decision.
+    for (Branch branch : walk.state.branches()) {
+      walk.apply(new Event.OpCompleted(branch.branchId(), Op.CAN_COMMIT, 1, Outcome.SUCCEEDED));
+    }
+    assertThat(walk.state.status()).isEqualTo(Status.PREPARED);
+    while (walk.hasNext()) {
+      walk.apply(walk.nextEvent());
+      assertThat(walk.state.status()).isIn(Status.PREPARED, Status.COMMITTING, Status.COMMITTED);
+    }
+  }
+
   @Property(tries = 400)
   void everyCallAnEffectMakes_isRecordedInFlightInTheStateWritten(
       @ForAll Mode mode, @ForAll("choices") List<Integer> choices) {
@@ -211,7 +230,7 @@ class DeciderProperties {
       Gid gid = Gid.of("prop-" + mode.code());
       Duration timeout = Duration.ofSeconds(5);
       return switch (mode) {
-        case SAGA, TWO_PC -> {
+        case SAGA, TWO_PC, XA, THREE_PC -> {
           List<BranchSpec> branches = new ArrayList<>();
           for (int i = 0; i < size; i++) {
             branches.add(branch("b" + i, mode));

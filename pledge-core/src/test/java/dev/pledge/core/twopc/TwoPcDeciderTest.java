@@ -16,7 +16,6 @@ import static dev.pledge.core.Status.COMMITTED;
 import static dev.pledge.core.Status.COMMITTING;
 import static dev.pledge.core.engine.Specs.T0;
 import static dev.pledge.core.engine.Specs.gid;
-import static dev.pledge.core.engine.Specs.twoPc;
 import static dev.pledge.core.engine.Trigger.ALL_SUCCEEDED;
 import static dev.pledge.core.engine.Trigger.OPERATOR_RETRY;
 import static dev.pledge.core.engine.Trigger.OP_FAILED;
@@ -32,20 +31,45 @@ import static java.time.Duration.ofMillis;
 import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pledge.core.BranchSpec;
+import dev.pledge.core.Gid;
+import dev.pledge.core.Mode;
 import dev.pledge.core.Outcome;
 import dev.pledge.core.Progress;
 import dev.pledge.core.RetryPolicy;
+import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Decision;
 import dev.pledge.core.engine.Driver;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.engine.Specs;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The 2pc decider, one behaviour per test. Branches are named {@code b1, b2, …}. */
+/**
+ * The 2pc decider, one behaviour per test. Branches are named {@code b1, b2, …}. {@code
+ * XaDeciderTest} runs every one of these again in mode xa, which shares 2pc's logic.
+ */
 public class TwoPcDeciderTest {
   private static final Outcome UNKNOWN = new Outcome.Unknown("HTTP 502");
   private static final Outcome NO = new Outcome.Failed("constraint violated");
+
+  private final Mode mode = mode();
+
+  /** The mode these scenarios run in; {@code XaDeciderTest} says xa. */
+  Mode mode() {
+    return Mode.TWO_PC;
+  }
+
+  /** A transaction of this test's mode with the given branches. */
+  private TransactionSpec twoPc(Gid gid, String... branchIds) {
+    List<BranchSpec> branches = new ArrayList<>();
+    for (String branchId : branchIds) {
+      branches.add(Specs.branch(mode, branchId));
+    }
+    return new TransactionSpec(gid, mode, null, branches, null, null);
+  }
 
   @Test
   public void start_preparesEveryBranchInParallel() {
@@ -448,16 +472,16 @@ public class TwoPcDeciderTest {
         new Event[] {
           new Event.CommitRequested(),
           new Event.AbortRequested(),
-          new Event.BranchRegistered(Specs.branch(dev.pledge.core.Mode.TWO_PC, "b2"))
+          new Event.BranchRegistered(Specs.branch(mode, "b2"))
         }) {
       assertThat(run.on(request).isRejected()).isTrue();
     }
     assertThat(run.on(new Event.AbortRequested()).rejection())
-        .isEqualTo("2pc decides by itself from the prepare votes");
+        .isEqualTo(mode.code() + " decides by itself from the prepare votes");
     run.succeed("b1", PREPARE);
     run.succeed("b1", COMMIT);
     assertThat(run.on(new Event.AbortRequested()).rejection())
-        .isEqualTo("2pc decides by itself from the prepare votes");
+        .isEqualTo(mode.code() + " decides by itself from the prepare votes");
     Decision d = run.advance(ofSeconds(100)).tick();
     assertThat(d.fired()).isEmpty();
     assertThat(d.changes(run.tx())).isFalse();

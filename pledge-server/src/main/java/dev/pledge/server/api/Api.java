@@ -13,7 +13,6 @@ import dev.pledge.core.Gid;
 import dev.pledge.core.InvalidSpecException;
 import dev.pledge.core.Limits;
 import dev.pledge.core.Message;
-import dev.pledge.core.MessageSpec;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Op;
 import dev.pledge.core.Progress;
@@ -22,12 +21,14 @@ import dev.pledge.core.Transaction;
 import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.history.HistoryEntry;
+import dev.pledge.core.runtime.Coordinator;
 import dev.pledge.core.spi.AuditLog;
 import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
+import dev.pledge.server.runtime.LongPolls;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -71,6 +72,7 @@ public final class Api {
       Pattern.compile("/api/v1/subscriptions/([A-Za-z0-9._:-]{1,128})");
 
   private final Coordinator coordinator;
+  private final LongPolls longPolls;
   private final TransactionLog log;
   private final Limits limits;
   private final Subscriptions subscriptions;
@@ -96,14 +98,15 @@ public final class Api {
   }
 
   public Api(
-      Coordinator coordinator,
+      ServerRuntime runtime,
       TransactionLog log,
       Limits limits,
       Subscriptions subscriptions,
       AllowList allowList,
       AuditLog audit,
       Supplier<String> gids) {
-    this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
+    this.coordinator = runtime.coordinator();
+    this.longPolls = runtime.longPolls();
     this.operations =
         new Operations(
             coordinator, Objects.requireNonNull(audit, "audit"), json, InstantSource.system());
@@ -143,7 +146,7 @@ public final class Api {
               "nothing was recorded; the coordinator has too much work in flight: "
                   + e.getMessage(),
               List.of());
-    } catch (Coordinator.TooManyWaitersException e) {
+    } catch (LongPolls.TooManyWaitersException e) {
       response =
           error(
               503,
@@ -247,7 +250,7 @@ public final class Api {
       }
       Gid gid = gid(one.group(1));
       Duration wait = waitSeconds(query);
-      Transaction tx = wait.isZero() ? coordinator.load(gid) : coordinator.awaitFinal(gid, wait);
+      Transaction tx = longPolls.awaitFinal(coordinator, gid, wait);
       if (tx == null) {
         throw ApiException.notFound("no transaction " + one.group(1));
       }
@@ -278,7 +281,7 @@ public final class Api {
     if (text == null) {
       return Duration.ZERO;
     }
-    long max = Coordinator.MAX_LONG_POLL.toSeconds();
+    long max = LongPolls.MAX_WAIT.toSeconds();
     long seconds;
     try {
       seconds = Long.parseLong(text);
@@ -317,52 +320,11 @@ public final class Api {
     if (!errors.isEmpty()) {
       throw ApiException.badRequest(errors);
     }
-    Transaction tx = coordinator.begin(spec);
-    if (!sameRequest(tx, spec)) {
-      throw ApiException.conflict("transaction " + gid + " exists with another body");
-    }
+    Transaction tx = answer(coordinator.begin(spec));
     ObjectNode out = json.createObjectNode();
     out.put("gid", tx.gid().value());
     out.put("status", tx.status().label());
     return ApiResponse.json(201, write(out));
-  }
-
-  /** Whether {@code tx} is what {@code spec} would have created: the same request again. */
-  private boolean sameRequest(Transaction tx, TransactionSpec spec) {
-    if (tx.mode() != spec.mode()
-        || !Duration.between(tx.createdAt(), tx.deadline()).equals(spec.timeoutOr(limits))
-        || !Objects.equals(tx.checkUrl(), spec.checkUrl())) {
-      return false;
-    }
-    if (spec.mode() != Mode.TCC) {
-      if (tx.branches().size() != spec.branches().size()) {
-        return false;
-      }
-      for (int i = 0; i < spec.branches().size(); i++) {
-        Branch had = tx.branches().get(i);
-        BranchSpec asked = spec.branches().get(i);
-        if (!had.branchId().equals(asked.branchId())
-            || !had.urls().equals(asked.urls())
-            || !had.payload().equals(asked.payload())
-            || !had.after().equals(asked.after())) {
-          return false;
-        }
-      }
-    }
-    if (tx.messages().size() != spec.messages().size()) {
-      return false;
-    }
-    for (int i = 0; i < spec.messages().size(); i++) {
-      Message had = tx.messages().get(i);
-      MessageSpec asked = spec.messages().get(i);
-      if (!had.topic().equals(asked.topic())
-          || !Objects.equals(had.key(), asked.key())
-          || !had.payload().equals(asked.payload())
-          || !had.headers().equals(asked.headers())) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private List<FieldError> disallowedUrls(TransactionSpec spec) {
@@ -472,7 +434,7 @@ public final class Api {
     try {
       mode = query.containsKey("mode") ? Mode.fromCode(query.get("mode")) : null;
     } catch (IllegalArgumentException e) {
-      errors.add(new FieldError("mode", "must be one of saga, tcc, 2pc, msg"));
+      errors.add(new FieldError("mode", "must be one of " + Mode.codes()));
     }
     if (query.containsKey("limit")) {
       try {

@@ -69,14 +69,14 @@ final class RequestReader {
     Mode mode = null;
     String modeText = optionalText(root, "mode", "");
     if (modeText == null) {
-      errors.add(new FieldError("mode", "required: one of saga, tcc, 2pc, msg"));
+      errors.add(new FieldError("mode", "required: one of " + Mode.codes()));
     } else {
       try {
         mode = Mode.fromCode(modeText);
       } catch (IllegalArgumentException e) {
         errors.add(
             new FieldError(
-                "mode", "must be one of saga, tcc, 2pc, msg, got '" + abbreviate(modeText) + "'"));
+                "mode", "must be one of " + Mode.codes() + ", got '" + abbreviate(modeText) + "'"));
       }
     }
     Duration timeout = null;

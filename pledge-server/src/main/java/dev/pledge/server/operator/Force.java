@@ -24,21 +24,22 @@ import java.util.Objects;
  *
  * <ul>
  *   <li><b>abort</b>, only while no decision is logged ({@code begun}): tcc as the caller's abort
- *       (cancel every branch); saga and 2pc by recording the step under way as refused (a saga
- *       action's "no", a 2pc "no" vote), which is what a participant may always answer, so the
+ *       (cancel every branch); saga, 2pc, xa and 3pc by recording the step under way as refused (a
+ *       saga action's "no", a "no" vote), which is what a participant may always answer, so the
  *       usual abort follows (every action that may have run is compensated; presumed abort rolls
  *       every branch back). Never for msg (prepared): the producer's own transaction may have
  *       committed, and only its answer or the check-back may decide (a message of a committed
  *       transaction must be delivered). Never once a decision is logged.
  *   <li><b>skip-op</b>: records one op of the decided phase (a saga's compensation, tcc's confirm
- *       or cancel, 2pc's commit or rollback) as done by hand, when it is pending (called at least
- *       once, in flight or waiting). The decision stands; the operator vouches that the op's effect
- *       was applied outside Pledge. Never an op whose answer still decides the outcome (a forward
- *       action, a try, a prepare), and never a delivery (re-drive it instead).
- *   <li><b>mark-committed</b>: for tcc and 2pc in {@code committing} only (the commit is logged):
- *       every pending confirm or commit recorded as done by hand; the same as skip-op on each.
- *       Never without a logged commit decision, never for msg (deliveries are owed) or saga (a saga
- *       is committed only by its actions).
+ *       or cancel, 2pc's and xa's commit or rollback, 3pc's do-commit or abort) as done by hand,
+ *       when it is pending (called at least once, in flight or waiting). The decision stands; the
+ *       operator vouches that the op's effect was applied outside Pledge. Never an op whose answer
+ *       still decides the outcome (a forward action, a try, a prepare), and never a delivery
+ *       (re-drive it instead).
+ *   <li><b>mark-committed</b>: for tcc, 2pc, xa and 3pc in {@code committing} only (the commit is
+ *       logged): every pending confirm or commit recorded as done by hand; the same as skip-op on
+ *       each. Never without a logged commit decision, never for msg (deliveries are owed) or saga
+ *       (a saga is committed only by its actions).
  * </ul>
  */
 public final class Force {
@@ -158,12 +159,17 @@ public final class Force {
                       + " registered branch(es) until it succeeds",
                   "a later commit from the caller is refused (409)"),
               List.of(new Event.AbortRequested()));
-      case SAGA, TWO_PC -> refuseTheStepUnderWay(tx, request);
+      case SAGA, TWO_PC, XA, THREE_PC -> refuseTheStepUnderWay(tx, request);
     };
   }
 
   private static Plan refuseTheStepUnderWay(Transaction tx, Request request) {
-    Op forward = tx.mode() == Mode.SAGA ? Op.ACTION : Op.PREPARE;
+    Op forward =
+        switch (tx.mode()) {
+          case SAGA -> Op.ACTION;
+          case THREE_PC -> Op.CAN_COMMIT;
+          case TWO_PC, XA, TCC, MSG -> Op.PREPARE;
+        };
     for (Branch branch : tx.branches()) {
       Progress progress = branch.op(forward);
       if (progress.status().isActive() && progress.attempts() >= 1) {
@@ -178,7 +184,7 @@ public final class Force {
               "every step whose action was ever called is compensated, newest first; steps never"
                   + " called are skipped");
         } else {
-          changes.add(branch.branchId() + "'s prepare is recorded as a 'no' vote");
+          changes.add(branch.branchId() + "'s " + forward.label() + " is recorded as a 'no' vote");
           changes.add("status begun → aborting: no commit decision was logged (presumed abort)");
           changes.add("rollback is sent to every branch until each succeeds");
         }
@@ -318,14 +324,16 @@ public final class Force {
       case COMMITTING ->
           switch (tx.mode()) {
             case TCC -> Op.CONFIRM;
-            case TWO_PC -> Op.COMMIT;
+            case TWO_PC, XA -> Op.COMMIT;
+            case THREE_PC -> Op.DO_COMMIT;
             case SAGA, MSG -> null;
           };
       case ABORTING ->
           switch (tx.mode()) {
             case SAGA -> Op.COMPENSATE;
             case TCC -> Op.CANCEL;
-            case TWO_PC -> Op.ROLLBACK;
+            case TWO_PC, XA -> Op.ROLLBACK;
+            case THREE_PC -> Op.ABORT;
             case MSG -> null;
           };
       case BEGUN, PREPARED, COMMITTED, ABORTED -> null;

@@ -44,12 +44,12 @@ final class FinalWaiters {
    *
    * @return the final state, or the current state when the wait ended first, or null when {@code
    *     current} found no transaction
-   * @throws Coordinator.TooManyWaitersException when {@code maxWaiters} long polls already wait
+   * @throws LongPolls.TooManyWaitersException when {@code maxWaiters} long polls already wait
    */
   Transaction await(Gid gid, Duration wait, Supplier<Transaction> current) {
     Objects.requireNonNull(gid, "gid");
     if (!permits.tryAcquire()) {
-      throw new Coordinator.TooManyWaitersException(
+      throw new LongPolls.TooManyWaitersException(
           maxWaiters + " long polls are already waiting (at most " + maxWaiters + ")");
     }
     try {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pledge.core.Outcome;
 import dev.pledge.core.engine.Effect;
+import dev.pledge.core.runtime.Transport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -29,7 +30,7 @@ import java.util.concurrent.Executors;
  * | "pending"}}. A delivery is {@code POST target} with headers {@code Pledge-Message-Id}, {@code
  * Pledge-Topic}, {@code Pledge-Key}, {@code Pledge-Gid}; {@code 2xx} acknowledges it.
  */
-public final class HttpEffects implements Effects {
+public final class HttpEffects implements Transport {
   public static final int MAX_ANSWER_BYTES = 64 * 1024;
 
   /**

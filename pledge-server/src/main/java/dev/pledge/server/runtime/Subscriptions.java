@@ -1,8 +1,8 @@
 package dev.pledge.server.runtime;
 
+import dev.pledge.core.runtime.SubscriptionDirectory;
 import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.SubscriptionStore.Subscription;
-import dev.pledge.testkit.InMemorySubscriptionStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,16 +16,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * from the store once, when made; a change is written to the store before it takes effect here, so
  * a subscription that was accepted survives a restart.
  */
-public final class Subscriptions {
+public final class Subscriptions implements SubscriptionDirectory {
   public static final int MAX_SUBSCRIPTIONS = 10_000;
 
   private final SubscriptionStore store;
   private final Map<String, Subscription> byName = new ConcurrentHashMap<>();
-
-  /** Subscriptions kept in memory only (for tests and the simulator). */
-  public Subscriptions() {
-    this(new InMemorySubscriptionStore());
-  }
 
   /** The subscriptions {@code store} holds, kept there as they change. */
   public Subscriptions(SubscriptionStore store) {
@@ -50,12 +45,14 @@ public final class Subscriptions {
   }
 
   /** The target of a subscription, or null if it no longer exists. */
+  @Override
   public String target(String name) {
     Subscription subscription = byName.get(name);
     return subscription == null ? null : subscription.target();
   }
 
   /** The subscriptions of each topic, by name in a stable order. */
+  @Override
   public Map<String, List<String>> byTopic(Set<String> topics) {
     Map<String, List<String>> out = new TreeMap<>();
     for (String topic : topics) {

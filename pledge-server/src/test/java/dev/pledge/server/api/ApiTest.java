@@ -10,16 +10,17 @@ import dev.pledge.core.Outcome;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Effect;
 import dev.pledge.core.engine.Engine;
+import dev.pledge.core.runtime.Transport;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
-import dev.pledge.server.runtime.Effects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
 import dev.pledge.testkit.InMemoryAuditLog;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,8 +37,8 @@ class ApiTest {
   private final InMemoryTransactionLog log = new InMemoryTransactionLog();
   private final List<String> calls = new CopyOnWriteArrayList<>();
   private final AtomicInteger generated = new AtomicInteger();
-  private final Effects succeed =
-      new Effects() {
+  private final Transport succeed =
+      new Transport() {
         @Override
         public CompletableFuture<Outcome> call(Effect.CallOp call) {
           calls.add(call.branchId() + "/" + call.op().label());
@@ -55,31 +56,26 @@ class ApiTest {
           return CompletableFuture.completedFuture(Outcome.SUCCEEDED);
         }
       };
-  private final Coordinator coordinator =
-      new Coordinator(
+  private final ServerRuntime runtime =
+      TestRuntimes.start(
           new Engine(Limits.DEFAULT, RetryPolicy.DEFAULT),
           log,
-          InstantSource.system(),
           succeed,
-          new Subscriptions(),
+          new Subscriptions(new InMemorySubscriptionStore()),
           Duration.ofMillis(50));
   private final Api api =
       new Api(
-          coordinator,
+          runtime,
           log,
           Limits.DEFAULT,
-          new Subscriptions(),
+          new Subscriptions(new InMemorySubscriptionStore()),
           AllowList.loopbackOnly(),
           new InMemoryAuditLog(),
           () -> "generated-" + generated.incrementAndGet());
 
-  {
-    coordinator.start();
-  }
-
   @AfterEach
   void stop() {
-    coordinator.close();
+    runtime.close();
   }
 
   private record Reply(int status, JsonNode body) {}
@@ -203,6 +199,61 @@ class ApiTest {
   }
 
   @Test
+  void threePcAndXa_areAccepted_andTheirBranchesCheckedForTheirOwnOps() {
+    Reply bad =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "three-bad", "mode": "3pc", "branches": [
+              {"can-commit": "http://127.0.0.1:9/cc", "pre-commit": "http://127.0.0.1:9/pc",
+               "abort": "http://127.0.0.1:9/ab", "prepare": "http://127.0.0.1:9/p"}]}
+            """);
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.body().get("fields").findValuesAsText("field"))
+        .containsExactly("branches[0].prepare");
+    Reply missing =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "three-bad", "mode": "3pc", "branches": [
+              {"can-commit": "http://127.0.0.1:9/cc", "pre-commit": "http://127.0.0.1:9/pc",
+               "abort": "http://127.0.0.1:9/ab"}]}
+            """);
+    assertThat(missing.status()).isEqualTo(400);
+    assertThat(missing.body().get("fields").findValuesAsText("field"))
+        .containsExactly("branches[0].do-commit");
+    assertThat(log.size()).isZero();
+
+    Reply threePc =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "three-ok", "mode": "3pc", "branches": [
+              {"can-commit": "http://127.0.0.1:9/cc", "pre-commit": "http://127.0.0.1:9/pc",
+               "do-commit": "http://127.0.0.1:9/dc", "abort": "http://127.0.0.1:9/ab"}]}
+            """);
+    assertThat(threePc.status()).isEqualTo(201);
+    assertThat(threePc.body().get("status").asText()).isEqualTo("begun");
+    Reply xa =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            """
+            {"gid": "xa-ok", "mode": "xa", "branches": [
+              {"prepare": "http://127.0.0.1:9/p", "commit": "http://127.0.0.1:9/c",
+               "rollback": "http://127.0.0.1:9/r"}]}
+            """);
+    assertThat(xa.status()).isEqualTo(201);
+    assertThat(log.size()).isEqualTo(2);
+    JsonNode view = call("GET", "/api/v1/transactions/three-ok", "").body();
+    assertThat(view.get("mode").asText()).isEqualTo("3pc");
+    assertThat(call("POST", "/api/v1/transactions/xa-ok/commit", "").status()).isEqualTo(409);
+  }
+
+  @Test
   void notJson_missingMode_andUnknownMode_areRefused() {
     assertThat(call("POST", "/api/v1/transactions", "{not json").status()).isEqualTo(400);
     assertThat(
@@ -254,7 +305,7 @@ class ApiTest {
     CompletableFuture<Reply> poll =
         CompletableFuture.supplyAsync(
             () -> call("GET", "/api/v1/transactions/lp-1", Map.of("waitSeconds", "30"), ""));
-    await().atMost(Duration.ofSeconds(10)).until(() -> coordinator.longPollsWaiting() == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> runtime.longPolls().waiting() == 1);
     assertThat(poll).isNotDone();
 
     assertThat(call("POST", "/api/v1/transactions/lp-1/commit", "").status()).isEqualTo(200);
@@ -265,7 +316,7 @@ class ApiTest {
     assertThat(reply.status()).isEqualTo(200);
     assertThat(reply.body().get("status").asText()).isEqualTo("committed");
     assertThat(reply.body().get("final").asBoolean()).isTrue();
-    assertThat(coordinator.longPollsWaiting()).isZero();
+    assertThat(runtime.longPolls().waiting()).isZero();
   }
 
   @Test

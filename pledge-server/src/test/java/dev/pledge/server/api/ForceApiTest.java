@@ -10,16 +10,17 @@ import dev.pledge.core.Outcome;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Effect;
 import dev.pledge.core.engine.Engine;
+import dev.pledge.core.runtime.Transport;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
-import dev.pledge.server.runtime.Effects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
 import dev.pledge.testkit.InMemoryAuditLog;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -44,8 +45,8 @@ class ForceApiTest {
   /** How each "branch/op" answers; absent: succeeded. */
   private final Map<String, Outcome> answers = new ConcurrentHashMap<>();
 
-  private final Effects effects =
-      new Effects() {
+  private final Transport effects =
+      new Transport() {
         @Override
         public CompletableFuture<Outcome> call(Effect.CallOp call) {
           return CompletableFuture.completedFuture(
@@ -63,31 +64,26 @@ class ForceApiTest {
         }
       };
 
-  private final Coordinator coordinator =
-      new Coordinator(
+  private final ServerRuntime runtime =
+      TestRuntimes.start(
           new Engine(Limits.DEFAULT, FAST),
           log,
-          InstantSource.system(),
           effects,
-          new Subscriptions(),
+          new Subscriptions(new InMemorySubscriptionStore()),
           Duration.ofMillis(20));
   private final Api api =
       new Api(
-          coordinator,
+          runtime,
           log,
           Limits.DEFAULT,
-          new Subscriptions(),
+          new Subscriptions(new InMemorySubscriptionStore()),
           AllowList.loopbackOnly(),
           audit,
           () -> "generated");
 
-  {
-    coordinator.start();
-  }
-
   @AfterEach
   void stop() {
-    coordinator.close();
+    runtime.close();
   }
 
   private record Reply(int status, JsonNode body) {}

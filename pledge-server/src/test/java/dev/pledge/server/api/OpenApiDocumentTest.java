@@ -13,13 +13,15 @@ import dev.pledge.core.Outcome;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Effect;
 import dev.pledge.core.engine.Engine;
+import dev.pledge.core.runtime.Transport;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
-import dev.pledge.server.runtime.Effects;
 import dev.pledge.server.runtime.HttpEffects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
 import dev.pledge.testkit.InMemoryAuditLog;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -33,7 +35,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -79,12 +80,12 @@ class OpenApiDocumentTest {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final AtomicInteger generated = new AtomicInteger();
   private JsonNode document;
-  private Coordinator coordinator;
+  private ServerRuntime coordinator;
   private HttpApiServer server;
   private String base;
 
   /** Participants that always say yes, so that the examples call no real service. */
-  private static final class Succeed implements Effects {
+  private static final class Succeed implements Transport {
     @Override
     public java.util.concurrent.CompletableFuture<Outcome> call(Effect.CallOp call) {
       return java.util.concurrent.CompletableFuture.completedFuture(Outcome.SUCCEEDED);
@@ -106,16 +107,14 @@ class OpenApiDocumentTest {
   void start() throws IOException {
     document = json.readTree(Files.readString(openApiFile()));
     InMemoryTransactionLog log = new InMemoryTransactionLog();
-    Subscriptions subscriptions = new Subscriptions();
+    Subscriptions subscriptions = new Subscriptions(new InMemorySubscriptionStore());
     coordinator =
-        new Coordinator(
+        TestRuntimes.start(
             new Engine(Limits.DEFAULT, RetryPolicy.DEFAULT),
             log,
-            InstantSource.system(),
             new Succeed(),
             subscriptions,
             Duration.ofMillis(50));
-    coordinator.start();
     server =
         HttpApiServer.start(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),

@@ -13,9 +13,10 @@ import dev.pledge.core.engine.Engine;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.HttpEffects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
 import dev.pledge.store.jdbc.JdbcLogConfig;
 import dev.pledge.store.jdbc.JdbcTransactionLog;
 import java.io.BufferedReader;
@@ -33,7 +34,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -85,7 +85,7 @@ class ConsoleBrowserTest {
   private final List<String> output = new CopyOnWriteArrayList<>();
   private HttpServer participants;
   private JdbcTransactionLog log;
-  private Coordinator coordinator;
+  private ServerRuntime coordinator;
   private HttpApiServer server;
   private String base;
   private String services;
@@ -104,14 +104,12 @@ class ConsoleBrowserTest {
     Subscriptions subscriptions = new Subscriptions(log);
     AllowList allowList = AllowList.loopbackOnly();
     coordinator =
-        new Coordinator(
+        TestRuntimes.start(
             new Engine(Limits.DEFAULT, FAST),
             log,
-            InstantSource.system(),
             new HttpEffects(FAST.callTimeout(), allowList),
             subscriptions,
             Duration.ofMillis(50));
-    coordinator.start();
     AtomicInteger generated = new AtomicInteger();
     Api api =
         new Api(

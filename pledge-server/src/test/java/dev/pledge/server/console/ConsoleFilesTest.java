@@ -8,10 +8,12 @@ import dev.pledge.core.engine.Engine;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.HttpEffects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
 import dev.pledge.testkit.InMemoryAuditLog;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -21,7 +23,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.InstantSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -120,21 +121,19 @@ class ConsoleFilesTest {
   @Test
   void overHttp_theConsoleIsServed_andEncodedTraversalIsRefused() throws Exception {
     InMemoryTransactionLog log = new InMemoryTransactionLog();
-    Coordinator coordinator =
-        new Coordinator(
+    ServerRuntime coordinator =
+        TestRuntimes.start(
             new Engine(Limits.DEFAULT, RetryPolicy.DEFAULT),
             log,
-            InstantSource.system(),
             new HttpEffects(Duration.ofSeconds(1), AllowList.loopbackOnly()),
-            new Subscriptions(),
+            new Subscriptions(new InMemorySubscriptionStore()),
             Duration.ofMillis(50));
-    coordinator.start();
     Api api =
         new Api(
             coordinator,
             log,
             Limits.DEFAULT,
-            new Subscriptions(),
+            new Subscriptions(new InMemorySubscriptionStore()),
             AllowList.loopbackOnly(),
             new InMemoryAuditLog(),
             () -> "generated");

@@ -9,10 +9,12 @@ import dev.pledge.core.engine.Engine;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.auth.Tokens;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.HttpEffects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
 import dev.pledge.testkit.InMemoryAuditLog;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -21,7 +23,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,23 +38,21 @@ class AuthenticationTest {
 
   private final HttpClient client = HttpClient.newHttpClient();
   private final InMemoryTransactionLog log = new InMemoryTransactionLog();
-  private Coordinator coordinator;
+  private ServerRuntime coordinator;
   private Api api;
   private HttpApiServer server;
   private String base;
 
   @BeforeEach
   void start() throws Exception {
-    Subscriptions subscriptions = new Subscriptions();
+    Subscriptions subscriptions = new Subscriptions(new InMemorySubscriptionStore());
     coordinator =
-        new Coordinator(
+        TestRuntimes.start(
             new Engine(Limits.DEFAULT, RetryPolicy.DEFAULT),
             log,
-            InstantSource.system(),
             new HttpEffects(Duration.ofSeconds(1), AllowList.loopbackOnly()),
             subscriptions,
             Duration.ofMillis(50));
-    coordinator.start();
     api =
         new Api(
             coordinator,

@@ -9,10 +9,12 @@ import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.Coordinator;
 import dev.pledge.server.runtime.HttpEffects;
+import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.runtime.TestRuntimes;
 import dev.pledge.testkit.InMemoryAuditLog;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -23,7 +25,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -38,7 +39,7 @@ class HttpApiServerTest {
   private final HttpClient client = HttpClient.newHttpClient();
   private final List<String> participantCalls = new CopyOnWriteArrayList<>();
   private HttpServer participants;
-  private Coordinator coordinator;
+  private ServerRuntime coordinator;
   private HttpApiServer server;
   private String api;
   private String services;
@@ -62,16 +63,14 @@ class HttpApiServerTest {
     services = "http://127.0.0.1:" + participants.getAddress().getPort();
     RetryPolicy policy = RetryPolicy.DEFAULT;
     InMemoryTransactionLog log = new InMemoryTransactionLog();
-    Subscriptions subscriptions = new Subscriptions();
+    Subscriptions subscriptions = new Subscriptions(new InMemorySubscriptionStore());
     coordinator =
-        new Coordinator(
+        TestRuntimes.start(
             new Engine(Limits.DEFAULT, policy),
             log,
-            InstantSource.system(),
             new HttpEffects(policy.callTimeout(), AllowList.loopbackOnly()),
             subscriptions,
             Duration.ofMillis(100));
-    coordinator.start();
     server =
         HttpApiServer.start(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
@@ -103,7 +102,7 @@ class HttpApiServerTest {
                 coordinator,
                 new InMemoryTransactionLog(),
                 Limits.DEFAULT,
-                new Subscriptions(),
+                new Subscriptions(new InMemorySubscriptionStore()),
                 AllowList.loopbackOnly(),
                 new InMemoryAuditLog(),
                 () -> "g1"),

@@ -18,7 +18,10 @@ import dev.pledge.core.Transaction;
 import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.core.engine.Event;
+import dev.pledge.core.runtime.Coordinator;
+import dev.pledge.core.runtime.RuntimeConfig;
 import dev.pledge.core.spi.SubscriptionStore;
+import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -26,7 +29,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -62,8 +64,8 @@ class CoordinatorHttpTest {
   private final Map<String, String> producerBarrier = new ConcurrentHashMap<>();
   private final List<String> received = new CopyOnWriteArrayList<>();
   private final InMemoryTransactionLog log = new InMemoryTransactionLog();
-  private final Subscriptions subscriptions = new Subscriptions();
-  private final List<Coordinator> coordinators = new ArrayList<>();
+  private final Subscriptions subscriptions = new Subscriptions(new InMemorySubscriptionStore());
+  private final List<ServerRuntime> runtimes = new ArrayList<>();
   private String gid;
 
   @BeforeEach
@@ -95,7 +97,7 @@ class CoordinatorHttpTest {
   @AfterEach
   void stop() {
     hanging.countDown();
-    coordinators.forEach(Coordinator::close);
+    runtimes.forEach(ServerRuntime::close);
     server.stop(0);
   }
 
@@ -143,17 +145,15 @@ class CoordinatorHttpTest {
   }
 
   private Coordinator coordinator(AllowList allowList) {
-    Coordinator coordinator =
-        new Coordinator(
+    ServerRuntime runtime =
+        TestRuntimes.start(
             new Engine(Limits.DEFAULT, FAST),
             log,
-            InstantSource.system(),
             new HttpEffects(FAST.callTimeout(), allowList),
             subscriptions,
             Duration.ofMillis(50));
-    coordinators.add(coordinator);
-    coordinator.start();
-    return coordinator;
+    runtimes.add(runtime);
+    return runtime.coordinator();
   }
 
   private BranchSpec branch(String id, Mode mode, List<String> after) {
@@ -175,17 +175,19 @@ class CoordinatorHttpTest {
 
   @Test
   void pastTheBoundOfCallsInFlight_newTransactionsAreRefused_untilAnswersComeBack() {
-    Coordinator coordinator =
-        new Coordinator(
+    ServerRuntime runtime =
+        ServerRuntime.start(
+            RuntimeConfig.defaults(Duration.ofSeconds(30))
+                .withPollInterval(Duration.ofMillis(50))
+                .withMaxEffectsInFlight(2),
             new Engine(Limits.DEFAULT, FAST),
             log,
-            InstantSource.system(),
             new HttpEffects(Duration.ofSeconds(30), AllowList.loopbackOnly()),
             subscriptions,
-            Duration.ofMillis(50),
-            2);
-    coordinators.add(coordinator);
-    coordinator.start();
+            LongPolls.DEFAULT_MAX_WAITERS,
+            List.of());
+    runtimes.add(runtime);
+    Coordinator coordinator = runtime.coordinator();
     Map<Op, String> hangs = new EnumMap<>(Op.class);
     for (Op op : Mode.SAGA.branchOps()) {
       hangs.put(op, base + "/hang");
@@ -208,7 +210,10 @@ class CoordinatorHttpTest {
         .isInstanceOf(Coordinator.OverloadedException.class)
         .hasMessageContaining("at most 2");
     assertThat(log.load(Gid.of(gid + "-3"))).as("nothing recorded").isEmpty();
-    assertThat(coordinator.begin(saga.apply(1)).gid())
+    assertThat(coordinator.begin(saga.apply(1)))
+        .asInstanceOf(
+            org.assertj.core.api.InstanceOfAssertFactories.type(Coordinator.Answer.Accepted.class))
+        .extracting(accepted -> accepted.state().gid())
         .as("a replay of an accepted create is still answered")
         .isEqualTo(Gid.of(gid + "-1"));
 

@@ -39,7 +39,7 @@ class FinalWaitersTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> waiters.waiting() == 1);
 
     assertThatThrownBy(() -> waiters.await(tx.gid(), Duration.ofSeconds(1), () -> tx))
-        .isInstanceOf(Coordinator.TooManyWaitersException.class)
+        .isInstanceOf(LongPolls.TooManyWaitersException.class)
         .hasMessageContaining("at most 1");
 
     waiters.finalized(aborted);

@@ -54,8 +54,8 @@ final class Fixtures {
   private Fixtures() {}
 
   /**
-   * A transaction of {@code mode} just started: saga three steps in a row, 2pc three branches, tcc
-   * none yet, msg three messages (two sharing a key) with a check URL.
+   * A transaction of {@code mode} just started: saga three steps in a row, 2pc and xa three
+   * branches, 3pc two, tcc none yet, msg three messages (two sharing a key) with a check URL.
    */
   static Story started(Mode mode, Gid gid, Instant now, Duration timeout) {
     return Story.start(ENGINE, spec(mode, gid, timeout), now);
@@ -78,12 +78,20 @@ final class Fixtures {
                   sagaStep("ship", List.of())),
               List.of(),
               null);
-      case TWO_PC ->
+      case TWO_PC, XA ->
           new TransactionSpec(
               gid,
               mode,
               timeout,
               List.of(twoPcBranch("orders"), twoPcBranch("stock"), twoPcBranch("payments")),
+              List.of(),
+              null);
+      case THREE_PC ->
+          new TransactionSpec(
+              gid,
+              mode,
+              timeout,
+              List.of(threePcBranch("orders"), threePcBranch("stock")),
               List.of(),
               null);
       case TCC -> new TransactionSpec(gid, mode, timeout, List.of(), List.of(), null);
@@ -111,6 +119,22 @@ final class Fixtures {
         Map.of(Op.ACTION, url(id, "action"), Op.COMPENSATE, url(id, "compensate")),
         PAYLOAD,
         after);
+  }
+
+  static BranchSpec threePcBranch(String id) {
+    return new BranchSpec(
+        id,
+        Map.of(
+            Op.CAN_COMMIT,
+            url(id, "can-commit"),
+            Op.PRE_COMMIT,
+            url(id, "pre-commit"),
+            Op.DO_COMMIT,
+            url(id, "do-commit"),
+            Op.ABORT,
+            url(id, "abort")),
+        PAYLOAD,
+        null);
   }
 
   static BranchSpec twoPcBranch(String id) {
@@ -247,6 +271,40 @@ final class Fixtures {
         .answer("payments", Op.PREPARE, Outcome.SUCCEEDED)
         .after(Duration.ofMillis(25))
         .answer("orders", Op.COMMIT, new Outcome.Unknown("connection reset"));
+  }
+
+  /** An xa whose prepares all succeeded, then its commits: committed. */
+  static Story xaCommitted(Gid gid, Instant start) {
+    return started(Mode.XA, gid, start, TIMEOUT)
+        .after(Duration.ofMillis(25))
+        .succeedEverythingInFlight();
+  }
+
+  /** A 3pc past its pre-commit decision: one pre-commit acknowledged, the other waiting. */
+  static Story threePcPreCommitting(Gid gid, Instant start) {
+    return started(Mode.THREE_PC, gid, start, TIMEOUT)
+        .after(Duration.ofMillis(25))
+        .answer("orders", Op.CAN_COMMIT, Outcome.SUCCEEDED)
+        .answer("stock", Op.CAN_COMMIT, Outcome.SUCCEEDED)
+        .after(Duration.ofMillis(25))
+        .answer("orders", Op.PRE_COMMIT, Outcome.SUCCEEDED)
+        .answer("stock", Op.PRE_COMMIT, new Outcome.Unknown("connection reset"));
+  }
+
+  /**
+   * A 3pc committing, flagged with a heuristic outcome: a branch answered do-commit with 409,
+   * having aborted by itself.
+   */
+  static Story threePcHeuristic(Gid gid, Instant start) {
+    return started(Mode.THREE_PC, gid, start, TIMEOUT)
+        .after(Duration.ofMillis(25))
+        .answer("orders", Op.CAN_COMMIT, Outcome.SUCCEEDED)
+        .answer("stock", Op.CAN_COMMIT, Outcome.SUCCEEDED)
+        .answer("orders", Op.PRE_COMMIT, Outcome.SUCCEEDED)
+        .answer("stock", Op.PRE_COMMIT, Outcome.SUCCEEDED)
+        .after(Duration.ofMillis(25))
+        .answer("orders", Op.DO_COMMIT, Outcome.SUCCEEDED)
+        .answer("stock", Op.DO_COMMIT, new Outcome.Failed("aborted by itself"));
   }
 
   /** A msg whose producer committed and whose subscribers are known: deliveries in flight. */

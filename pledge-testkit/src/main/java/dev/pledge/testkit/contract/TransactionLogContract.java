@@ -157,6 +157,11 @@ public abstract class TransactionLogContract {
         Named.<Fixtures.Shape>of("2pc committed", Fixtures::twoPcCommitted),
         Named.<Fixtures.Shape>of("2pc rolled back, a prepare abandoned", Fixtures::twoPcRolledBack),
         Named.<Fixtures.Shape>of("2pc flagged for an operator", Fixtures::twoPcFlagged),
+        Named.<Fixtures.Shape>of("xa committed", Fixtures::xaCommitted),
+        Named.<Fixtures.Shape>of(
+            "3pc pre-committing, a pre-commit waiting", Fixtures::threePcPreCommitting),
+        Named.<Fixtures.Shape>of(
+            "3pc flagged with a heuristic outcome", Fixtures::threePcHeuristic),
         Named.<Fixtures.Shape>of("msg delivering", Fixtures::msgDelivering),
         Named.<Fixtures.Shape>of("msg delivered", Fixtures::msgDelivered),
         Named.<Fixtures.Shape>of("msg checked back", Fixtures::msgCheckedBack),

@@ -19,12 +19,13 @@ import java.util.Set;
  * Holds the ground truth of a finished run against DESIGN.md's guarantees:
  *
  * <ol>
- *   <li>tcc, 2pc: every branch committed or every branch rolled back, matching the final status;
+ *   <li>tcc, 2pc, xa, 3pc: every branch committed or every branch rolled back, matching the final
+ *       status;
  *   <li>saga: every action ran, or every action that ran was compensated, in reverse order;
  *   <li>msg: a message is delivered iff its transaction committed, iff the producer's local
  *       transaction committed; each reaches each subscription at least once; same-key messages in
  *       order;
- *   <li>a logged decision never changes (checked at every write by {@link SimCoordinator});
+ *   <li>a logged decision never changes (checked at every write by {@link SimHost});
  *   <li>once faults stop, every transaction is final within its timeout plus a bounded retry delay.
  * </ol>
  */
@@ -41,7 +42,11 @@ final class Checker {
   static long settleBoundMillis() {
     long retry =
         SimOptions.POLICY.maxBackoff().toMillis() + SimOptions.POLICY.callTimeout().toMillis();
-    return SimCoordinator.MAX_RESTART_MILLIS + SimCoordinator.POLL_MILLIS + 3 * retry + 1_000;
+    return SimHost.MAX_RESTART_MILLIS
+        + SimHost.POLL_MILLIS
+        + SimHost.CLAIM_LEASE_MILLIS
+        + 3 * retry
+        + 1_000;
   }
 
   void check() {
@@ -51,7 +56,7 @@ final class Checker {
       checkLiveness(tx);
       switch (tx.mode()) {
         case SAGA -> checkSaga(tx);
-        case TCC, TWO_PC -> checkAtomic(tx);
+        case TCC, TWO_PC, XA, THREE_PC -> checkAtomic(tx);
         case MSG -> checkMessages(tx);
       }
     }
@@ -90,8 +95,8 @@ final class Checker {
     Long settled = run.coordinator.settledAt().get(tx.gid());
     long deadlineMillis =
         tx.deadline().toEpochMilli()
-            - SimCoordinator.EPOCH.toEpochMilli()
-            + SimCoordinator.MAX_BACKWARD_JUMP_MILLIS;
+            - SimHost.EPOCH.toEpochMilli()
+            + SimHost.MAX_BACKWARD_JUMP_MILLIS;
     long bound = Math.max(run.world.faults().endMillis(), deadlineMillis) + settleBoundMillis();
     if (settled == null || !tx.isSettled()) {
       violations.add(

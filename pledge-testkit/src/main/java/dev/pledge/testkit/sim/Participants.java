@@ -26,6 +26,9 @@ final class Participants {
     final String branchId;
     final Mode mode;
 
+    /** 3pc: the branch received pre-commit while it had voted yes. */
+    boolean preCommitted;
+
     /** null until the forward op first executes: then "applied", "refused" or "blocked". */
     String forward;
 
@@ -101,6 +104,21 @@ final class Participants {
     return work(gid, branchId, mode, op);
   }
 
+  /**
+   * 3pc's pre-commit: a branch that voted yes becomes pre-committed; one that already aborted (it
+   * was told to, or it never voted yes) answers 409, a heuristic outcome.
+   */
+  private Outcome preCommit(Truth truth) {
+    if (truth.undoRecorded || !truth.forwardApplied()) {
+      if (!truth.undoRecorded && truth.forward == null) {
+        truth.anomalies.add("pre-commit of a branch whose can-commit was never run");
+      }
+      return new Outcome.Failed("aborted");
+    }
+    truth.preCommitted = true;
+    return Outcome.SUCCEEDED;
+  }
+
   private Outcome work(String gid, String branchId, Mode mode, Op op) {
     Truth truth = truth(gid, branchId, mode);
     long at = world.events();
@@ -122,7 +140,10 @@ final class Participants {
       }
       return truth.forwardApplied() ? Outcome.SUCCEEDED : new Outcome.Failed("business no");
     }
-    boolean undo = op == Op.COMPENSATE || op == Op.CANCEL || op == Op.ROLLBACK;
+    if (op == Op.PRE_COMMIT) {
+      return preCommit(truth);
+    }
+    boolean undo = op == Op.COMPENSATE || op == Op.CANCEL || op == Op.ROLLBACK || op == Op.ABORT;
     if (undo) {
       if (!truth.undoRecorded) {
         truth.undoRecorded = true;

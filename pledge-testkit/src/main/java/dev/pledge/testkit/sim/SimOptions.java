@@ -5,15 +5,18 @@ import dev.pledge.core.Mode;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Decider;
 import dev.pledge.core.engine.Engine;
+import dev.pledge.core.runtime.PlantedBug;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * How to simulate: which mode (null: the seed picks one), which deciders (the standard ones unless
- * a test plants a bug), and whether the runtime acts before it persists (a planted bug too).
+ * a test plants a bug), and which mistakes the runtime makes on purpose (none unless a test plants
+ * one).
  */
-public record SimOptions(Mode mode, Map<Mode, Decider> deciders, boolean actBeforePersist) {
+public record SimOptions(Mode mode, Map<Mode, Decider> deciders, Set<PlantedBug> runtimeBugs) {
 
   /** The retry policy of simulated runs: short waits, so many retries fit in a run. */
   public static final RetryPolicy POLICY =
@@ -22,21 +25,25 @@ public record SimOptions(Mode mode, Map<Mode, Decider> deciders, boolean actBefo
 
   public SimOptions {
     Objects.requireNonNull(deciders, "deciders");
+    runtimeBugs = Set.copyOf(runtimeBugs);
   }
 
   public static SimOptions standard(Mode mode) {
-    return new SimOptions(mode, Engine.standardDeciders(Limits.DEFAULT), false);
+    return new SimOptions(mode, Engine.standardDeciders(Limits.DEFAULT), Set.of());
   }
 
   public SimOptions withDecider(Mode forMode, Decider decider) {
     Map<Mode, Decider> next = new java.util.EnumMap<>(Mode.class);
     next.putAll(deciders);
     next.put(forMode, decider);
-    return new SimOptions(mode, next, actBeforePersist);
+    return new SimOptions(mode, next, runtimeBugs);
   }
 
-  public SimOptions actingBeforePersisting() {
-    return new SimOptions(mode, deciders, true);
+  /** The same, with the runtime making {@code bug} on purpose. */
+  public SimOptions withRuntimeBug(PlantedBug bug) {
+    Set<PlantedBug> next = new java.util.HashSet<>(runtimeBugs);
+    next.add(bug);
+    return new SimOptions(mode, deciders, next);
   }
 
   Engine engine() {

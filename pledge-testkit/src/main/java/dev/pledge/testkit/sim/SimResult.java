@@ -13,7 +13,7 @@ import java.util.Set;
  * @param trace the run's events, in simulated time, for replaying a failure by eye
  * @param fired every transition-table row the run exercised
  * @param written every version of every transaction the coordinator wrote to its log, in order (at
- *     most {@code SimCoordinator.MAX_WRITES_KEPT})
+ *     most {@code SimHost.MAX_WRITES_KEPT})
  */
 public record SimResult(
     long seed,

@@ -22,15 +22,17 @@ import java.util.function.Consumer;
 /**
  * The deterministic simulator. One seed fixes everything: the mode and shape of a few global
  * transactions, the fault profile, and every random choice of the network, the participants, the
- * clients and the coordinator's crashes and clock jumps. The real deciders run inside {@link
- * SimCoordinator}; simulated participants keep a barrier and the ground truth of their data. After
- * the run, {@link Checker} holds the ground truth against every guarantee of DESIGN.md.
+ * clients and the coordinator's crashes and clock jumps. The production runtime runs inside {@link
+ * SimHost} with a simulated clock, scheduler, network and log; simulated participants keep a
+ * barrier and the ground truth of their data. After the run, {@link Checker} holds the ground truth
+ * against every guarantee of DESIGN.md.
  */
 public final class Simulator {
   static final String SUBSCRIPTION_SHIPPING = "shipping";
   static final String SUBSCRIPTION_AUDIT = "audit";
   static final String SUBSCRIPTION_ARCHIVE = "archive";
-  private static final List<Mode> MODES = List.of(Mode.SAGA, Mode.TCC, Mode.TWO_PC, Mode.MSG);
+  private static final List<Mode> MODES =
+      List.of(Mode.SAGA, Mode.TCC, Mode.TWO_PC, Mode.MSG, Mode.XA, Mode.THREE_PC);
   private static final List<String> TOPICS = List.of("orders", "audit", "nowhere");
   private static final List<String> KEYS = List.of("k1", "k2");
   private static final int MAX_CRASHES = 6;
@@ -58,7 +60,7 @@ public final class Simulator {
     world.trace("seed " + seed + ", mode " + mode.code() + ", " + faults);
     run.plan();
     run.planOperator();
-    run.coordinator.startPolling();
+    run.coordinator.boot();
     long limit = run.hardLimitMillis();
     world.run(limit, run::finished);
     new Checker(run, violations).check();
@@ -96,11 +98,11 @@ public final class Simulator {
   }
 
   /** The state of one run: the coordinator, the simulated services and the clients' progress. */
-  final class Run implements SimCoordinator.Network {
+  final class Run implements SimHost.Network {
     final long seed;
     final Mode mode;
     final World world;
-    final SimCoordinator coordinator;
+    final SimHost coordinator;
     final Participants participants;
     final List<TransactionSpec> specs = new ArrayList<>();
 
@@ -119,8 +121,8 @@ public final class Simulator {
       this.world = world;
       this.participants = new Participants(world, 0.1);
       this.coordinator =
-          new SimCoordinator(
-              world, options.engine(), this, options.actBeforePersist(), MAX_CRASHES, violations);
+          new SimHost(
+              world, options.engine(), this, options.runtimeBugs(), MAX_CRASHES, violations);
       subscriptions.put("orders", List.of(SUBSCRIPTION_SHIPPING, SUBSCRIPTION_AUDIT));
       subscriptions.put("audit", List.of(SUBSCRIPTION_ARCHIVE));
     }
@@ -160,7 +162,7 @@ public final class Simulator {
             switch (mode) {
               case SAGA ->
                   new TransactionSpec(gid, mode, timeout, sagaSteps(random), List.of(), null);
-              case TWO_PC, TCC ->
+              case TWO_PC, XA, THREE_PC, TCC ->
                   new TransactionSpec(
                       gid,
                       mode,
@@ -175,7 +177,7 @@ public final class Simulator {
         specs.add(spec);
         clientsRunning++;
         switch (mode) {
-          case SAGA, TWO_PC -> world.at(startAt, "client " + gid, () -> submit(spec));
+          case SAGA, TWO_PC, XA, THREE_PC -> world.at(startAt, "client " + gid, () -> submit(spec));
           case TCC -> {
             List<BranchSpec> tccBranches = branches(random, mode);
             world.at(startAt, "initiator " + gid, () -> tccInitiator(spec, tccBranches));

@@ -95,7 +95,7 @@ final class World {
       }
       now = next.at();
       events++;
-      if (!next.label().equals("poll")) {
+      if (next.label() != null) {
         trace(next.label());
       }
       next.action().run();

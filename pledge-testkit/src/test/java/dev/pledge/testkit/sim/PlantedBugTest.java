@@ -3,6 +3,7 @@ package dev.pledge.testkit.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pledge.core.Mode;
+import dev.pledge.core.runtime.PlantedBug;
 import dev.pledge.testkit.sim.SimulationRunner.Summary;
 import org.junit.jupiter.api.Test;
 
@@ -55,9 +56,19 @@ class PlantedBugTest {
 
   @Test
   void runtimeActingBeforePersisting_isCaught() {
-    Summary summary = simulate(SimOptions.standard(null).actingBeforePersisting());
+    Summary summary =
+        simulate(SimOptions.standard(null).withRuntimeBug(PlantedBug.ACT_BEFORE_PERSIST));
 
     assertThat(summary.failing()).isPositive();
+    assertThat(summary.failures().get(0).violations()).isNotEmpty();
+  }
+
+  @Test
+  void runtimeLosingItsTimers_isCaught() {
+    Summary summary = simulate(SimOptions.standard(null).withRuntimeBug(PlantedBug.LOSE_TIMERS));
+
+    assertThat(summary.failing()).isPositive();
+    assertThat(summary.failures().get(0).violations()).anyMatch(v -> v.contains("never settled"));
   }
 
   @Test

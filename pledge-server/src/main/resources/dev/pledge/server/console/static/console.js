@@ -11,7 +11,7 @@
   /** The most dead letters re-driven in one request: a bound, as every batch has one. */
   const MAX_REDRIVE = 100;
   const STATUSES = ["begun", "prepared", "committing", "aborting", "committed", "aborted"];
-  const MODES = ["saga", "tcc", "2pc", "msg"];
+  const MODES = ["saga", "tcc", "2pc", "xa", "3pc", "msg"];
   const AGES = [
     ["", "any age"],
     ["older:60", "older than 1 minute"],
@@ -138,6 +138,10 @@
     prepare: "vote (prepare)",
     commit: "make it final (commit)",
     rollback: "undo (roll back)",
+    "can-commit": "vote (can commit?)",
+    "pre-commit": "get ready to commit (pre-commit)",
+    "do-commit": "make it final (do commit)",
+    abort: "undo (abort)",
   };
 
   const OP_STATUS_MEANING = {
@@ -172,6 +176,21 @@
         aborting: "Rolling back: the decision to abort is logged; every prepared branch is told to roll back.",
         committed: "Done: every branch committed.",
         aborted: "Rolled back: no branch kept any change.",
+      },
+      xa: {
+        begun: "Voting: each branch's database prepares its transaction. No decision is logged yet, so it may still go either way.",
+        committing: "Committing: the decision to commit is logged and cannot change; every branch's prepared database transaction is committed.",
+        aborting: "Rolling back: the decision to abort is logged; every prepared database transaction is rolled back.",
+        committed: "Done: every branch's database committed.",
+        aborted: "Rolled back: no database kept any change.",
+      },
+      "3pc": {
+        begun: "Voting: every branch is asked whether it can commit. No decision yet.",
+        prepared: "Pre-committing: every branch voted yes and is told to get ready; a participant that is ready commits by itself after its timeout.",
+        committing: "Committing: every branch is told to commit until each succeeds.",
+        aborting: "Aborting: every branch is told to abort until each succeeds.",
+        committed: "Done: every branch committed.",
+        aborted: "Aborted: no branch kept any change.",
       },
       msg: {
         prepared: "Waiting for the producer: its messages are held, invisible, until the producer's own transaction commits. If the producer goes quiet, the coordinator asks it (check-back).",

@@ -1,0 +1,574 @@
+package dev.pledge.core.runtime;
+
+import dev.pledge.core.Branch;
+import dev.pledge.core.BranchSpec;
+import dev.pledge.core.Gid;
+import dev.pledge.core.Message;
+import dev.pledge.core.MessageSpec;
+import dev.pledge.core.Mode;
+import dev.pledge.core.Outcome;
+import dev.pledge.core.Transaction;
+import dev.pledge.core.TransactionSpec;
+import dev.pledge.core.engine.Decision;
+import dev.pledge.core.engine.Effect;
+import dev.pledge.core.engine.Engine;
+import dev.pledge.core.engine.Event;
+import dev.pledge.core.engine.Transition;
+import dev.pledge.core.history.History;
+import dev.pledge.core.history.HistoryEntry;
+import dev.pledge.core.spi.DuplicateGidException;
+import dev.pledge.core.spi.LeaseHeldException;
+import dev.pledge.core.spi.LogUnavailableException;
+import dev.pledge.core.spi.TransactionLog;
+import dev.pledge.core.spi.VersionConflictException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/**
+ * The runtime: it turns events into decisions, writes each decision to the log, and only then
+ * carries out its effects (persist, then act). One body of code for the server and the simulator:
+ * time, timers, the network and the log are the SPIs it is given ({@link InstantSource}, {@link
+ * Scheduler}, {@link Transport}, {@link TransactionLog}), so the simulator runs these very classes
+ * with simulated ones.
+ *
+ * <p><b>Ownership.</b> The transactions this coordinator created, claimed or decided on are kept in
+ * memory (up to {@link RuntimeConfig#maxOwned()}), so an answer is decided without reading and
+ * decoding the log. A settled transaction leaves memory at once; past the bound, others are read
+ * from the log when needed. The log's version check stays the judge: when another coordinator
+ * sharing the log wrote first, or a newer coordinator's lease fences this one off, the write is
+ * refused, the transaction leaves memory, and (for a stale version) it is decided again on what the
+ * log holds.
+ *
+ * <p><b>Batching.</b> Answers and wake-ups are queued per transaction and decided by one task: the
+ * answers that arrived together are decided one after the other in memory and written once, as one
+ * version. The log's group commit then batches writes across transactions.
+ *
+ * <p><b>Concurrency.</b> Events for one transaction are decided under a lock striped by gid, so
+ * this process never races itself. Effects run through the transport; their answers come back as
+ * events. An answer that does not come within {@link RuntimeConfig#answerTimeout()} is taken as
+ * unknown. Due work is found by a timer per write (for wake-ups within {@link
+ * RuntimeConfig#timerHorizon()}) and, as the safety net, by claiming due work from the log every
+ * {@link RuntimeConfig#pollInterval()}.
+ *
+ * <p><b>Recovery.</b> {@link #start()} feeds {@code Recovered} to every unsettled transaction in
+ * the log before anything else, so work a crashed coordinator left in flight is sent again.
+ */
+public final class Coordinator implements AutoCloseable {
+  private static final int STRIPES = 1024;
+  private static final int MAX_CONFLICT_RETRIES = 16;
+  private static final int RECOVERY_PAGE = 256;
+
+  /** A new transaction was refused because too much work is in flight; try again shortly. */
+  public static final class OverloadedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    OverloadedException(String message) {
+      super(message);
+    }
+  }
+
+  /** What the coordinator says to a request. */
+  public sealed interface Answer {
+    record Accepted(Transaction state) implements Answer {}
+
+    record Rejected(String reason) implements Answer {}
+
+    record NotFound() implements Answer {}
+  }
+
+  private final RuntimeConfig config;
+  private final Engine engine;
+  private final TransactionLog log;
+  private final InstantSource clock;
+  private final Scheduler scheduler;
+  private final Transport transport;
+  private final SubscriptionDirectory subscriptions;
+  private final RuntimeListener listener;
+  private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+  private final Map<Gid, Transaction> owned = new ConcurrentHashMap<>();
+  private final Map<Gid, List<History.Noted>> inbox = new ConcurrentHashMap<>();
+  private final AtomicLong effectsInFlight = new AtomicLong();
+  private volatile boolean running;
+  private volatile boolean pollArmedOnce;
+
+  public Coordinator(
+      RuntimeConfig config,
+      Engine engine,
+      TransactionLog log,
+      InstantSource clock,
+      Scheduler scheduler,
+      Transport transport,
+      SubscriptionDirectory subscriptions,
+      RuntimeListener listener) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.engine = Objects.requireNonNull(engine, "engine");
+    this.log = Objects.requireNonNull(log, "log");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.transport = Objects.requireNonNull(transport, "transport");
+    this.subscriptions = Objects.requireNonNull(subscriptions, "subscriptions");
+    this.listener = Objects.requireNonNull(listener, "listener");
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new ReentrantLock();
+    }
+  }
+
+  public RuntimeConfig config() {
+    return config;
+  }
+
+  /**
+   * Recovers every unsettled transaction from the log, then starts looking for due work.
+   *
+   * @return how many transactions were recovered
+   */
+  public int start() {
+    running = true;
+    Gid after = null;
+    int recovered = 0;
+    while (running) {
+      List<Transaction> page = log.unsettled(after, RECOVERY_PAGE);
+      if (page.isEmpty()) {
+        break;
+      }
+      for (Transaction tx : page) {
+        decide(tx.gid(), tx, List.of(History.Noted.of(new Event.Recovered())));
+        recovered++;
+      }
+      after = page.get(page.size() - 1).gid();
+    }
+    armPoll();
+    return recovered;
+  }
+
+  /**
+   * Starts a global transaction. Idempotent on the gid: the same request again answers the
+   * transaction as it is now; another request with the same gid is rejected.
+   *
+   * @throws dev.pledge.core.InvalidSpecException listing every broken rule
+   * @throws OverloadedException when too many calls await answers; nothing was recorded
+   */
+  public Answer begin(TransactionSpec spec) {
+    Decision decision;
+    ReentrantLock lock = lockOf(spec.gid());
+    lock.lock();
+    try {
+      Transaction existing = current(spec.gid());
+      if (existing != null) {
+        return same(existing, spec); // a replay is answered even when new work is refused
+      }
+      long inFlight = effectsInFlight.get();
+      if (inFlight >= config.maxEffectsInFlight()) {
+        throw new OverloadedException(
+            inFlight + " calls are awaiting answers (at most " + config.maxEffectsInFlight() + ")");
+      }
+      Instant now = clock.instant();
+      decision = engine.start(spec, now);
+      listener.decided(decision);
+      if (bug(PlantedBug.ACT_BEFORE_PERSIST)) {
+        act(decision.next(), decision.effects());
+      }
+      try {
+        log.create(decision.next(), History.ofStart(decision, now));
+      } catch (DuplicateGidException e) {
+        Transaction raced =
+            log.load(spec.gid())
+                .orElseThrow(() ->
+                    new LogUnavailableException(
+                        "gid " + spec.gid() + " exists but cannot be loaded"));
+        return same(raced, spec);
+      }
+      own(decision.next());
+    } finally {
+      lock.unlock();
+    }
+    afterWrite(decision.next(), decision.fired(), decision.effects());
+    return new Answer.Accepted(decision.next());
+  }
+
+  /** An initiator's or operator's request (register, commit, abort, retry now), decided at once. */
+  public Answer request(Gid gid, Event event) {
+    return decide(gid, null, List.of(History.Noted.of(event)));
+  }
+
+  /** The transaction as this coordinator knows it (from memory when it owns it), or null. */
+  public Transaction load(Gid gid) {
+    Transaction tx = owned.get(gid);
+    return tx != null ? tx : log.load(gid).orElse(null);
+  }
+
+  /** The history of a transaction, oldest first (empty when there is none). */
+  public List<HistoryEntry> history(Gid gid) {
+    return log.history(gid);
+  }
+
+  /** Participant calls, check-backs and deliveries awaiting an answer now. */
+  public long effectsInFlight() {
+    return effectsInFlight.get();
+  }
+
+  /** Transactions held in memory now. */
+  public int owned() {
+    return owned.size();
+  }
+
+  // --- deciding -------------------------------------------------------------------------------
+
+  private Transaction current(Gid gid) {
+    Transaction tx = owned.get(gid);
+    return tx != null ? tx : log.load(gid).orElse(null);
+  }
+
+  /**
+   * Decides {@code events} in order on the transaction's current state and writes the result once.
+   * {@code known}, when not null, is a state just read from the log. A single event's rejection is
+   * answered; in a batch (answers, wake-ups), rejected events are dropped.
+   */
+  private Answer decide(Gid gid, Transaction known, List<History.Noted> events) {
+    Transaction next;
+    List<Transition> fired;
+    List<Effect> effects;
+    ReentrantLock lock = lockOf(gid);
+    lock.lock();
+    try {
+      int conflicts = 0;
+      Transaction before = known;
+      while (true) {
+        if (before == null) {
+          before = current(gid);
+          if (before == null) {
+            return new Answer.NotFound();
+          }
+        }
+        Instant now = clock.instant();
+        Transaction state = before;
+        fired = new ArrayList<>();
+        effects = new ArrayList<>();
+        List<History.Noted> applied = new ArrayList<>(events.size());
+        for (History.Noted noted : events) {
+          Decision decision = engine.decide(state, noted.event(), now);
+          listener.decided(decision);
+          if (decision.isRejected()) {
+            if (events.size() == 1) {
+              return new Answer.Rejected(decision.rejection());
+            }
+            continue;
+          }
+          fired.addAll(decision.fired());
+          effects.addAll(decision.effects());
+          if (decision.changes(state)) {
+            applied.add(noted);
+          }
+          state = decision.next();
+        }
+        if (state.version() == before.version()) {
+          next = state; // nothing to write (a recovery re-sending what the log says): act at once
+          break;
+        }
+        next = state.withVersion(before.version() + 1);
+        if (bug(PlantedBug.ACT_BEFORE_PERSIST)) {
+          act(next, effects);
+        }
+        try {
+          long startNanos = nanos();
+          log.update(next, History.of(next, applied, fired, effects, now));
+          listener.logWritten(Duration.ofNanos(Math.max(0, nanos() - startNanos)));
+          own(next);
+          break;
+        } catch (VersionConflictException e) {
+          // Another coordinator sharing the log wrote first: decide again on what it wrote.
+          owned.remove(gid);
+          before = null;
+          if (++conflicts > MAX_CONFLICT_RETRIES) {
+            throw new LogUnavailableException(
+                "transaction " + gid + " kept changing under " + conflicts + " attempts", e);
+          }
+        } catch (LeaseHeldException e) {
+          owned.remove(gid);
+          if (!bug(PlantedBug.ACCEPT_FENCED_WRITE)) {
+            listener.fenced(next, e);
+            throw e;
+          }
+          break; // the planted bug: acts on a decision the log refused
+        } catch (RuntimeException e) {
+          owned.remove(gid); // the write may or may not have happened: read the log next time
+          throw e;
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    afterWrite(next, fired, effects);
+    return new Answer.Accepted(next);
+  }
+
+  private long nanos() {
+    Instant now = clock.instant();
+    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+  }
+
+  /** Keeps {@code tx} in memory while it is unsettled and the bound allows. */
+  private void own(Transaction tx) {
+    if (tx.isSettled()) {
+      owned.remove(tx.gid());
+    } else if (owned.containsKey(tx.gid()) || owned.size() < config.maxOwned()) {
+      owned.put(tx.gid(), tx);
+    }
+  }
+
+  /** Tells the listener, arms the next wake-up and runs the effects: the write is done. */
+  private void afterWrite(Transaction next, List<Transition> fired, List<Effect> effects) {
+    for (Transition row : fired) {
+      listener.transitioned(next, row);
+    }
+    if (next.isFinal()) {
+      listener.finalized(next);
+    }
+    scheduleWake(next);
+    if (!bug(PlantedBug.ACT_BEFORE_PERSIST)) {
+      act(next, effects);
+    }
+  }
+
+  private void act(Transaction tx, List<Effect> effects) {
+    for (Effect effect : effects) {
+      if (!running) {
+        return; // closing: recovery on the next start sends it again
+      }
+      execute(tx.mode(), effect);
+    }
+  }
+
+  private void execute(Mode mode, Effect effect) {
+    switch (effect) {
+      case Effect.CallOp call ->
+          send(
+              call.gid(),
+              mode,
+              call.op().label(),
+              transport.call(call),
+              outcome ->
+                  new Event.OpCompleted(call.branchId(), call.op(), call.attempt(), outcome));
+      case Effect.CheckBack check ->
+          send(
+              check.gid(),
+              mode,
+              "check",
+              transport.checkBack(check),
+              outcome -> new Event.CheckCompleted(check.attempt(), outcome));
+      case Effect.Deliver delivery -> {
+        String target = subscriptions.target(delivery.subscription());
+        CompletableFuture<Outcome> sent =
+            target == null
+                ? CompletableFuture.completedFuture(
+                    new Outcome.Unknown(
+                        "subscription " + delivery.subscription() + " no longer exists"))
+                : transport.deliver(delivery, target);
+        send(
+            delivery.gid(),
+            mode,
+            "deliver",
+            sent,
+            outcome ->
+                new Event.DeliveryCompleted(
+                    delivery.messageId(), delivery.subscription(), delivery.attempt(), outcome));
+      }
+      case Effect.ResolveSubscribers resolve ->
+          submit(
+              resolve.gid(),
+              History.Noted.of(
+                  new Event.SubscribersResolved(subscriptions.byTopic(resolve.topics()))));
+    }
+  }
+
+  /**
+   * Waits for the answer of one call, or for the answer timeout: whichever comes first becomes an
+   * event for the transaction; the other is ignored.
+   */
+  private void send(
+      Gid gid,
+      Mode mode,
+      String op,
+      CompletableFuture<Outcome> sent,
+      Function<Outcome, Event> toEvent) {
+    effectsInFlight.incrementAndGet();
+    Instant sentAt = clock.instant();
+    AtomicBoolean done = new AtomicBoolean();
+    Function<Outcome, Void> finish =
+        outcome -> {
+          if (done.compareAndSet(false, true)) {
+            effectsInFlight.decrementAndGet();
+            Duration latency = Duration.between(sentAt, clock.instant());
+            if (latency.isNegative()) {
+              latency = Duration.ZERO; // the clock went back
+            }
+            listener.answered(mode, op, outcome, latency);
+            if (running) {
+              submit(gid, new History.Noted(toEvent.apply(outcome), latency));
+            }
+          }
+          return null;
+        };
+    scheduler.schedule(
+        config.answerTimeout(),
+        () -> finish.apply(new Outcome.Unknown("no answer within " + config.answerTimeout())));
+    var unused = sent.thenApply(finish);
+  }
+
+  /** Queues an event for the transaction; one task decides all that are queued, written once. */
+  private void submit(Gid gid, History.Noted noted) {
+    boolean[] first = {false};
+    inbox.compute(
+        gid,
+        (k, queued) -> {
+          List<History.Noted> list = queued;
+          if (list == null) {
+            list = new ArrayList<>(2);
+            first[0] = true;
+          }
+          list.add(noted);
+          return list;
+        });
+    if (first[0]) {
+      scheduler.execute(() -> drain(gid));
+    }
+  }
+
+  private void drain(Gid gid) {
+    List<History.Noted> events = inbox.remove(gid);
+    if (events == null || !running) {
+      return;
+    }
+    try {
+      decide(gid, null, events);
+    } catch (LeaseHeldException e) {
+      // Left to the coordinator that took it over (the listener heard of it).
+    } catch (LogUnavailableException e) {
+      listener.logFailed("recording " + events.size() + " event(s) of " + gid, e);
+    }
+  }
+
+  // --- timers ---------------------------------------------------------------------------------
+
+  private void scheduleWake(Transaction tx) {
+    Instant wake = tx.wakeAt();
+    if (wake == null || !running || bug(PlantedBug.LOSE_TIMERS)) {
+      return;
+    }
+    Duration delay = Duration.between(clock.instant(), wake);
+    if (delay.isNegative()) {
+      delay = Duration.ZERO;
+    }
+    // Far wake-ups are left to the poll, so timers stay few.
+    if (delay.compareTo(config.timerHorizon()) <= 0) {
+      Gid gid = tx.gid();
+      scheduler.schedule(
+          delay,
+          () -> {
+            if (running) {
+              submit(gid, History.Noted.of(new Event.Tick()));
+            }
+          });
+    }
+  }
+
+  private void armPoll() {
+    if (bug(PlantedBug.LOSE_TIMERS) && pollArmedOnce) {
+      return;
+    }
+    pollArmedOnce = true;
+    scheduler.schedule(config.pollInterval(), this::poll);
+  }
+
+  private void poll() {
+    if (!running) {
+      return;
+    }
+    try {
+      for (Transaction tx :
+          log.claimDue(clock.instant(), config.claimLease(), config.claimBatch())) {
+        submit(tx.gid(), History.Noted.of(new Event.Tick()));
+      }
+    } catch (LogUnavailableException e) {
+      listener.logFailed("looking for due work", e);
+    } finally {
+      armPoll();
+    }
+  }
+
+  // --- requests -------------------------------------------------------------------------------
+
+  /** Whether {@code tx} is what {@code spec} would have created: the same request again. */
+  private Answer same(Transaction tx, TransactionSpec spec) {
+    return sameRequest(tx, spec)
+        ? new Answer.Accepted(tx)
+        : new Answer.Rejected("transaction " + spec.gid() + " exists with another body");
+  }
+
+  private boolean sameRequest(Transaction tx, TransactionSpec spec) {
+    if (tx.mode() != spec.mode()
+        || !Duration.between(tx.createdAt(), tx.deadline()).equals(spec.timeoutOr(engine.limits()))
+        || !Objects.equals(tx.checkUrl(), spec.checkUrl())) {
+      return false;
+    }
+    if (spec.mode() != Mode.TCC) {
+      if (tx.branches().size() != spec.branches().size()) {
+        return false;
+      }
+      for (int i = 0; i < spec.branches().size(); i++) {
+        Branch had = tx.branches().get(i);
+        BranchSpec asked = spec.branches().get(i);
+        if (!had.branchId().equals(asked.branchId())
+            || !had.urls().equals(asked.urls())
+            || !had.payload().equals(asked.payload())
+            || !had.after().equals(asked.after())) {
+          return false;
+        }
+      }
+    }
+    if (tx.messages().size() != spec.messages().size()) {
+      return false;
+    }
+    for (int i = 0; i < spec.messages().size(); i++) {
+      Message had = tx.messages().get(i);
+      MessageSpec asked = spec.messages().get(i);
+      if (!had.topic().equals(asked.topic())
+          || !Objects.equals(had.key(), asked.key())
+          || !had.payload().equals(asked.payload())
+          || !had.headers().equals(asked.headers())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private boolean bug(PlantedBug bug) {
+    return config.plantedBugs().contains(bug);
+  }
+
+  private ReentrantLock lockOf(Gid gid) {
+    return stripes[Math.floorMod(gid.value().hashCode(), STRIPES)];
+  }
+
+  /**
+   * Stops taking work: answers, timers and queued events are dropped, and ownership with them;
+   * recovery on the next start sends what was in flight again.
+   */
+  @Override
+  public void close() {
+    running = false;
+    owned.clear();
+    inbox.clear();
+  }
+}
