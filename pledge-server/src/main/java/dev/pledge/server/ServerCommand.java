@@ -5,6 +5,7 @@ import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.core.runtime.RuntimeConfig;
 import dev.pledge.server.api.Api;
+import dev.pledge.server.auth.Tokens;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.HttpEffects;
@@ -14,6 +15,7 @@ import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.server.runtime.TransitionCounts;
 import dev.pledge.store.jdbc.JdbcLogConfig;
 import dev.pledge.store.jdbc.JdbcTransactionLog;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +75,13 @@ final class ServerCommand implements Callable<Integer> {
   List<String> allow = List.of();
 
   @Option(
+      names = "--tokens-file",
+      description =
+          "A file of bearer tokens, one 'ROLE TOKEN' per line (roles client and operator); without"
+              + " it the coordinator asks for no token and listens on loopback only.")
+  Path tokensFile;
+
+  @Option(
       names = "--poll-millis",
       description = "How often to claim due work from the log, in ms (default: ${DEFAULT-VALUE}).",
       defaultValue = "200")
@@ -97,6 +106,22 @@ final class ServerCommand implements Callable<Integer> {
           config.withCredentials(dbUser, System.getenv().getOrDefault("PLEDGE_DB_PASSWORD", ""));
     }
     AllowList allowList = allow.isEmpty() ? AllowList.loopbackOnly() : AllowList.loopbackAnd(allow);
+    Tokens tokens = tokensFile == null ? null : Tokens.read(tokensFile);
+    if (tokens == null && !InetAddress.getByName(bind).isLoopbackAddress()) {
+      throw new IllegalArgumentException(
+          "--bind "
+              + bind
+              + " is not a loopback address: without --tokens-file the coordinator asks for no"
+              + " token, so it listens on loopback only");
+    }
+    if (tokens == null) {
+      LOG.warn(
+          "pledge server: no --tokens-file, so no request is asked for a token: listening on"
+              + " loopback only ({}), reachable from this machine alone",
+          bind);
+    } else {
+      LOG.info("pledge server: bearer tokens from {}: {}", tokensFile, tokens);
+    }
     RetryPolicy policy = RetryPolicy.DEFAULT;
     Limits limits = Limits.DEFAULT;
     LOG.info(
@@ -137,7 +162,12 @@ final class ServerCommand implements Callable<Integer> {
               });
       api.addMetrics(out -> counts.appendTo(out, runtime));
       api.addMetrics(out -> appendLogMetrics(out, log.stats()));
-      try (HttpApiServer server = HttpApiServer.start(new InetSocketAddress(bind, port), api)) {
+      try (HttpApiServer server =
+          HttpApiServer.start(
+              new InetSocketAddress(bind, port),
+              api,
+              HttpApiServer.MAX_CONCURRENT_REQUESTS,
+              tokens)) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
             .addShutdownHook(
