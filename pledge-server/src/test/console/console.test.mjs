@@ -148,9 +148,14 @@ await scenario("timeline", async (page) => {
   const refused = page.locator('#branch-table tr[data-branch="charge"][data-op="action"] [data-status]');
   check((await refused.textContent()) === "failed", "the refused action shows failed");
   await page.waitForSelector("#timeline-entries li", WAIT);
-  const entries = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => li.textContent));
-  check(entries.length >= 2, "a timeline with entries: " + entries);
-  check(entries.some((e) => e.includes("aborting")), "the timeline shows the move to aborting: " + entries);
+  check(!(await page.$("#timeline-unavailable")), "the coordinator serves the history");
+  const entries = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
+  const texts = entries.map((e) => e.text);
+  check(entries.some((e) => e.kind === "state" && e.text.includes("begun") && e.text.includes("aborting")), "the move from begun to aborting: " + texts);
+  check(entries.some((e) => e.kind === "answer" && e.text.includes("action on branch charge") && e.text.includes("refused")), "the refusal that started it: " + texts);
+  check(entries.some((e) => e.kind === "answer" && e.text.includes("compensate on branch reserve") && e.text.includes("no usable answer")), "the failing compensation: " + texts);
+  check(entries.some((e) => e.kind === "call" && /called action on branch reserve/.test(e.text)), "the calls: " + texts);
+  check(/ms/.test(entries.find((e) => e.kind === "answer").text), "answers carry their timing");
   await page.screenshot({ path: path.join(shots, "timeline.png"), fullPage: true });
 });
 

@@ -193,6 +193,9 @@ final class DemoCommand implements Callable<Integer> {
       out.printf(
           "[%5s] coordinator pid %d listening on %s (log: %s)%n",
           elapsed(), coordinator.pid(), coordinator.url(), root.resolve("coordinator.log"));
+      out.printf(
+          "[%5s] console: %s/console/ (open it to watch the orders while the demo runs)%n",
+          elapsed(), coordinator.url());
       Customers customers =
           new Customers(new Customers.Plan(orders, clients, seed, 0.5), shop.orders().baseUrl());
       shop.inventory().stock(customers.catalog().stock());

@@ -5,6 +5,7 @@ import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.core.runtime.RuntimeConfig;
 import dev.pledge.server.api.Api;
+import dev.pledge.server.auth.Tokens;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.HttpEffects;
@@ -13,6 +14,7 @@ import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.server.runtime.TransitionCounts;
 import dev.pledge.store.jdbc.JdbcLogConfig;
 import dev.pledge.store.jdbc.JdbcTransactionLog;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,6 +86,13 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--max-requests", description = "HTTP requests handled at once (1024).")
   String maxRequests;
 
+  @Option(
+      names = "--tokens-file",
+      description =
+          "A file of bearer tokens, one 'ROLE TOKEN' per line (roles client and operator); without"
+              + " it the coordinator asks for no token and listens on loopback only.")
+  Path tokensFile;
+
   @Override
   public Integer call() throws Exception {
     Map<String, String> flags = new HashMap<>();
@@ -120,6 +129,22 @@ final class ServerCommand implements Callable<Integer> {
         settings.allow().isEmpty()
             ? AllowList.loopbackOnly()
             : AllowList.loopbackAnd(settings.allow());
+    Tokens tokens = tokensFile == null ? null : Tokens.read(tokensFile);
+    if (tokens == null && !InetAddress.getByName(settings.bind()).isLoopbackAddress()) {
+      throw new IllegalArgumentException(
+          "--bind "
+              + settings.bind()
+              + " is not a loopback address: without --tokens-file the coordinator asks for no"
+              + " token, so it listens on loopback only");
+    }
+    if (tokens == null) {
+      LOG.warn(
+          "pledge server: no --tokens-file, so no request is asked for a token: listening on"
+              + " loopback only ({}), reachable from this machine alone",
+          settings.bind());
+    } else {
+      LOG.info("pledge server: bearer tokens from {}: {}", tokensFile, tokens);
+    }
     RetryPolicy policy = RetryPolicy.DEFAULT;
     Limits limits = Limits.DEFAULT;
     LOG.info("pledge server: {}; log {}; {}; {}", settings, config, limits, policy);
@@ -146,6 +171,7 @@ final class ServerCommand implements Callable<Integer> {
               limits,
               subscriptions,
               allowList,
+              log,
               () -> {
                 byte[] bytes = new byte[12];
                 random.nextBytes(bytes);
@@ -157,7 +183,8 @@ final class ServerCommand implements Callable<Integer> {
           HttpApiServer.start(
               new InetSocketAddress(settings.bind(), settings.port()),
               api,
-              settings.maxRequests())) {
+              settings.maxRequests(),
+              tokens)) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
             .addShutdownHook(

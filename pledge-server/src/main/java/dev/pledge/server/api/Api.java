@@ -22,6 +22,7 @@ import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.runtime.Coordinator;
+import dev.pledge.core.spi.AuditLog;
 import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.TransactionLog;
@@ -32,6 +33,7 @@ import dev.pledge.server.runtime.Subscriptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,7 +65,7 @@ public final class Api {
 
   private static final Pattern TRANSACTION = Pattern.compile("/api/v1/transactions/([^/]+)");
   private static final Pattern TRANSACTION_ACTION =
-      Pattern.compile("/api/v1/transactions/([^/]+)/(branches|commit|abort|retry)");
+      Pattern.compile("/api/v1/transactions/([^/]+)/(branches|commit|abort|retry|force)");
   private static final Pattern TRANSACTION_HISTORY =
       Pattern.compile("/api/v1/transactions/([^/]+)/history");
   private static final Pattern SUBSCRIPTION =
@@ -77,6 +79,7 @@ public final class Api {
   private final AllowList allowList;
   private final Supplier<String> gids;
   private final ObjectMapper json = new ObjectMapper();
+  private final Operations operations;
 
   /** Response counts keyed by their Prometheus labels. */
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
@@ -100,9 +103,13 @@ public final class Api {
       Limits limits,
       Subscriptions subscriptions,
       AllowList allowList,
+      AuditLog audit,
       Supplier<String> gids) {
     this.coordinator = runtime.coordinator();
     this.longPolls = runtime.longPolls();
+    this.operations =
+        new Operations(
+            coordinator, Objects.requireNonNull(audit, "audit"), json, InstantSource.system());
     this.log = Objects.requireNonNull(log, "log");
     this.limits = Objects.requireNonNull(limits, "limits");
     this.subscriptions = Objects.requireNonNull(subscriptions, "subscriptions");
@@ -110,10 +117,23 @@ public final class Api {
     this.gids = Objects.requireNonNull(gids, "gids");
   }
 
+  /** Who acts when the server asks for no token: anyone on this machine. */
+  public static final String LOCAL_ACTOR = "local (no tokens file)";
+
   public ApiResponse handle(String method, String path, Map<String, String> query, byte[] body) {
+    return handle(method, path, query, body, LOCAL_ACTOR);
+  }
+
+  /**
+   * Handles one request made by {@code actor}: the name the audit log records for an operator
+   * action (the token's role and line, as {@code operator@3}; never the token).
+   */
+  public ApiResponse handle(
+      String method, String path, Map<String, String> query, byte[] body, String actor) {
+    Objects.requireNonNull(actor, "actor");
     ApiResponse response;
     try {
-      response = route(method, path, query, body);
+      response = route(method, path, query, body, actor);
     } catch (ApiException e) {
       response = error(e.status, e.code, e.getMessage(), e.fields);
     } catch (InvalidSpecException e) {
@@ -163,7 +183,8 @@ public final class Api {
     return response;
   }
 
-  private ApiResponse route(String method, String path, Map<String, String> query, byte[] body) {
+  private ApiResponse route(
+      String method, String path, Map<String, String> query, byte[] body, String actor) {
     if (body.length > MAX_BODY_BYTES) {
       throw new ApiException(
           413, "too_large", "the body is larger than " + MAX_BODY_BYTES + " bytes", List.of());
@@ -192,6 +213,12 @@ public final class Api {
       }
       return counts();
     }
+    if (path.equals("/api/v1/audit")) {
+      if (!method.equals("GET")) {
+        throw methodNotAllowed(method, path);
+      }
+      return ApiResponse.json(200, write(operations.recent(query)));
+    }
     Matcher action = TRANSACTION_ACTION.matcher(path);
     if (action.matches()) {
       if (!method.equals("POST")) {
@@ -202,7 +229,11 @@ public final class Api {
         case "branches" -> register(gid, text(body));
         case "commit" -> decide(gid, new Event.CommitRequested());
         case "abort" -> decide(gid, new Event.AbortRequested());
-        default -> decide(gid, new Event.RetryNow());
+        case "force" ->
+            ApiResponse.json(
+                200,
+                write(operations.force(gid, new RequestReader(json).parse(text(body)), actor)));
+        default -> retry(gid, body, actor);
       };
     }
     Matcher history = TRANSACTION_HISTORY.matcher(path);
@@ -230,7 +261,15 @@ public final class Api {
       if (!method.equals("PUT")) {
         throw methodNotAllowed(method, path);
       }
-      return subscribe(subscription.group(1), text(body));
+      ApiResponse subscribed = subscribe(subscription.group(1), text(body));
+      JsonNode view = new RequestReader(json).parse(subscribed.body());
+      operations.record(
+          actor,
+          "subscribe " + subscription.group(1),
+          null,
+          "",
+          "topic " + view.path("topic").asText() + " to " + view.path("target").asText());
+      return subscribed;
     }
     throw new ApiException(
         404, "not_found", "no route " + method + " " + RequestReader.abbreviate(path), List.of());
@@ -337,6 +376,29 @@ public final class Api {
     ObjectNode out = json.createObjectNode();
     out.put("branchId", branch.branchId());
     return ApiResponse.json(200, write(out));
+  }
+
+  /** The operator's retry, audited; an optional {@code {"reason": …}} body says why. */
+  private ApiResponse retry(Gid gid, byte[] body, String actor) {
+    String reason = "";
+    if (body.length > 0) {
+      JsonNode reasonNode = new RequestReader(json).parse(text(body)).get("reason");
+      if (reasonNode != null && reasonNode.isTextual()) {
+        reason = reasonNode.asText().strip();
+      }
+      if (reason.length() > Operations.MAX_REASON) {
+        throw ApiException.badRequest("reason", "at most " + Operations.MAX_REASON + " characters");
+      }
+    }
+    ApiResponse response = decide(gid, new Event.RetryNow());
+    operations.record(
+        actor,
+        "retry",
+        gid,
+        reason,
+        "sent every pending op now; status "
+            + new RequestReader(json).parse(response.body()).path("status").asText());
+    return response;
   }
 
   private ApiResponse decide(Gid gid, Event event) {
@@ -608,6 +670,7 @@ public final class Api {
             || path.equals("/metrics")
             || path.equals("/api/v1/transactions")
             || path.equals("/api/v1/counts")
+            || path.equals("/api/v1/audit")
         ? path
         : "other";
   }

@@ -124,10 +124,10 @@ public final class HttpApiServer implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  /** Handles one exchange; the server closes nothing itself. */
+  /** Handles one exchange made by {@code actor} (the token's name, or {@link Api#LOCAL_ACTOR}). */
   @FunctionalInterface
   private interface Handler {
-    void handle(HttpExchange exchange) throws IOException;
+    void handle(HttpExchange exchange, String actor) throws IOException;
   }
 
   private void serve(HttpExchange exchange, Handler handler) throws IOException {
@@ -148,8 +148,9 @@ public final class HttpApiServer implements AutoCloseable {
       return;
     }
     try {
-      if (admitted(exchange)) {
-        handler.handle(exchange);
+      String actor = admit(exchange);
+      if (actor != null) {
+        handler.handle(exchange, actor);
       }
     } finally {
       permits.release();
@@ -157,17 +158,17 @@ public final class HttpApiServer implements AutoCloseable {
   }
 
   /**
-   * Whether the request may go on; if not, answers it {@code 401} or {@code 403}. The token is
-   * neither logged nor echoed.
+   * Who makes the request, if it may go on; if not, answers it {@code 401} or {@code 403} and
+   * returns null. The token is neither logged nor echoed.
    */
-  private boolean admitted(HttpExchange exchange) throws IOException {
+  private String admit(HttpExchange exchange) throws IOException {
     if (tokens == null) {
-      return true;
+      return Api.LOCAL_ACTOR;
     }
     Role required =
         Access.required(exchange.getRequestMethod(), exchange.getRequestURI().getPath());
     if (required == null) {
-      return true;
+      return "anonymous";
     }
     Tokens.Principal principal =
         tokens.authenticate(exchange.getRequestHeaders().getFirst("Authorization"));
@@ -178,7 +179,7 @@ public final class HttpApiServer implements AutoCloseable {
           401,
           "unauthorized",
           "this coordinator asks for a valid token: Authorization: Bearer <token>");
-      return false;
+      return null;
     }
     if (!principal.role().covers(required)) {
       refuse(
@@ -186,9 +187,9 @@ public final class HttpApiServer implements AutoCloseable {
           403,
           "forbidden",
           "a " + principal.role().label() + " token may not do this; it needs an operator token");
-      return false;
+      return null;
     }
-    return true;
+    return principal.name();
   }
 
   private static void refuse(HttpExchange exchange, int status, String code, String message)
@@ -206,7 +207,7 @@ public final class HttpApiServer implements AutoCloseable {
   }
 
   /** The operator's console: static files, no request body read. */
-  private void console(HttpExchange exchange) throws IOException {
+  private void console(HttpExchange exchange, String actor) throws IOException {
     try (exchange) {
       ConsoleFiles.Response response =
           console.serve(
@@ -231,7 +232,7 @@ public final class HttpApiServer implements AutoCloseable {
     }
   }
 
-  private void handle(HttpExchange exchange) throws IOException {
+  private void handle(HttpExchange exchange, String actor) throws IOException {
     try (exchange) {
       byte[] body;
       try (InputStream in = exchange.getRequestBody()) {
@@ -242,7 +243,8 @@ public final class HttpApiServer implements AutoCloseable {
               exchange.getRequestMethod(),
               exchange.getRequestURI().getPath(),
               query(exchange.getRequestURI().getRawQuery()),
-              body);
+              body,
+              actor);
       byte[] bytes = response.body().getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", response.contentType());
       exchange.sendResponseHeaders(response.status(), bytes.length == 0 ? -1 : bytes.length);

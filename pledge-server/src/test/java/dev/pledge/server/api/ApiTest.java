@@ -15,6 +15,7 @@ import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.server.runtime.TestRuntimes;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.nio.charset.StandardCharsets;
@@ -69,6 +70,7 @@ class ApiTest {
           Limits.DEFAULT,
           new Subscriptions(new InMemorySubscriptionStore()),
           AllowList.loopbackOnly(),
+          new InMemoryAuditLog(),
           () -> "generated-" + generated.incrementAndGet());
 
   @AfterEach

@@ -20,6 +20,7 @@ import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.server.runtime.TestRuntimes;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
@@ -123,6 +124,7 @@ class OpenApiDocumentTest {
                 Limits.DEFAULT,
                 subscriptions,
                 AllowList.loopbackOnly(),
+                new InMemoryAuditLog(),
                 () -> "generated-" + generated.incrementAndGet()));
     base = "http://127.0.0.1:" + server.port();
   }

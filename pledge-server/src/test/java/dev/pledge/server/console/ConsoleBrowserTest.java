@@ -118,6 +118,7 @@ class ConsoleBrowserTest {
             Limits.DEFAULT,
             subscriptions,
             allowList,
+            log,
             () -> "generated-" + generated.incrementAndGet());
     server = HttpApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), api);
     base = "http://127.0.0.1:" + server.port();

@@ -12,6 +12,7 @@ import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.server.runtime.TestRuntimes;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.net.InetAddress;
@@ -134,6 +135,7 @@ class ConsoleFilesTest {
             Limits.DEFAULT,
             new Subscriptions(new InMemorySubscriptionStore()),
             AllowList.loopbackOnly(),
+            new InMemoryAuditLog(),
             () -> "generated");
     try (HttpApiServer server =
         HttpApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), api)) {

@@ -13,6 +13,7 @@ import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.server.runtime.TestRuntimes;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.net.InetAddress;
@@ -54,7 +55,13 @@ class AuthenticationTest {
             Duration.ofMillis(50));
     api =
         new Api(
-            coordinator, log, Limits.DEFAULT, subscriptions, AllowList.loopbackOnly(), () -> "g");
+            coordinator,
+            log,
+            Limits.DEFAULT,
+            subscriptions,
+            AllowList.loopbackOnly(),
+            new InMemoryAuditLog(),
+            () -> "g");
     Tokens tokens =
         Tokens.parse(List.of("operator " + OPERATOR, "client " + CLIENT), "test tokens");
     server =

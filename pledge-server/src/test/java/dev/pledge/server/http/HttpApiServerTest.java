@@ -13,6 +13,7 @@ import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.server.runtime.TestRuntimes;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
@@ -79,6 +80,7 @@ class HttpApiServerTest {
                 Limits.DEFAULT,
                 subscriptions,
                 AllowList.loopbackOnly(),
+                new InMemoryAuditLog(),
                 () -> "g1"));
     api = "http://127.0.0.1:" + server.port();
   }
@@ -102,6 +104,7 @@ class HttpApiServerTest {
                 Limits.DEFAULT,
                 new Subscriptions(new InMemorySubscriptionStore()),
                 AllowList.loopbackOnly(),
+                new InMemoryAuditLog(),
                 () -> "g1"),
             1);
     api = "http://127.0.0.1:" + server.port();

@@ -7,6 +7,7 @@ import dev.pledge.core.Mode;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.history.HistoryEntry;
+import dev.pledge.core.spi.AuditLog;
 import dev.pledge.core.spi.DuplicateGidException;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.LogUnavailableException;
@@ -72,7 +73,8 @@ import org.slf4j.LoggerFactory;
  * computed by the database's clock; an update through an older handle while a newer one's lease
  * lives is refused in the same statement that would write it.
  */
-public final class JdbcTransactionLog implements TransactionLog, SubscriptionStore, AutoCloseable {
+public final class JdbcTransactionLog
+    implements TransactionLog, SubscriptionStore, AuditLog, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(JdbcTransactionLog.class);
 
   /** How long a caller waits for its write's commit before giving up on it. */
@@ -590,6 +592,68 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
     return out;
   }
 
+  // --- the audit log: rare, small, written with one auto-committed statement ---
+
+  @Override
+  public void append(AuditEntry entry) {
+    try (Connection connection = readerPool.getConnection();
+        PreparedStatement insert =
+            connection.prepareStatement(
+                "INSERT INTO "
+                    + sql.prefix
+                    + "audit (at_millis, actor, action, gid, reason, result)"
+                    + " VALUES (?, ?, ?, ?, ?, ?)")) {
+      insert.setLong(1, entry.at().toEpochMilli());
+      insert.setString(2, entry.actor());
+      insert.setString(3, entry.action());
+      insert.setString(4, entry.gid() == null ? null : entry.gid().value());
+      insert.setString(5, entry.reason());
+      insert.setString(6, entry.result());
+      insert.executeUpdate();
+    } catch (SQLException e) {
+      throw new LogUnavailableException("appending to the audit log failed: " + e, e);
+    }
+  }
+
+  @Override
+  public List<AuditEntry> recent(Gid gid, int limit) {
+    if (limit < 1 || limit > AuditLog.MAX_LIMIT) {
+      throw new IllegalArgumentException(
+          "limit must be in [1, " + AuditLog.MAX_LIMIT + "], got " + limit);
+    }
+    String text =
+        "SELECT at_millis, actor, action, gid, reason, result FROM "
+            + sql.prefix
+            + "audit"
+            + (gid == null ? "" : " WHERE gid = ?")
+            + " ORDER BY seq DESC LIMIT ?";
+    List<AuditEntry> entries = new ArrayList<>();
+    try (Connection connection = readerPool.getConnection();
+        PreparedStatement query = connection.prepareStatement(text)) {
+      int i = 1;
+      if (gid != null) {
+        query.setString(i++, gid.value());
+      }
+      query.setInt(i, limit);
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          String about = rows.getString(4);
+          entries.add(
+              new AuditEntry(
+                  Instant.ofEpochMilli(rows.getLong(1)),
+                  rows.getString(2),
+                  rows.getString(3),
+                  about == null ? null : Gid.of(about),
+                  rows.getString(5),
+                  rows.getString(6)));
+        }
+      }
+    } catch (SQLException e) {
+      throw new LogUnavailableException("reading the audit log failed: " + e, e);
+    }
+    return entries;
+  }
+
   // --- reads: the readers' pool ---
 
   @Override
@@ -796,6 +860,7 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
 
   /** The statements, made once per log with its table names and its database's clock. */
   private static final class Sql {
+    final String prefix;
     final String transactions;
     final String insert;
     final String update;
@@ -812,6 +877,7 @@ public final class JdbcTransactionLog implements TransactionLog, SubscriptionSto
     final String subscriptions;
 
     Sql(Dialect dialect, String prefix) {
+      this.prefix = prefix;
       transactions = prefix + "transactions";
       String now = dialect.nowMillis();
       insert = dialect.insertUnlessPresent(transactions, COLUMNS, "?, ?, ?, ?, ?, ?, ?, ?, ?");

@@ -242,7 +242,23 @@ final class Schema {
                 "ALTER TABLE %1$shistory ADD COLUMN outcome TEXT".formatted(p),
                 "ALTER TABLE %1$shistory ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0"
                     .formatted(p),
-                "ALTER TABLE %1$shistory ADD COLUMN latency_micros INTEGER".formatted(p))));
+                "ALTER TABLE %1$shistory ADD COLUMN latency_micros INTEGER".formatted(p))),
+        new Migration(
+            6,
+            "audit log",
+            List.of(
+                """
+                CREATE TABLE IF NOT EXISTS %1$saudit (
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                  at_millis INTEGER NOT NULL,
+                  actor TEXT NOT NULL,
+                  action TEXT NOT NULL,
+                  gid TEXT,
+                  reason TEXT NOT NULL,
+                  result TEXT NOT NULL)\
+                """
+                    .formatted(p),
+                "CREATE INDEX IF NOT EXISTS %1$saudit_gid ON %1$saudit (gid, seq)".formatted(p))));
   }
 
   private static List<Migration> postgres(String p) {
@@ -332,7 +348,23 @@ final class Schema {
                   ADD COLUMN IF NOT EXISTS attempt integer NOT NULL DEFAULT 0,
                   ADD COLUMN IF NOT EXISTS latency_micros bigint\
                 """
-                    .formatted(p))));
+                    .formatted(p))),
+        new Migration(
+            6,
+            "audit log",
+            List.of(
+                """
+                CREATE TABLE IF NOT EXISTS %1$saudit (
+                  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                  at_millis bigint NOT NULL,
+                  actor varchar(128) NOT NULL,
+                  action varchar(64) NOT NULL,
+                  gid varchar(128) COLLATE "C",
+                  reason varchar(1000) NOT NULL,
+                  result varchar(2000) NOT NULL)\
+                """
+                    .formatted(p),
+                "CREATE INDEX IF NOT EXISTS %1$saudit_gid ON %1$saudit (gid, seq)".formatted(p))));
   }
 
   private static List<Migration> mariadb(String p) {
@@ -420,6 +452,24 @@ final class Schema {
                   ADD COLUMN IF NOT EXISTS outcome VARCHAR(16) NULL,
                   ADD COLUMN IF NOT EXISTS attempt INT NOT NULL DEFAULT 0,
                   ADD COLUMN IF NOT EXISTS latency_micros BIGINT NULL\
+                """
+                    .formatted(p))),
+        new Migration(
+            6,
+            "audit log",
+            List.of(
+                """
+                CREATE TABLE IF NOT EXISTS %1$saudit (
+                  seq BIGINT NOT NULL AUTO_INCREMENT,
+                  at_millis BIGINT NOT NULL,
+                  actor VARCHAR(128) NOT NULL,
+                  action VARCHAR(64) NOT NULL,
+                  gid VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NULL,
+                  reason VARCHAR(1000) NOT NULL,
+                  result VARCHAR(2000) NOT NULL,
+                  PRIMARY KEY (seq),
+                  KEY %1$saudit_gid (gid, seq)
+                ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin\
                 """
                     .formatted(p))));
   }

@@ -74,7 +74,8 @@ class JdbcSubscriptionStoreTest {
               DriverManager.getConnection(config.jdbcUrl(), config.user(), config.password());
           Statement statement = connection.createStatement()) {
         for (String table :
-            List.of("transactions", "history", "epochs", "subscriptions", "schema_version")) {
+            List.of(
+                "transactions", "history", "epochs", "subscriptions", "audit", "schema_version")) {
           statement.execute("DROP TABLE IF EXISTS " + config.tablePrefix() + table);
         }
       }

@@ -11,7 +11,7 @@
   /** The most dead letters re-driven in one request: a bound, as every batch has one. */
   const MAX_REDRIVE = 100;
   const STATUSES = ["begun", "prepared", "committing", "aborting", "committed", "aborted"];
-  const MODES = ["saga", "tcc", "2pc", "msg"];
+  const MODES = ["saga", "tcc", "2pc", "xa", "3pc", "msg"];
   const AGES = [
     ["", "any age"],
     ["older:60", "older than 1 minute"],
@@ -138,6 +138,10 @@
     prepare: "vote (prepare)",
     commit: "make it final (commit)",
     rollback: "undo (roll back)",
+    "can-commit": "vote (can commit?)",
+    "pre-commit": "get ready to commit (pre-commit)",
+    "do-commit": "make it final (do commit)",
+    abort: "undo (abort)",
   };
 
   const OP_STATUS_MEANING = {
@@ -168,14 +172,28 @@
       },
       "2pc": {
         begun: "Voting: the coordinator asks every branch to prepare. No decision is logged yet, so it may still go either way.",
-        prepared: "Every branch voted yes. The decision comes next.",
         committing: "Committing: the decision to commit is logged and cannot change; every branch is told to commit until each succeeds.",
         aborting: "Rolling back: the decision to abort is logged; every prepared branch is told to roll back.",
         committed: "Done: every branch committed.",
         aborted: "Rolled back: no branch kept any change.",
       },
+      xa: {
+        begun: "Voting: each branch's database prepares its transaction. No decision is logged yet, so it may still go either way.",
+        committing: "Committing: the decision to commit is logged and cannot change; every branch's prepared database transaction is committed.",
+        aborting: "Rolling back: the decision to abort is logged; every prepared database transaction is rolled back.",
+        committed: "Done: every branch's database committed.",
+        aborted: "Rolled back: no database kept any change.",
+      },
+      "3pc": {
+        begun: "Voting: every branch is asked whether it can commit. No decision yet.",
+        prepared: "Pre-committing: every branch voted yes and is told to get ready; a participant that is ready commits by itself after its timeout.",
+        committing: "Committing: every branch is told to commit until each succeeds.",
+        aborting: "Aborting: every branch is told to abort until each succeeds.",
+        committed: "Done: every branch committed.",
+        aborted: "Aborted: no branch kept any change.",
+      },
       msg: {
-        begun: "Waiting for the producer: its messages are held, invisible, until the producer's own transaction commits. If the producer goes quiet, the coordinator asks it (check-back).",
+        prepared: "Waiting for the producer: its messages are held, invisible, until the producer's own transaction commits. If the producer goes quiet, the coordinator asks it (check-back).",
         committing: "Delivering: the producer committed, so each message goes to each subscription until it is acknowledged.",
         committed: "Done: the producer committed and every message reached every subscription.",
         aborting: "Dropping: the producer's transaction did not commit, so its messages will never be delivered.",
@@ -493,34 +511,101 @@
     box.replaceChildren(...parts);
   }
 
+  /** One history entry in words, for someone who never read the protocol. */
+  function describeEntry(e) {
+    const on = e.subject === "check" ? "the producer's check-back" : e.subject && e.subject.includes(">") ? "delivery " + e.subject.replace(">", " to ") : "branch " + (e.subject || "?");
+    const attempt = e.attempt ? " (attempt " + e.attempt + ")" : "";
+    switch (e.kind) {
+      case "state":
+        return [e.from ? badge(e.from) : "created ", e.from ? " → " : "", badge(e.to), e.detail ? " " + e.detail : ""];
+      case "call":
+        return ["called " + (e.op || "") + " on " + on + attempt];
+      case "answer": {
+        const took = e.latencyMicros !== undefined ? " after " + (e.latencyMicros / 1000).toFixed(e.latencyMicros < 10000 ? 1 : 0) + " ms" : "";
+        const what = { succeeded: "done", failed: "refused", pending: "not yet (will ask again)", unknown: "no usable answer (will ask again)" }[e.outcome] || e.outcome || "answered";
+        return [(e.op || "") + " on " + on + attempt + ": ", el("strong", {}, what), took, e.detail ? " — " + e.detail : ""];
+      }
+      case "request":
+        return ["the caller asked to " + (e.op || "act") + (e.subject ? " (" + e.subject + ")" : ""), e.detail ? ": " + e.detail : ""];
+      case "operator":
+        return ["operator: " + (e.op || ""), e.detail ? " — " + e.detail : ""];
+      default:
+        return [e.detail || e.kind];
+    }
+  }
+
   /**
-   * The timeline: GET /api/v1/transactions/{gid}/history, oldest first. A coordinator without that
-   * route gets the timeline the transaction itself implies (created, last change), said plainly.
+   * Folds a run of retries (call, same answer, call, same answer, … of one op) into one line, so a
+   * participant that has been down for an hour is one line, not a thousand: {entry} for a line as it
+   * is, {repeats, first, last, …} for a run of at least three answers alike.
+   */
+  function collapseRetries(entries) {
+    const out = [];
+    let run = null;
+    const flush = () => {
+      if (!run) return;
+      if (run.answers >= 3) out.push({ repeats: run.answers, first: run.first, last: run.last, firstAttempt: run.firstAttempt });
+      else run.items.forEach((entry) => out.push({ entry }));
+      run = null;
+    };
+    for (const e of entries) {
+      const same = run && e.subject === run.subject && e.op === run.op && (e.kind === "call" || (e.kind === "answer" && e.outcome === run.outcome));
+      if (same) {
+        run.items.push(e);
+        if (e.kind === "answer") {
+          run.answers++;
+          run.last = e;
+        }
+        continue;
+      }
+      if (e.kind === "answer" && run && e.subject === run.subject && e.op === run.op && run.answers === 0) {
+        // The first answer of a run started by its call: it sets the run's outcome.
+        run.items.push(e);
+        run.outcome = e.outcome;
+        run.answers = 1;
+        run.first = e;
+        run.last = e;
+        continue;
+      }
+      flush();
+      if (e.kind === "call" || e.kind === "answer") {
+        run = { subject: e.subject, op: e.op, outcome: e.kind === "answer" ? e.outcome : undefined, answers: e.kind === "answer" ? 1 : 0, items: [e], first: e, last: e, firstAttempt: e.attempt };
+      } else {
+        out.push({ entry: e });
+      }
+    }
+    flush();
+    return out;
+  }
+
+  function describeRepeats(g) {
+    const words = describeEntry(g.last);
+    const span = g.firstAttempt && g.last.attempt ? " (attempts " + g.firstAttempt + "–" + g.last.attempt + ")" : "";
+    return [el("strong", {}, g.repeats + "× "), ...words, span, el("span", { class: "muted" }, " since " + timeOfDay(g.first.at))];
+  }
+
+  /**
+   * The timeline: GET /api/v1/transactions/{gid}/history, oldest first: every state change, op call
+   * and answer (with its timing), delivery, check-back, request and operator action. A coordinator
+   * without that route gets the timeline the transaction itself implies (created, last change).
    */
   async function renderTimeline(box, tx) {
     const answer = await api("GET", "/api/v1/transactions/" + encodeURIComponent(tx.gid) + "/history");
     if (answer.status === 200 && answer.body) {
-      const entries = Array.isArray(answer.body) ? answer.body : answer.body.items || answer.body.entries || [];
+      const entries = answer.body.entries || [];
       const start = entries.length ? Date.parse(entries[0].at) : Date.parse(tx.createdAt);
+      const item = (e, extra) => {
+        const failure = e.outcome === "failed" || e.outcome === "unknown";
+        return el(
+          "li",
+          { class: e.kind + (e.kind === "operator" ? " operator" : "") + (failure ? " failure" : ""), "data-kind": e.kind },
+          el("time", { datetime: e.at, title: when(e.at) }, timeOfDay(e.at) + " (+" + (Date.parse(e.at) - start) + " ms)"),
+          extra || describeEntry(e),
+        );
+      };
       box.replaceChildren(
-        el(
-          "ol",
-          { class: "timeline", id: "timeline-entries" },
-          entries.map((e) => {
-            const kind = e.kind || (e.from || e.to ? "transition" : "event");
-            const failure = /fail|refus|error|timeout|unknown/i.test(e.what || "") || e.outcome === "failed";
-            const offset = Date.parse(e.at) - start;
-            return el(
-              "li",
-              { class: (kind === "operator" ? "operator " : "") + (failure ? "failure" : "") },
-              el("time", { datetime: e.at, title: when(e.at) }, timeOfDay(e.at) + " (+" + offset + " ms)"),
-              e.from || e.to ? [e.from ? badge(e.from) : "", e.from && e.to ? " → " : "", e.to ? badge(e.to) : "", " "] : null,
-              el("span", {}, e.what || e.description || ""),
-              e.actor ? el("span", { class: "muted" }, " by " + e.actor) : null,
-              e.durationMillis !== undefined ? el("span", { class: "muted" }, " in " + e.durationMillis + " ms") : null,
-            );
-          }),
-        ),
+        el("ol", { class: "timeline", id: "timeline-entries" }, collapseRetries(entries).map((g) => (g.repeats ? item(g.last, describeRepeats(g)) : item(g.entry)))),
+        ...(entries.length ? [] : [el("p", { class: "muted" }, "No history recorded.")]),
       );
       return;
     }
