@@ -18,6 +18,7 @@ import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.server.runtime.TestRuntimes;
+import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.BufferedReader;
@@ -86,6 +87,7 @@ class ProducerKilledTest {
                 Limits.DEFAULT,
                 subscriptions,
                 AllowList.loopbackOnly(),
+                new InMemoryAuditLog(),
                 PledgeClient::newGid));
     pledge = PledgeClient.create(PledgeClientConfig.of("http://127.0.0.1:" + server.port()));
     file = Files.createTempDirectory("producer-").resolve("producer.db");
