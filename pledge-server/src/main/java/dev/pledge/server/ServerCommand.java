@@ -12,6 +12,7 @@ import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.server.runtime.TransitionCounts;
+import dev.pledge.server.tracing.Tracing;
 import dev.pledge.store.jdbc.JdbcLogConfig;
 import dev.pledge.store.jdbc.JdbcTransactionLog;
 import java.net.InetAddress;
@@ -147,9 +148,17 @@ final class ServerCommand implements Callable<Integer> {
     }
     RetryPolicy policy = RetryPolicy.DEFAULT;
     Limits limits = Limits.DEFAULT;
-    LOG.info("pledge server: {}; log {}; {}; {}", settings, config, limits, policy);
+    Tracing tracing;
+    try {
+      tracing = Tracing.fromEnvironment(System.getenv(), settings.maxOwned());
+    } catch (IllegalArgumentException e) {
+      System.err.println("pledge server: invalid configuration: " + e.getMessage());
+      return 2;
+    }
+    LOG.info("pledge server: {}; log {}; {}; {}; {}", settings, config, limits, policy, tracing);
     SecureRandom random = new SecureRandom();
-    try (JdbcTransactionLog log = JdbcTransactionLog.open(config)) {
+    try (tracing;
+        JdbcTransactionLog log = JdbcTransactionLog.open(config)) {
       Subscriptions subscriptions = new Subscriptions(log);
       TransitionCounts counts = new TransitionCounts();
       ServerRuntime runtime =
@@ -160,10 +169,11 @@ final class ServerCommand implements Callable<Integer> {
                   .withMaxEffectsInFlight(settings.maxEffectsInFlight()),
               new Engine(limits, policy),
               log,
-              new HttpEffects(policy.callTimeout(), allowList),
+              tracing.transport(
+                  new HttpEffects(policy.callTimeout(), allowList, tracing.outgoingHeaders())),
               subscriptions,
               settings.maxLongPolls(),
-              List.of(counts));
+              List.of(counts, tracing.listener()));
       Api api =
           new Api(
               runtime,
@@ -184,12 +194,14 @@ final class ServerCommand implements Callable<Integer> {
               new InetSocketAddress(settings.bind(), settings.port()),
               api,
               settings.maxRequests(),
-              tokens)) {
+              tokens,
+              tracing)) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
             .addShutdownHook(
                 new Thread(() -> {
                   runtime.close();
+                  tracing.close(); // exports the spans still buffered before the JVM exits
                   stopped.countDown();
                 }));
         // The line scripts and tests wait for: the port is open and recovery is done.
