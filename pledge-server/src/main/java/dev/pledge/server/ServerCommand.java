@@ -12,6 +12,7 @@ import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
+import dev.pledge.server.tracing.Tracing;
 import dev.pledge.store.jdbc.JdbcLogConfig;
 import dev.pledge.store.jdbc.JdbcTransactionLog;
 import java.net.InetAddress;
@@ -148,10 +149,18 @@ final class ServerCommand implements Callable<Integer> {
     }
     RetryPolicy policy = RetryPolicy.DEFAULT;
     Limits limits = Limits.DEFAULT;
-    LOG.info("pledge server: {}; log {}; {}; {}", settings, config, limits, policy);
+    Tracing tracing;
+    try {
+      tracing = Tracing.fromEnvironment(System.getenv(), settings.maxOwned());
+    } catch (IllegalArgumentException e) {
+      System.err.println("pledge server: invalid configuration: " + e.getMessage());
+      return 2;
+    }
+    LOG.info("pledge server: {}; log {}; {}; {}; {}", settings, config, limits, policy, tracing);
     SecureRandom random = new SecureRandom();
     ServerMetrics metrics = new ServerMetrics();
-    try (JdbcTransactionLog log = JdbcTransactionLog.open(config, metrics.writerListener())) {
+    try (tracing;
+        JdbcTransactionLog log = JdbcTransactionLog.open(config, metrics.writerListener())) {
       metrics.bindLog(log);
       Subscriptions subscriptions = new Subscriptions(log);
       ServerRuntime runtime =
@@ -162,10 +171,11 @@ final class ServerCommand implements Callable<Integer> {
                   .withMaxEffectsInFlight(settings.maxEffectsInFlight()),
               new Engine(limits, policy),
               log,
-              new HttpEffects(policy.callTimeout(), allowList),
+              tracing.transport(
+                  new HttpEffects(policy.callTimeout(), allowList, tracing.outgoingHeaders())),
               subscriptions,
               settings.maxLongPolls(),
-              List.of(),
+              List.of(tracing.listener()),
               metrics);
       Api api =
           new Api(
@@ -185,12 +195,14 @@ final class ServerCommand implements Callable<Integer> {
               new InetSocketAddress(settings.bind(), settings.port()),
               api,
               settings.maxRequests(),
-              tokens)) {
+              tokens,
+              tracing)) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
             .addShutdownHook(
                 new Thread(() -> {
                   runtime.close();
+                  tracing.close(); // exports the spans still buffered before the JVM exits
                   stopped.countDown();
                 }));
         // The line scripts and tests wait for: the port is open. What an earlier run left unsettled
