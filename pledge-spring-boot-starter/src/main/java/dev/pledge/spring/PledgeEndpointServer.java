@@ -1,8 +1,11 @@
 package dev.pledge.spring;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.pledge.client.barrier.LocalTransactions;
+import dev.pledge.client.inbox.Inbox;
 import dev.pledge.client.participant.Participant;
-import dev.pledge.client.participant.ParticipantRequest;
+import dev.pledge.core.TransactionalMessage;
+import dev.pledge.core.spi.MessageHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
@@ -15,12 +18,16 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Serves the methods annotated with {@link PledgeEndpoint} on the JDK's HTTP server through the
- * SDK's {@link Participant} (headers checked, barrier and transaction around each call), from the
- * context's start to its stop. It starts only when some bean has such a method.
+ * SDK's {@link Participant} (headers checked, barrier and transaction around each call), and those
+ * annotated with {@link PledgeSubscriber} as delivery targets through the SDK's {@link Inbox} (in
+ * the application's transaction), from the context's start to its stop. It starts only when some
+ * bean has such a method.
  */
 public final class PledgeEndpointServer implements SmartLifecycle {
   private final PledgeProperties.Endpoints settings;
   private final Participant participant;
+  private final Inbox inbox;
+  private final LocalTransactions transactions;
   private final PledgeEndpointRegistry registry;
   private HttpServer server;
   private ExecutorService executor;
@@ -28,10 +35,40 @@ public final class PledgeEndpointServer implements SmartLifecycle {
   PledgeEndpointServer(
       PledgeProperties.Endpoints settings,
       Participant participant,
+      Inbox inbox,
+      LocalTransactions transactions,
       PledgeEndpointRegistry registry) {
     this.settings = settings;
     this.participant = participant;
+    this.inbox = inbox;
+    this.transactions = transactions;
     this.registry = registry;
+  }
+
+  /**
+   * The method annotated with {@code @PledgeSubscriber(path = path)} as a {@link MessageHandler}
+   * for a broker consumer adapter: each message goes through the inbox in one transaction of the
+   * application's, as a delivery over HTTP does. It returns once the effect committed or the
+   * message was a duplicate, and throws when it was not handled.
+   *
+   * @throws IllegalArgumentException when no subscriber method has that path
+   */
+  public MessageHandler subscriber(String path) {
+    PledgeEndpointRegistry.Registered route = registry.routes().get(path);
+    if (route == null || !route.isSubscriber()) {
+      throw new IllegalArgumentException("no @PledgeSubscriber method has the path " + path);
+    }
+    return message -> receive(route, message);
+  }
+
+  private void receive(PledgeEndpointRegistry.Registered route, TransactionalMessage message) {
+    try {
+      transactions.inTransaction(
+          connection -> inbox.handle(connection, message, c -> invoke(route, c, message)));
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "message " + message.id() + " not handled, the database failed: " + e, e);
+    }
   }
 
   /** Where the endpoints listen, {@code http://127.0.0.1:PORT}; null when not running. */
@@ -58,17 +95,19 @@ public final class PledgeEndpointServer implements SmartLifecycle {
     routes.forEach((path, route) ->
         server.createContext(
             path,
-            participant.op(
-                route.endpoint().op(),
-                (connection, request) -> invoke(route, connection, request))));
+            route.isSubscriber()
+                ? Participant.deliveries(message -> receive(route, message))
+                : participant.op(
+                    route.endpoint().op(),
+                    (connection, request) -> invoke(route, connection, request))));
     server.start();
   }
 
   private static void invoke(
-      PledgeEndpointRegistry.Registered route, Connection connection, ParticipantRequest request)
+      PledgeEndpointRegistry.Registered route, Connection connection, Object argument)
       throws SQLException {
     try {
-      route.method().invoke(route.bean(), connection, request);
+      route.method().invoke(route.bean(), connection, argument);
     } catch (InvocationTargetException e) {
       Throwable cause = e.getCause();
       if (cause instanceof SQLException sql) {
