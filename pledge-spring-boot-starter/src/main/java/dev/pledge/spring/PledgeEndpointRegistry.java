@@ -20,7 +20,7 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
  */
 final class PledgeEndpointRegistry implements BeanPostProcessor {
   /** One annotated method and its bean: an op ({@code endpoint}) or a subscriber (null). */
-  record Registered(Object bean, Method method, PledgeEndpoint endpoint) {
+  record Registered(String path, Object bean, Method method, PledgeEndpoint endpoint) {
     boolean isSubscriber() {
       return endpoint == null;
     }
@@ -65,7 +65,7 @@ final class PledgeEndpointRegistry implements BeanPostProcessor {
               + method.getName()
               + " must be an instance method taking (Connection, TransactionalMessage)");
     }
-    add(subscriber.path(), new Registered(bean, method, null));
+    add(subscriber.path(), new Registered(subscriber.path(), bean, method, null));
   }
 
   private synchronized void register(
@@ -82,7 +82,7 @@ final class PledgeEndpointRegistry implements BeanPostProcessor {
               + method.getName()
               + " must be an instance method taking (Connection, ParticipantRequest)");
     }
-    add(endpoint.path(), new Registered(bean, method, endpoint));
+    add(endpoint.path(), new Registered(endpoint.path(), bean, method, endpoint));
   }
 
   private void add(String path, Registered route) {

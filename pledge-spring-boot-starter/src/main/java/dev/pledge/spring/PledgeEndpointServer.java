@@ -3,6 +3,7 @@ package dev.pledge.spring;
 import com.sun.net.httpserver.HttpServer;
 import dev.pledge.client.barrier.LocalTransactions;
 import dev.pledge.client.inbox.Inbox;
+import dev.pledge.client.inbox.InboxOutcome;
 import dev.pledge.client.participant.Participant;
 import dev.pledge.core.TransactionalMessage;
 import dev.pledge.core.spi.MessageHandler;
@@ -12,8 +13,11 @@ import java.lang.reflect.InvocationTargetException;
 import java.net.InetSocketAddress;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.context.SmartLifecycle;
 
 /**
@@ -29,8 +33,21 @@ public final class PledgeEndpointServer implements SmartLifecycle {
   private final Inbox inbox;
   private final LocalTransactions transactions;
   private final PledgeEndpointRegistry registry;
+  private final Map<String, Counts> counts = new ConcurrentHashMap<>();
   private HttpServer server;
   private ExecutorService executor;
+
+  /**
+   * What a subscriber's deliveries came to so far: messages handled (the method ran and committed),
+   * duplicates acknowledged without running it, deliveries that failed (delivered again later).
+   */
+  public record SubscriberCounts(long handled, long duplicates, long failed) {}
+
+  private record Counts(AtomicLong handled, AtomicLong duplicates, AtomicLong failed) {
+    Counts() {
+      this(new AtomicLong(), new AtomicLong(), new AtomicLong());
+    }
+  }
 
   PledgeEndpointServer(
       PledgeProperties.Endpoints settings,
@@ -61,14 +78,29 @@ public final class PledgeEndpointServer implements SmartLifecycle {
     return message -> receive(route, message);
   }
 
+  /** The counts of the subscriber at {@code path} (all zero before its first delivery). */
+  public SubscriberCounts subscriberCounts(String path) {
+    Counts c = counts.get(path);
+    return c == null
+        ? new SubscriberCounts(0, 0, 0)
+        : new SubscriberCounts(c.handled().get(), c.duplicates().get(), c.failed().get());
+  }
+
   private void receive(PledgeEndpointRegistry.Registered route, TransactionalMessage message) {
+    Counts c = counts.computeIfAbsent(route.path(), path -> new Counts());
+    InboxOutcome[] outcome = new InboxOutcome[1];
     try {
-      transactions.inTransaction(
-          connection -> inbox.handle(connection, message, c -> invoke(route, c, message)));
+      transactions.inTransaction(connection ->
+          outcome[0] = inbox.handle(connection, message, work -> invoke(route, work, message)));
     } catch (SQLException e) {
+      c.failed().incrementAndGet();
       throw new IllegalStateException(
           "message " + message.id() + " not handled, the database failed: " + e, e);
+    } catch (RuntimeException | Error e) {
+      c.failed().incrementAndGet();
+      throw e;
     }
+    (outcome[0] == InboxOutcome.DUPLICATE ? c.duplicates() : c.handled()).incrementAndGet();
   }
 
   /** Where the endpoints listen, {@code http://127.0.0.1:PORT}; null when not running. */

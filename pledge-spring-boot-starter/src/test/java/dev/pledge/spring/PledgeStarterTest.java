@@ -233,6 +233,8 @@ class PledgeStarterTest {
   @Test
   void aSubscriber_runsOncePerMessage_throughTheInbox_overHttpAndForABrokerAdapter()
       throws Exception {
+    PledgeEndpointServer.SubscriberCounts before =
+        context.getBean(PledgeEndpointServer.class).subscriberCounts("/inbox");
     HttpResponse<String> first = deliver("m-1", "{\"orderId\":\"o-1\"}");
     HttpResponse<String> again = deliver("m-1", "{\"orderId\":\"o-1\"}");
     MessageHandler adapter = context.getBean(PledgeEndpointServer.class).subscriber("/inbox");
@@ -247,6 +249,11 @@ class PledgeStarterTest {
     assertThat(again.statusCode()).isEqualTo(200);
     assertThat(shipments()).isEqualTo(2);
     assertThat(context.getBean(Shipments.class).calls.get()).isEqualTo(2);
+    PledgeEndpointServer.SubscriberCounts after =
+        context.getBean(PledgeEndpointServer.class).subscriberCounts("/inbox");
+    assertThat(after.handled() - before.handled()).isEqualTo(2);
+    assertThat(after.duplicates() - before.duplicates()).isEqualTo(2);
+    assertThat(after.failed()).isEqualTo(before.failed());
     assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM pledge_inbox", Integer.class))
         .isEqualTo(2);
   }
