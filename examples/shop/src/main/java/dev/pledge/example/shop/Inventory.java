@@ -24,7 +24,7 @@ import java.util.concurrent.locks.LockSupport;
  * out_of_stock}. Reservation states: {@code reserved}, {@code released}, {@code held}, {@code
  * committed}, {@code rolled_back}.
  *
- * <p>Event-sourced: every stock change is also an event of stream {@code sku-<SKU>}, appended in
+ * <p>Event-sourced: every stock change is also an event of stream {@code stock-<SKU>}, appended in
  * the same database and local transaction as the change, and a projection keeps the CQRS read model
  * {@code stock_level} ({@link StockEvents}).
  */

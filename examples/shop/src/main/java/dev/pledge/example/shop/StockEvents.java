@@ -15,10 +15,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Inventory, event-sourced: every change of a SKU's stock is an event of stream {@code sku-<SKU>},
- * appended in the same local transaction as the change ({@link EventStore#appendIn}), and a CQRS
- * read model of stock levels ({@code stock_level}) is built from the events by a projection whose
- * checkpoint moves in the same transaction as the table.
+ * Inventory, event-sourced: every change of a SKU's stock is an event of stream {@code
+ * stock-<SKU>}, appended in the same local transaction as the change ({@link EventStore#appendIn}),
+ * and a CQRS read model of stock levels ({@code stock_level}) is built from the events by a
+ * projection whose checkpoint moves in the same transaction as the table.
  *
  * <p>Events: {@code stock-received} (opening stock), {@code stock-reserved} (a saga reservation or
  * a 2pc hold), {@code stock-released} (compensated or rolled back), {@code stock-sold} (a 2pc hold
@@ -28,7 +28,7 @@ final class StockEvents {
   private StockEvents() {}
 
   /** The prefix of every stock stream. */
-  static final String STREAM_PREFIX = "sku-";
+  static final String STREAM_PREFIX = "stock-";
 
   record StockReceived(String sku, long qty) {}
 
