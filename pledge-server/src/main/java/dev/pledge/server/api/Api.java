@@ -80,6 +80,7 @@ public final class Api {
   private final Supplier<String> gids;
   private final ObjectMapper json = new ObjectMapper();
   private final Operations operations;
+  private final DeadLetters deadLetters;
 
   /** Response counts keyed by their Prometheus labels. */
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
@@ -115,6 +116,7 @@ public final class Api {
     this.subscriptions = Objects.requireNonNull(subscriptions, "subscriptions");
     this.allowList = Objects.requireNonNull(allowList, "allowList");
     this.gids = Objects.requireNonNull(gids, "gids");
+    this.deadLetters = new DeadLetters(coordinator, log, operations, json);
   }
 
   /** Who acts when the server asks for no token: anyone on this machine. */
@@ -218,6 +220,19 @@ public final class Api {
         throw methodNotAllowed(method, path);
       }
       return ApiResponse.json(200, write(operations.recent(query)));
+    }
+    if (path.equals("/api/v1/deliveries")) {
+      if (!method.equals("GET")) {
+        throw methodNotAllowed(method, path);
+      }
+      return ApiResponse.json(200, write(deadLetters.list(query)));
+    }
+    if (path.equals("/api/v1/deliveries/redrive")) {
+      if (!method.equals("POST")) {
+        throw methodNotAllowed(method, path);
+      }
+      return ApiResponse.json(
+          200, write(deadLetters.redrive(new RequestReader(json).parse(text(body)), actor)));
     }
     Matcher action = TRANSACTION_ACTION.matcher(path);
     if (action.matches()) {
@@ -671,6 +686,8 @@ public final class Api {
             || path.equals("/api/v1/transactions")
             || path.equals("/api/v1/counts")
             || path.equals("/api/v1/audit")
+            || path.equals("/api/v1/deliveries")
+            || path.equals("/api/v1/deliveries/redrive")
         ? path
         : "other";
   }
