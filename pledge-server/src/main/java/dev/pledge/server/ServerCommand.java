@@ -8,6 +8,8 @@ import dev.pledge.server.api.Api;
 import dev.pledge.server.auth.Tokens;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
+import dev.pledge.server.runtime.BrokerSinks;
+import dev.pledge.server.runtime.DeliveryRouter;
 import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
@@ -149,7 +151,11 @@ final class ServerCommand implements Callable<Integer> {
     Limits limits = Limits.DEFAULT;
     LOG.info("pledge server: {}; log {}; {}; {}", settings, config, limits, policy);
     SecureRandom random = new SecureRandom();
-    try (JdbcTransactionLog log = JdbcTransactionLog.open(config)) {
+    try (JdbcTransactionLog log = JdbcTransactionLog.open(config);
+        BrokerSinks brokers = BrokerSinks.discover()) {
+      LOG.info(
+          "pledge server: broker targets {}",
+          brokers.schemes().isEmpty() ? "none (no provider on the classpath)" : brokers.schemes());
       Subscriptions subscriptions = new Subscriptions(log);
       TransitionCounts counts = new TransitionCounts();
       ServerRuntime runtime =
@@ -160,7 +166,8 @@ final class ServerCommand implements Callable<Integer> {
                   .withMaxEffectsInFlight(settings.maxEffectsInFlight()),
               new Engine(limits, policy),
               log,
-              new HttpEffects(policy.callTimeout(), allowList),
+              new DeliveryRouter(
+                  new HttpEffects(policy.callTimeout(), allowList), brokers, allowList),
               subscriptions,
               settings.maxLongPolls(),
               List.of(counts));

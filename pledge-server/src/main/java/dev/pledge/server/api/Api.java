@@ -27,6 +27,7 @@ import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.server.runtime.AllowList;
+import dev.pledge.server.runtime.BrokerSinks;
 import dev.pledge.server.runtime.LongPolls;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
@@ -81,6 +82,9 @@ public final class Api {
   private final ObjectMapper json = new ObjectMapper();
   private final Operations operations;
   private final DeadLetters deadLetters;
+
+  /** The broker providers on the classpath, to check a subscription's broker target. */
+  private final BrokerSinks brokers = BrokerSinks.discover();
 
   /** Response counts keyed by their Prometheus labels. */
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
@@ -534,11 +538,28 @@ public final class Api {
       errors.add(new FieldError("topic", "required, matching [A-Za-z0-9._:-]{1,128}"));
     }
     if (target == null || !target.isTextual()) {
-      errors.add(new FieldError("target", "required: an http:// URL"));
-    } else if (!target.asText().startsWith("http://") && !target.asText().startsWith("https://")) {
-      errors.add(new FieldError("target", "only http:// and https:// targets are supported yet"));
-    } else if (!allowList.allows(target.asText())) {
-      errors.add(new FieldError("target", "not on the coordinator's URL allow-list"));
+      errors.add(
+          new FieldError(
+              "target",
+              "required: an http(s):// URL or a broker target (" + brokerSchemes() + ")"));
+    } else if (target.asText().startsWith("http://") || target.asText().startsWith("https://")) {
+      if (!allowList.allows(target.asText())) {
+        errors.add(new FieldError("target", "not on the coordinator's URL allow-list"));
+      }
+    } else if (target.asText().length() > Subscriptions.MAX_TARGET_CHARS) {
+      errors.add(
+          new FieldError("target", "at most " + Subscriptions.MAX_TARGET_CHARS + " characters"));
+    } else if (!brokers.handles(target.asText())) {
+      errors.add(
+          new FieldError(
+              "target", "an http(s):// URL or a broker target (" + brokerSchemes() + ")"));
+    } else {
+      String problem = brokers.problem(target.asText());
+      if (problem != null) {
+        errors.add(new FieldError("target", problem));
+      } else if (!allowList.allowsBroker(target.asText())) {
+        errors.add(new FieldError("target", "the broker is not on the coordinator's allow-list"));
+      }
     }
     root.fieldNames()
         .forEachRemaining(field -> {
@@ -562,6 +583,12 @@ public final class Api {
     out.put("topic", topic.asText());
     out.put("target", target.asText());
     return ApiResponse.json(200, write(out));
+  }
+
+  private String brokerSchemes() {
+    return brokers.schemes().isEmpty()
+        ? "none on this coordinator's classpath"
+        : String.join("://, ", brokers.schemes()) + "://";
   }
 
   private ApiResponse history(Gid gid) {
