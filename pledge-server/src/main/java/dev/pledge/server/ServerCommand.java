@@ -9,6 +9,8 @@ import dev.pledge.server.auth.Tokens;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.metrics.ServerMetrics;
 import dev.pledge.server.runtime.AllowList;
+import dev.pledge.server.runtime.BrokerSinks;
+import dev.pledge.server.runtime.DeliveryRouter;
 import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
@@ -160,8 +162,12 @@ final class ServerCommand implements Callable<Integer> {
     SecureRandom random = new SecureRandom();
     ServerMetrics metrics = new ServerMetrics();
     try (tracing;
-        JdbcTransactionLog log = JdbcTransactionLog.open(config, metrics.writerListener())) {
+        JdbcTransactionLog log = JdbcTransactionLog.open(config, metrics.writerListener());
+        BrokerSinks brokers = BrokerSinks.discover()) {
       metrics.bindLog(log);
+      LOG.info(
+          "pledge server: broker targets {}",
+          brokers.schemes().isEmpty() ? "none (no provider on the classpath)" : brokers.schemes());
       Subscriptions subscriptions = new Subscriptions(log);
       ServerRuntime runtime =
           ServerRuntime.start(
@@ -172,7 +178,10 @@ final class ServerCommand implements Callable<Integer> {
               new Engine(limits, policy),
               log,
               tracing.transport(
-                  new HttpEffects(policy.callTimeout(), allowList, tracing.outgoingHeaders())),
+                  new DeliveryRouter(
+                      new HttpEffects(policy.callTimeout(), allowList, tracing.outgoingHeaders()),
+                      brokers,
+                      allowList)),
               subscriptions,
               settings.maxLongPolls(),
               List.of(tracing.listener()),

@@ -296,7 +296,7 @@ public final class MsgDecider implements Decider {
                   + " to "
                   + redrive.subscription()
                   + " is not dead: it is "
-                  + delivery.progress().status().name().toLowerCase(Locale.ROOT));
+                  + delivery.progress().status().name().toLowerCase(Locale.ROOT).replace('_', '-'));
         }
         Slot slot = new Slot.MessageDelivery(redrive.messageId(), redrive.subscription());
         draft.set(slot, delivery.progress().redriven());

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The durable log of global transactions: the only state a coordinator keeps. After a crash a
@@ -113,7 +114,7 @@ public interface TransactionLog {
   List<HistoryEntry> history(Gid gid);
 
   /**
-   * A page request. Every criterion but {@code limit} is optional (null: any).
+   * A page request. Every criterion but {@code limit} is optional (null or false: any).
    *
    * @param status only transactions in this status
    * @param mode only transactions of this mode
@@ -122,6 +123,10 @@ public interface TransactionLog {
    * @param createdAfter only transactions created at or after this instant (to the millisecond)
    * @param createdBefore only transactions created strictly before this instant (to the
    *     millisecond): with {@code now - age}, those older than {@code age}
+   * @param withDeadLetters only transactions holding at least one dead delivery (a dead letter):
+   *     what the dead-letter listing pages through; the JDBC logs index it
+   * @param deadTo only transactions with a dead delivery to this subscription (requires {@code
+   *     withDeadLetters}); it is made of subscription-name characters
    * @param limit the most transactions on the page, in [1, {@value #MAX_LIMIT}]
    * @param cursor the opaque cursor of the previous page, or null for the first
    */
@@ -131,9 +136,14 @@ public interface TransactionLog {
       String gidContains,
       Instant createdAfter,
       Instant createdBefore,
+      boolean withDeadLetters,
+      String deadTo,
       int limit,
       String cursor) {
     public static final int MAX_LIMIT = 500;
+
+    /** What a subscription's name is made of (the API's rule, repeated for the log's filter). */
+    public static final Pattern SUBSCRIPTION_NAME = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
     public Query {
       if (limit < 1 || limit > MAX_LIMIT) {
@@ -143,11 +153,38 @@ public interface TransactionLog {
         throw new IllegalArgumentException(
             "gidContains must match [A-Za-z0-9._:-]{1,128}, got '" + gidContains + "'");
       }
+      if (deadTo != null && !withDeadLetters) {
+        throw new IllegalArgumentException("deadTo '" + deadTo + "' requires withDeadLetters");
+      }
+      if (deadTo != null && !SUBSCRIPTION_NAME.matcher(deadTo).matches()) {
+        throw new IllegalArgumentException(
+            "deadTo must match " + SUBSCRIPTION_NAME.pattern() + ", got '" + deadTo + "'");
+      }
+    }
+
+    /** A query by every criterion but dead letters. */
+    public Query(
+        Status status,
+        Mode mode,
+        String gidContains,
+        Instant createdAfter,
+        Instant createdBefore,
+        int limit,
+        String cursor) {
+      this(status, mode, gidContains, createdAfter, createdBefore, false, null, limit, cursor);
     }
 
     /** A query by status and mode only. */
     public Query(Status status, Mode mode, int limit, String cursor) {
       this(status, mode, null, null, null, limit, cursor);
+    }
+
+    /**
+     * The transactions holding dead letters, to {@code subscription} when it is not null, newest
+     * first.
+     */
+    public static Query deadLetters(String subscription, int limit, String cursor) {
+      return new Query(null, null, null, null, null, true, subscription, limit, cursor);
     }
 
     /** Whether {@code tx} meets every criterion but the cursor: what implementations filter by. */
@@ -157,7 +194,9 @@ public interface TransactionLog {
           && (mode == null || tx.mode() == mode)
           && (gidContains == null || tx.gid().value().contains(gidContains))
           && (createdAfter == null || created >= createdAfter.toEpochMilli())
-          && (createdBefore == null || created < createdBefore.toEpochMilli());
+          && (createdBefore == null || created < createdBefore.toEpochMilli())
+          && (!withDeadLetters || !tx.deadSubscriptions().isEmpty())
+          && (deadTo == null || tx.deadSubscriptions().contains(deadTo));
     }
   }
 

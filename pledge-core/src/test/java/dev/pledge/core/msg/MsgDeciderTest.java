@@ -537,7 +537,7 @@ public class MsgDeciderTest {
     run.on(SUBSCRIBED);
     Decision d = run.on(new Event.Redrive(id(run, 1), "billing"));
     assertThat(d.rejection())
-        .isEqualTo("the delivery of " + id(run, 1) + " to billing is not dead: it is in_flight");
+        .isEqualTo("the delivery of " + id(run, 1) + " to billing is not dead: it is in-flight");
     assertThat(run.on(new Event.Redrive(id(run, 1), "nobody")).rejection())
         .isEqualTo("no delivery of " + id(run, 1) + " to nobody");
     assertThat(run.on(new Event.Redrive("other#1", "billing")).rejection())

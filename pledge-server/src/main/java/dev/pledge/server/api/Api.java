@@ -28,6 +28,7 @@ import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.server.metrics.ServerMetrics;
 import dev.pledge.server.runtime.AllowList;
+import dev.pledge.server.runtime.BrokerSinks;
 import dev.pledge.server.runtime.LongPolls;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
@@ -78,6 +79,10 @@ public final class Api {
   private final Supplier<String> gids;
   private final ObjectMapper json = new ObjectMapper();
   private final Operations operations;
+  private final DeadLetters deadLetters;
+
+  /** The broker providers on the classpath, to check a subscription's broker target. */
+  private final BrokerSinks brokers = BrokerSinks.discover();
 
   private final ServerMetrics metrics;
 
@@ -100,6 +105,7 @@ public final class Api {
     this.subscriptions = Objects.requireNonNull(subscriptions, "subscriptions");
     this.allowList = Objects.requireNonNull(allowList, "allowList");
     this.gids = Objects.requireNonNull(gids, "gids");
+    this.deadLetters = new DeadLetters(coordinator, log, operations, json);
   }
 
   /** Who acts when the server asks for no token: anyone on this machine. */
@@ -198,6 +204,19 @@ public final class Api {
         throw methodNotAllowed(method, path);
       }
       return ApiResponse.json(200, write(operations.recent(query)));
+    }
+    if (path.equals("/api/v1/deliveries")) {
+      if (!method.equals("GET")) {
+        throw methodNotAllowed(method, path);
+      }
+      return ApiResponse.json(200, write(deadLetters.list(query)));
+    }
+    if (path.equals("/api/v1/deliveries/redrive")) {
+      if (!method.equals("POST")) {
+        throw methodNotAllowed(method, path);
+      }
+      return ApiResponse.json(
+          200, write(deadLetters.redrive(new RequestReader(json).parse(text(body)), actor)));
     }
     Matcher action = TRANSACTION_ACTION.matcher(path);
     if (action.matches()) {
@@ -499,11 +518,28 @@ public final class Api {
       errors.add(new FieldError("topic", "required, matching [A-Za-z0-9._:-]{1,128}"));
     }
     if (target == null || !target.isTextual()) {
-      errors.add(new FieldError("target", "required: an http:// URL"));
-    } else if (!target.asText().startsWith("http://") && !target.asText().startsWith("https://")) {
-      errors.add(new FieldError("target", "only http:// and https:// targets are supported yet"));
-    } else if (!allowList.allows(target.asText())) {
-      errors.add(new FieldError("target", "not on the coordinator's URL allow-list"));
+      errors.add(
+          new FieldError(
+              "target",
+              "required: an http(s):// URL or a broker target (" + brokerSchemes() + ")"));
+    } else if (target.asText().startsWith("http://") || target.asText().startsWith("https://")) {
+      if (!allowList.allows(target.asText())) {
+        errors.add(new FieldError("target", "not on the coordinator's URL allow-list"));
+      }
+    } else if (target.asText().length() > Subscriptions.MAX_TARGET_CHARS) {
+      errors.add(
+          new FieldError("target", "at most " + Subscriptions.MAX_TARGET_CHARS + " characters"));
+    } else if (!brokers.handles(target.asText())) {
+      errors.add(
+          new FieldError(
+              "target", "an http(s):// URL or a broker target (" + brokerSchemes() + ")"));
+    } else {
+      String problem = brokers.problem(target.asText());
+      if (problem != null) {
+        errors.add(new FieldError("target", problem));
+      } else if (!allowList.allowsBroker(target.asText())) {
+        errors.add(new FieldError("target", "the broker is not on the coordinator's allow-list"));
+      }
     }
     root.fieldNames()
         .forEachRemaining(field -> {
@@ -527,6 +563,12 @@ public final class Api {
     out.put("topic", topic.asText());
     out.put("target", target.asText());
     return ApiResponse.json(200, write(out));
+  }
+
+  private String brokerSchemes() {
+    return brokers.schemes().isEmpty()
+        ? "none on this coordinator's classpath"
+        : String.join("://, ", brokers.schemes()) + "://";
   }
 
   private ApiResponse history(Gid gid) {
@@ -633,6 +675,8 @@ public final class Api {
             || path.equals("/api/v1/transactions")
             || path.equals("/api/v1/counts")
             || path.equals("/api/v1/audit")
+            || path.equals("/api/v1/deliveries")
+            || path.equals("/api/v1/deliveries/redrive")
         ? path
         : "other";
   }

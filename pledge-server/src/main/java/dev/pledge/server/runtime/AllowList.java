@@ -34,6 +34,46 @@ public final class AllowList {
     return new AllowList(prefixes);
   }
 
+  /**
+   * Whether the coordinator may publish to a broker target ({@code amqp://user:pass@host:port/…}):
+   * its host is loopback, or the target without its user information starts with a prefix (an
+   * operator allows a broker with, say, {@code amqp://rabbit.internal:5672/}).
+   */
+  public boolean allowsBroker(String target) {
+    URI uri;
+    try {
+      uri = URI.create(target);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    if (uri.getScheme() == null || uri.getHost() == null) {
+      return false;
+    }
+    String host = uri.getHost().toLowerCase(Locale.ROOT);
+    if (isLoopback(host)) {
+      return true;
+    }
+    String bare =
+        uri.getScheme().toLowerCase(Locale.ROOT)
+            + "://"
+            + host
+            + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
+            + (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath());
+    for (String prefix : prefixes) {
+      if (bare.startsWith(prefix)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost")
+        || host.equals("[::1]")
+        || host.equals("::1")
+        || host.matches("127(\\.\\d{1,3}){3}");
+  }
+
   public boolean allows(String url) {
     URI uri;
     try {

@@ -19,6 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Subscriptions implements SubscriptionDirectory {
   public static final int MAX_SUBSCRIPTIONS = 10_000;
 
+  /** The longest target kept (the log's column). */
+  public static final int MAX_TARGET_CHARS = 2048;
+
   private final SubscriptionStore store;
   private final Map<String, Subscription> byName = new ConcurrentHashMap<>();
 

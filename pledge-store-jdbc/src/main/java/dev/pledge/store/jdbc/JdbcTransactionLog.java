@@ -29,6 +29,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -83,7 +84,7 @@ public final class JdbcTransactionLog
 
   private static final String COLUMNS =
       "gid, mode, status, version, created_at_millis, updated_at_millis, wake_at_millis, settled,"
-          + " state";
+          + " state, dead, dead_subscriptions";
 
   private final JdbcLogConfig config;
   private final Dialect dialect;
@@ -430,6 +431,7 @@ public final class JdbcTransactionLog
       setWake(insert, 7, tx);
       insert.setBoolean(8, tx.isSettled());
       insert.setString(9, codec.encode(tx));
+      setDead(insert, 10, tx);
       if (insert.executeUpdate() == 0) {
         return new DuplicateGidException("transaction " + tx.gid() + " already exists");
       }
@@ -445,9 +447,10 @@ public final class JdbcTransactionLog
       setWake(update, 4, tx);
       update.setBoolean(5, tx.isSettled());
       update.setString(6, codec.encode(tx));
-      update.setString(7, tx.gid().value());
-      update.setLong(8, tx.version() - 1);
-      update.setLong(9, epoch);
+      setDead(update, 7, tx);
+      update.setString(9, tx.gid().value());
+      update.setLong(10, tx.version() - 1);
+      update.setLong(11, epoch);
       if (update.executeUpdate() == 1) {
         return null;
       }
@@ -551,6 +554,18 @@ public final class JdbcTransactionLog
     }
     claimed.sort(Comparator.comparing(Transaction::wakeAt).thenComparing(Transaction::gid));
     return List.copyOf(claimed);
+  }
+
+  /** Sets {@code dead} at {@code index} and {@code dead_subscriptions} after it. */
+  private static void setDead(PreparedStatement statement, int index, Transaction tx)
+      throws SQLException {
+    SortedSet<String> dead = tx.deadSubscriptions();
+    statement.setBoolean(index, !dead.isEmpty());
+    if (dead.isEmpty()) {
+      statement.setNull(index + 1, Types.VARCHAR);
+    } else {
+      statement.setString(index + 1, "," + String.join(",", dead) + ",");
+    }
   }
 
   private static void setWake(PreparedStatement statement, int index, Transaction tx)
@@ -720,6 +735,18 @@ public final class JdbcTransactionLog
     if (query.createdBefore() != null) {
       where.append(" AND created_at_millis < ?");
     }
+    if (query.withDeadLetters()) {
+      where.append(" AND dead = TRUE");
+    }
+    if (query.deadTo() != null) {
+      // ",name," in ",a,b,": names hold no comma, and a substring search has no wildcards.
+      where.append(
+          switch (dialect) {
+            case SQLITE -> " AND instr(dead_subscriptions, ?) > 0";
+            case POSTGRESQL -> " AND strpos(dead_subscriptions, ?) > 0";
+            case MARIADB -> " AND LOCATE(?, dead_subscriptions) > 0";
+          });
+    }
     String text =
         "SELECT seq, state FROM " + sql.transactions + where + " ORDER BY seq DESC LIMIT ?";
     List<Transaction> items = new ArrayList<>();
@@ -743,6 +770,9 @@ public final class JdbcTransactionLog
       }
       if (query.createdBefore() != null) {
         statement.setLong(i++, query.createdBefore().toEpochMilli());
+      }
+      if (query.deadTo() != null) {
+        statement.setString(i++, "," + query.deadTo() + ",");
       }
       statement.setInt(i, query.limit() + 1);
       try (ResultSet rows = statement.executeQuery()) {
@@ -891,12 +921,14 @@ public final class JdbcTransactionLog
       this.prefix = prefix;
       transactions = prefix + "transactions";
       String now = dialect.nowMillis();
-      insert = dialect.insertUnlessPresent(transactions, COLUMNS, "?, ?, ?, ?, ?, ?, ?, ?, ?");
+      insert =
+          dialect.insertUnlessPresent(transactions, COLUMNS, "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
       update =
           "UPDATE "
               + transactions
               + " SET status = ?, version = ?, updated_at_millis = ?, wake_at_millis = ?,"
-              + " settled = ?, state = ? WHERE gid = ? AND version = ?"
+              + " settled = ?, state = ?, dead = ?, dead_subscriptions = ?"
+              + " WHERE gid = ? AND version = ?"
               + " AND NOT (lease_epoch > ? AND lease_until_millis > "
               + now
               + ")";

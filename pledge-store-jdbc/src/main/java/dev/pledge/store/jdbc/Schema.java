@@ -31,6 +31,9 @@ import java.util.List;
  *       answer's latency. Rows from before migration 5 read as notes.
  *   <li>{@code transactions.lease_epoch}, {@code lease_until_millis}: who holds the lease on the
  *       transaction's due work, until when by the database's clock (0 and 0: nobody).
+ *   <li>{@code transactions.dead}, {@code dead_subscriptions}: whether the transaction holds a dead
+ *       delivery (indexed, for the dead-letter listing), and the subscriptions it is dead to, as
+ *       {@code ,name,name,} (null when none), so a subscription filter is a plain substring search.
  *   <li>{@code epochs}: one row per handle ever opened; its generated key is the handle's epoch.
  *   <li>{@code subscriptions}: where each topic's messages go, by subscription name.
  * </ul>
@@ -258,7 +261,16 @@ final class Schema {
                   result TEXT NOT NULL)\
                 """
                     .formatted(p),
-                "CREATE INDEX IF NOT EXISTS %1$saudit_gid ON %1$saudit (gid, seq)".formatted(p))));
+                "CREATE INDEX IF NOT EXISTS %1$saudit_gid ON %1$saudit (gid, seq)".formatted(p))),
+        new Migration(
+            7,
+            "dead letters",
+            List.of(
+                "ALTER TABLE %1$stransactions ADD COLUMN dead INTEGER NOT NULL DEFAULT FALSE"
+                    .formatted(p),
+                "ALTER TABLE %1$stransactions ADD COLUMN dead_subscriptions TEXT".formatted(p),
+                "CREATE INDEX IF NOT EXISTS %1$stransactions_dead ON %1$stransactions".formatted(p)
+                    + " (seq) WHERE dead = TRUE")));
   }
 
   private static List<Migration> postgres(String p) {
@@ -364,7 +376,19 @@ final class Schema {
                   result varchar(2000) NOT NULL)\
                 """
                     .formatted(p),
-                "CREATE INDEX IF NOT EXISTS %1$saudit_gid ON %1$saudit (gid, seq)".formatted(p))));
+                "CREATE INDEX IF NOT EXISTS %1$saudit_gid ON %1$saudit (gid, seq)".formatted(p))),
+        new Migration(
+            7,
+            "dead letters",
+            List.of(
+                """
+                ALTER TABLE %1$stransactions
+                  ADD COLUMN IF NOT EXISTS dead boolean NOT NULL DEFAULT FALSE,
+                  ADD COLUMN IF NOT EXISTS dead_subscriptions text\
+                """
+                    .formatted(p),
+                "CREATE INDEX IF NOT EXISTS %1$stransactions_dead ON %1$stransactions".formatted(p)
+                    + " (seq) WHERE dead = TRUE")));
   }
 
   private static List<Migration> mariadb(String p) {
@@ -470,6 +494,18 @@ final class Schema {
                   PRIMARY KEY (seq),
                   KEY %1$saudit_gid (gid, seq)
                 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin\
+                """
+                    .formatted(p))),
+        new Migration(
+            7,
+            "dead letters",
+            List.of(
+                """
+                ALTER TABLE %1$stransactions
+                  ADD COLUMN IF NOT EXISTS dead BOOLEAN NOT NULL DEFAULT FALSE,
+                  ADD COLUMN IF NOT EXISTS dead_subscriptions MEDIUMTEXT CHARACTER SET ascii
+                    COLLATE ascii_bin NULL,
+                  ADD KEY IF NOT EXISTS %1$stransactions_dead (dead, seq)\
                 """
                     .formatted(p))));
   }

@@ -1,11 +1,14 @@
 package dev.pledge.testkit.contract;
 
 import dev.pledge.core.BranchSpec;
+import dev.pledge.core.Delivery;
 import dev.pledge.core.Gid;
 import dev.pledge.core.Limits;
+import dev.pledge.core.Message;
 import dev.pledge.core.MessageSpec;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Op;
+import dev.pledge.core.OpStatus;
 import dev.pledge.core.Outcome;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.TransactionSpec;
@@ -314,6 +317,35 @@ final class Fixtures {
         .on(new Event.CommitRequested())
         .after(Duration.ofMillis(2))
         .on(new Event.SubscribersResolved(SUBSCRIPTIONS));
+  }
+
+  /**
+   * A msg committed whose deliveries to {@code deadTo} are dead letters (each failed once, past the
+   * impatient engine's bound of one attempt) and whose other deliveries were acknowledged.
+   */
+  static Story msgDeadTo(Gid gid, Instant start, String deadTo) {
+    Story story =
+        Story.start(IMPATIENT_ENGINE, spec(Mode.MSG, gid, TIMEOUT), start)
+            .after(Duration.ofMillis(80))
+            .on(new Event.CommitRequested())
+            .after(Duration.ofMillis(2))
+            .on(new Event.SubscribersResolved(SUBSCRIPTIONS))
+            .after(Duration.ofMillis(5));
+    for (int round = 0; round < 100; round++) {
+      String inFlight = null;
+      for (Message message : story.latest().messages()) {
+        Delivery delivery = message.delivery(deadTo);
+        if (delivery != null && delivery.progress().status() == OpStatus.IN_FLIGHT) {
+          inFlight = message.messageId();
+          break;
+        }
+      }
+      if (inFlight == null) {
+        return story.succeedEverythingInFlight();
+      }
+      story.answerDelivery(inFlight, deadTo, new Outcome.Unknown("HTTP 503"));
+    }
+    throw new IllegalStateException("fixture bug: deliveries to " + deadTo + " kept coming");
   }
 
   /** A msg committed whose every message reached every subscription. */

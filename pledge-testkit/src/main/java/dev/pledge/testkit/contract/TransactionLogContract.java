@@ -855,6 +855,59 @@ public abstract class TransactionLogContract {
   }
 
   @Test
+  void page_ofDeadLetters_listsTransactionsHoldingADeadDelivery_byItsSubscription() {
+    createMixed(6); // msgs among them, none with a dead delivery
+    Story billing = Fixtures.msgDeadTo(gid("dead-billing"), T0.plusSeconds(20), "billing");
+    Story archive = Fixtures.msgDeadTo(gid("dead-archive"), T0.plusSeconds(21), "archive");
+    createAll(billing);
+    createAll(archive);
+    assertThat(billing.latest().deadSubscriptions()).containsExactly("billing");
+
+    assertThat(log.page(Query.deadLetters(null, 10, null)).items())
+        .containsExactly(archive.latest(), billing.latest());
+    assertThat(log.page(Query.deadLetters("billing", 10, null)).items())
+        .containsExactly(billing.latest());
+    assertThat(log.page(Query.deadLetters("archive", 10, null)).items())
+        .containsExactly(archive.latest());
+    // A name inside another's is not a match; nor is one with nothing dead.
+    assertThat(log.page(Query.deadLetters("bill", 10, null)).items()).isEmpty();
+    assertThat(log.page(Query.deadLetters("shipping", 10, null)).items()).isEmpty();
+
+    Page first = log.page(Query.deadLetters(null, 1, null));
+    assertThat(first.items()).containsExactly(archive.latest());
+    Page second = log.page(Query.deadLetters(null, 1, first.nextCursor()));
+    assertThat(second.items()).containsExactly(billing.latest());
+    assertThat(second.nextCursor()).isNull();
+  }
+
+  @Test
+  void page_ofDeadLetters_dropsATransactionOnceNothingInItIsDead() {
+    Story story = Fixtures.msgDeadTo(gid("dead-then-redriven"), T0, "archive");
+    createAll(story);
+    int written = story.versions().size();
+    String messageId = story.latest().messages().get(2).messageId();
+
+    story.on(new Event.Redrive(messageId, "archive"));
+    for (Transaction next : story.versions().subList(written, story.versions().size())) {
+      log.update(next, story.historyOf(next.version()));
+    }
+
+    assertThat(story.latest().deadSubscriptions()).isEmpty();
+    assertThat(log.page(Query.deadLetters(null, 10, null)).items()).isEmpty();
+    assertThat(log.load(story.latest().gid())).contains(story.latest());
+  }
+
+  @Test
+  void query_ofDeadLettersToABadName_isRefused() {
+    assertThatThrownBy(() -> Query.deadLetters("a,b", 10, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("deadTo must match [A-Za-z0-9._:-]{1,128}, got 'a,b'");
+    assertThatThrownBy(() -> new Query(null, null, null, null, null, false, "billing", 10, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("deadTo 'billing' requires withDeadLetters");
+  }
+
+  @Test
   void page_filtersByCreationTime_afterInclusiveBeforeExclusive() {
     List<Transaction> created = createMixed(10); // created at T0 + 0 s .. T0 + 9 s
 

@@ -1,7 +1,10 @@
 package dev.pledge.testkit.sim;
 
+import dev.pledge.core.Delivery;
 import dev.pledge.core.Gid;
 import dev.pledge.core.InvalidSpecException;
+import dev.pledge.core.Message;
+import dev.pledge.core.OpStatus;
 import dev.pledge.core.Outcome;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
@@ -31,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -74,6 +78,10 @@ final class SimHost {
   private final InstantSource clock;
   private final Set<Transition> fired = new LinkedHashSet<>();
   private final Map<Gid, Long> settledAt = new TreeMap<>();
+
+  /** Every delivery ({@code messageId->subscription}) that was ever written dead. */
+  private final Set<String> everDead = new TreeSet<>();
+
   private final List<Transaction> written = new ArrayList<>();
   private Coordinator coordinator;
   private boolean alive;
@@ -126,6 +134,10 @@ final class SimHost {
 
   Map<Gid, Long> settledAt() {
     return settledAt;
+  }
+
+  Set<String> everDead() {
+    return everDead;
   }
 
   Set<Transition> fired() {
@@ -388,6 +400,13 @@ final class SimHost {
       }
       if (next.isSettled() && !settledAt.containsKey(next.gid())) {
         settledAt.put(next.gid(), world.now());
+      }
+      for (Message message : next.messages()) {
+        for (Delivery delivery : message.deliveries()) {
+          if (delivery.progress().status() == OpStatus.DEAD) {
+            everDead.add(message.messageId() + "->" + delivery.subscription());
+          }
+        }
       }
     }
 

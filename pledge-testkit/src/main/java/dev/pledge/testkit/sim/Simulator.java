@@ -1,10 +1,13 @@
 package dev.pledge.testkit.sim;
 
 import dev.pledge.core.BranchSpec;
+import dev.pledge.core.Delivery;
 import dev.pledge.core.Gid;
+import dev.pledge.core.Message;
 import dev.pledge.core.MessageSpec;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Op;
+import dev.pledge.core.OpStatus;
 import dev.pledge.core.Outcome;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.TransactionSpec;
@@ -67,6 +70,7 @@ public final class Simulator {
     world.trace("seed " + seed + ", mode " + mode.code() + ", " + faults);
     run.plan();
     run.planOperator();
+    run.planDeadLetterOperator();
     run.coordinator.boot();
     long limit = run.hardLimitMillis();
     world.run(limit, run::finished);
@@ -139,11 +143,45 @@ public final class Simulator {
         return false;
       }
       for (Transaction tx : coordinator.transactions()) {
-        if (!tx.isSettled()) {
-          return false;
+        if (!tx.isSettled() || !tx.deadSubscriptions().isEmpty()) {
+          return false; // a dead letter waits for the operator's re-drive
         }
       }
       return true;
+    }
+
+    /**
+     * The operator of dead letters: once faults stop, every second, re-drives every dead delivery
+     * (a delivery that failed past the retry bound during the faults), as a person would from the
+     * dead-letter page. So each committed message still reaches each subscription.
+     */
+    void planDeadLetterOperator() {
+      if (mode != Mode.MSG) {
+        return;
+      }
+      world.at(world.faults().endMillis() + 1_000, "dead-letter operator", this::redriveDead);
+    }
+
+    private void redriveDead() {
+      if (coordinator.alive()) {
+        for (Transaction tx : coordinator.transactions()) {
+          for (Message message : tx.messages()) {
+            for (Delivery delivery : message.deliveries()) {
+              if (delivery.progress().status() == OpStatus.DEAD) {
+                world.trace(
+                    "operator re-drives " + message.messageId() + " -> " + delivery.subscription());
+                coordinator.request(
+                    tx.gid(),
+                    new Event.Redrive(message.messageId(), delivery.subscription()),
+                    answer -> {});
+              }
+            }
+          }
+        }
+      }
+      if (world.now() < hardLimitMillis()) {
+        world.at(1_000, "dead-letter operator", this::redriveDead);
+      }
     }
 
     /**

@@ -1,0 +1,239 @@
+package dev.pledge.server.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.rabbitmq.client.BuiltinExchangeType;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import dev.pledge.core.Limits;
+import dev.pledge.core.RetryPolicy;
+import dev.pledge.core.engine.Engine;
+import dev.pledge.server.api.Api;
+import dev.pledge.server.http.HttpApiServer;
+import dev.pledge.store.jdbc.JdbcLogConfig;
+import dev.pledge.store.jdbc.JdbcTransactionLog;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import io.nats.client.api.MessageInfo;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A msg transaction's messages reach the real RabbitMQ and NATS JetStream on this machine through
+ * subscriptions with {@code amqp://} and {@code nats://} targets, with what DESIGN.md's "Brokers"
+ * names: AMQP persistent, routing key = topic, {@code message_id} = the message id, headers {@code
+ * pledge-topic}, {@code pledge-key}, {@code pledge-gid}; JetStream {@code Nats-Msg-Id} = the
+ * message id and the same headers. The providers are found on the server's classpath, as in {@code
+ * pledge server}.
+ */
+class BrokerDeliveryTest {
+  private static final RetryPolicy FAST =
+      new RetryPolicy(
+          Duration.ofMillis(20), Duration.ofMillis(200), 2.0, 0.2, Duration.ofSeconds(5), 10);
+
+  @TempDir Path data;
+
+  private final HttpClient client = HttpClient.newHttpClient();
+  private final String run = UUID.randomUUID().toString().substring(0, 8);
+  private JdbcTransactionLog log;
+  private BrokerSinks brokers;
+  private ServerRuntime runtime;
+  private HttpApiServer server;
+  private String base;
+
+  @BeforeEach
+  void start() throws Exception {
+    log = JdbcTransactionLog.open(JdbcLogConfig.forUrl("jdbc:sqlite:" + data.resolve("p.db")));
+    Subscriptions subscriptions = new Subscriptions(log);
+    brokers = BrokerSinks.discover();
+    AllowList allowList = AllowList.loopbackOnly();
+    runtime =
+        TestRuntimes.start(
+            new Engine(Limits.DEFAULT, FAST),
+            log,
+            new DeliveryRouter(new HttpEffects(FAST.callTimeout(), allowList), brokers, allowList),
+            subscriptions,
+            Duration.ofMillis(20));
+    Api api = new Api(runtime, log, Limits.DEFAULT, subscriptions, allowList, log, () -> "g");
+    server =
+        HttpApiServer.start(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            api,
+            HttpApiServer.MAX_CONCURRENT_REQUESTS,
+            null);
+    base = "http://127.0.0.1:" + server.port();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    runtime.close();
+    brokers.close();
+    log.close();
+  }
+
+  @Test
+  void theProvidersOfEveryBroker_areOnTheServersClasspath() {
+    assertThat(brokers.schemes()).containsExactly("amqp", "kafka", "nats");
+  }
+
+  @Test
+  void msgTransaction_reachesARabbitMqQueue_withTheHeadersDesignNames() throws Exception {
+    String exchange = "pledge-test-" + run;
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setHost("127.0.0.1");
+    factory.setPort(5672);
+    try (com.rabbitmq.client.Connection connection = factory.newConnection();
+        Channel channel = connection.createChannel()) {
+      channel.exchangeDeclare(exchange, BuiltinExchangeType.TOPIC, true);
+      String queue = channel.queueDeclare().getQueue(); // exclusive, auto-deleted
+      channel.queueBind(queue, exchange, "#");
+      try {
+        assertThat(
+                put(
+                    "orders-amqp",
+                    "{\"topic\":\"orders\",\"target\":\"amqp://guest:guest@127.0.0.1:5672/%2F"
+                        + "?exchange="
+                        + exchange
+                        + "\"}"))
+            .isEqualTo(200);
+        String gid = "amqp-" + run;
+        commitMessage(gid);
+
+        AtomicReference<GetResponse> got = new AtomicReference<>();
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> {
+              got.set(channel.basicGet(queue, true));
+              return got.get() != null;
+            });
+        GetResponse message = got.get();
+        assertThat(message.getEnvelope().getRoutingKey()).isEqualTo("orders");
+        assertThat(message.getEnvelope().getExchange()).isEqualTo(exchange);
+        assertThat(message.getProps().getMessageId()).isEqualTo(gid + "#1");
+        assertThat(message.getProps().getDeliveryMode()).isEqualTo(2);
+        Map<String, Object> headers = message.getProps().getHeaders();
+        assertThat(String.valueOf(headers.get("pledge-topic"))).isEqualTo("orders");
+        assertThat(String.valueOf(headers.get("pledge-key"))).isEqualTo("order-7");
+        assertThat(String.valueOf(headers.get("pledge-gid"))).isEqualTo(gid);
+        assertThat(String.valueOf(headers.get("tenant"))).isEqualTo("acme");
+        assertThat(new String(message.getBody(), StandardCharsets.UTF_8))
+            .isEqualTo("{\"orderId\":7}");
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> log.load(dev.pledge.core.Gid.of(gid)).orElseThrow().isSettled());
+      } finally {
+        channel.exchangeDelete(exchange);
+      }
+    }
+  }
+
+  @Test
+  void msgTransaction_reachesANatsStream_withTheHeadersDesignNames() throws Exception {
+    String subject = "pledge.test." + run;
+    String stream = "pledge-test-" + run;
+    try (Connection nats = Nats.connect("nats://127.0.0.1:4222")) {
+      JetStreamManagement jsm = nats.jetStreamManagement();
+      jsm.addStream(
+          StreamConfiguration.builder()
+              .name(stream)
+              .subjects(subject)
+              .storageType(StorageType.Memory)
+              .build());
+      try {
+        assertThat(
+                put(
+                    "orders-nats",
+                    "{\"topic\":\"orders\",\"target\":\"nats://127.0.0.1:4222/" + subject + "\"}"))
+            .isEqualTo(200);
+        String gid = "nats-" + run;
+        commitMessage(gid);
+
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> jsm.getStreamInfo(stream).getStreamState().getMsgCount() == 1);
+        MessageInfo message = jsm.getMessage(stream, 1);
+        assertThat(message.getSubject()).isEqualTo(subject);
+        assertThat(message.getHeaders().getFirst("Nats-Msg-Id")).isEqualTo(gid + "#1");
+        assertThat(message.getHeaders().getFirst("pledge-topic")).isEqualTo("orders");
+        assertThat(message.getHeaders().getFirst("pledge-key")).isEqualTo("order-7");
+        assertThat(message.getHeaders().getFirst("pledge-gid")).isEqualTo(gid);
+        assertThat(message.getHeaders().getFirst("tenant")).isEqualTo("acme");
+        assertThat(new String(message.getData(), StandardCharsets.UTF_8))
+            .isEqualTo("{\"orderId\":7}");
+      } finally {
+        jsm.deleteStream(stream);
+      }
+    }
+  }
+
+  @Test
+  void badBrokerTargets_areRefusedWithTheReason() throws Exception {
+    HttpResponse<String> unknown =
+        send("PUT", "/api/v1/subscriptions/s1", "{\"topic\":\"t\",\"target\":\"mqtt://h/x\"}");
+    assertThat(unknown.statusCode()).isEqualTo(400);
+    assertThat(unknown.body()).contains("amqp://, kafka://, nats://");
+    HttpResponse<String> noExchange =
+        send(
+            "PUT",
+            "/api/v1/subscriptions/s2",
+            "{\"topic\":\"t\",\"target\":\"amqp://guest:guest@127.0.0.1:5672/%2F\"}");
+    assertThat(noExchange.statusCode()).isEqualTo(400);
+    assertThat(noExchange.body()).contains("\"field\":\"target\"").containsIgnoringCase("exchange");
+    HttpResponse<String> farAway =
+        send(
+            "PUT",
+            "/api/v1/subscriptions/s3",
+            "{\"topic\":\"t\",\"target\":\"nats://10.1.2.3:4222/orders\"}");
+    assertThat(farAway.statusCode()).isEqualTo(400);
+    assertThat(farAway.body()).contains("not on the coordinator's allow-list");
+  }
+
+  private void commitMessage(String gid) throws Exception {
+    HttpResponse<String> created =
+        send(
+            "POST",
+            "/api/v1/transactions",
+            "{\"gid\":\""
+                + gid
+                + "\",\"mode\":\"msg\",\"checkUrl\":\"http://127.0.0.1:1/check\","
+                + "\"messages\":[{\"topic\":\"orders\",\"key\":\"order-7\","
+                + "\"payload\":{\"orderId\":7},\"headers\":{\"tenant\":\"acme\"}}]}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertThat(send("POST", "/api/v1/transactions/" + gid + "/commit", "").statusCode())
+        .isEqualTo(200);
+  }
+
+  private int put(String name, String body) throws Exception {
+    HttpResponse<String> response = send("PUT", "/api/v1/subscriptions/" + name, body);
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return response.statusCode();
+  }
+
+  private HttpResponse<String> send(String method, String path, String body) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .method(method, HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+}
