@@ -42,6 +42,7 @@ class DemoCommandTest {
     System.out.println(out);
     assertThat(exit).as(out).isZero();
     assertThat(out).contains("CONSISTENT: every order committed or aborted everywhere");
+    assertThat(out).containsPattern("console: http://127\\.0\\.0\\.1:\\d+/console/");
     assertThat(out).doesNotContain("[FAIL]").doesNotContain("INCONSISTENT");
     // The kill really happened, and a new process took over on the same data.
     Matcher killed = Pattern.compile("coordinator pid (\\d+) killed with SIGKILL").matcher(out);

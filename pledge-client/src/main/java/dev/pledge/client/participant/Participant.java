@@ -211,7 +211,9 @@ public final class Participant {
     ParticipantRequest request = null;
     if (problems.isEmpty()) {
       try {
-        request = new ParticipantRequest(gid, branch, op, mode, attempt, payload);
+        request =
+            new ParticipantRequest(
+                gid, branch, op, mode, attempt, payload, headers.get("traceparent"));
         request.call();
       } catch (IllegalArgumentException e) {
         problems.add(e.getMessage());

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.pledge.client.barrier.Barrier;
+import dev.pledge.client.participant.Participant;
 import dev.pledge.core.Limits;
+import dev.pledge.core.Op;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.core.runtime.RuntimeConfig;
@@ -35,6 +38,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +50,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
 
 /**
  * The coordinator's traces, end to end: the real runtime and HTTP API, a real HTTP participant on
@@ -74,7 +80,7 @@ class TracingTest {
   private String gid;
 
   @BeforeEach
-  void start(TestInfo test) throws IOException {
+  void start(TestInfo test) throws IOException, java.sql.SQLException {
     gid = test.getTestMethod().orElseThrow().getName();
     sdk =
         OpenTelemetrySdk.builder()
@@ -109,6 +115,16 @@ class TracingTest {
             }
           }
         });
+    Barrier barrier = Barrier.create(sqlite());
+    Participant sdkParticipant = Participant.create(barrier);
+    participant.createContext(
+        "/sdk/action",
+        sdkParticipant.op(
+            Op.ACTION,
+            (connection, request) ->
+                received.add(new Received("/sdk/action", "action", request.traceparent()))));
+    participant.createContext(
+        "/sdk/compensate", sdkParticipant.op(Op.COMPENSATE, (connection, request) -> {}));
     participant.start();
     base = "http://127.0.0.1:" + participant.getAddress().getPort();
 
@@ -247,6 +263,25 @@ class TracingTest {
   }
 
   @Test
+  void sdkParticipant_getsTheTraceparentOfTheCallingSpan() throws Exception {
+    post(
+        "/transactions",
+        "{\"gid\":\""
+            + gid
+            + "\",\"mode\":\"saga\",\"branches\":[{\"action\":\"BASE/sdk/action\","
+            + "\"compensate\":\"BASE/sdk/compensate\",\"payload\":{}}]}",
+        Map.of());
+    awaitFinal("committed");
+    awaitTransactionSpan();
+
+    List<SpanData> calls = spansOf(gid, SpanKind.CLIENT);
+    assertThat(calls).hasSize(1);
+    assertThat(received)
+        .extracting(Received::traceparent)
+        .containsExactly(traceparentOf(calls.get(0)));
+  }
+
+  @Test
   void off_addsNoHeaderAndNoSpan() throws Exception {
     Tracing off = Tracing.off();
     assertThat(off.enabled()).isFalse();
@@ -269,6 +304,15 @@ class TracingTest {
                     + "/compensate\",\"payload\":{}}")
             .collect(Collectors.joining(","));
     return "{\"gid\":\"" + gid + "\",\"mode\":\"saga\",\"branches\":[" + steps + "]}";
+  }
+
+  private static SQLiteDataSource sqlite() throws IOException {
+    SQLiteConfig config = new SQLiteConfig();
+    config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+    config.setBusyTimeout(10_000);
+    SQLiteDataSource db = new SQLiteDataSource(config);
+    db.setUrl("jdbc:sqlite:" + Files.createTempDirectory("tracing-it-").resolve("participant.db"));
+    return db;
   }
 
   private static String traceparentOf(SpanData span) {
