@@ -8,7 +8,7 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * The fluent client of the coordinator's API v1: start and drive saga, 2pc, tcc and msg
+ * The fluent client of the coordinator's API v1: start and drive saga, 2pc, xa, tcc and msg
  * transactions, read them, and await their outcome.
  *
  * <pre>{@code
@@ -61,7 +61,15 @@ public final class PledgeClient implements AutoCloseable {
 
   /** A two-phase commit: every branch prepared in parallel, then all committed or rolled back. */
   public TwoPhaseBuilder twoPhase(String gid) {
-    return new TwoPhaseBuilder(this, checkGid(gid));
+    return new TwoPhaseBuilder(this, checkGid(gid), "2pc");
+  }
+
+  /**
+   * An xa transaction: a two-phase commit whose branches are database prepared transactions, each
+   * served by an {@link dev.pledge.client.participant.XaParticipant}.
+   */
+  public TwoPhaseBuilder xa(String gid) {
+    return new TwoPhaseBuilder(this, checkGid(gid), "xa");
   }
 
   /** A tcc transaction: {@link TccBuilder#begin()} it, register and try branches, then commit. */

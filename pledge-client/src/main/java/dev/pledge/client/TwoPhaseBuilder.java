@@ -6,18 +6,21 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * A two-phase commit being described: every branch's {@code prepare} is called in parallel; if all
- * vote yes the decision is logged and every {@code commit} is called, else every {@code rollback}.
+ * A two-phase commit being described ({@code 2pc}, or {@code xa} whose branches are database
+ * prepared transactions): every branch's {@code prepare} is called in parallel; if all vote yes the
+ * decision is logged and every {@code commit} is called, else every {@code rollback}.
  */
 public final class TwoPhaseBuilder {
   private final PledgeClient client;
   private final String gid;
+  private final String mode;
   private final ArrayNode branches = Http.JSON.createArrayNode();
   private Duration timeout;
 
-  TwoPhaseBuilder(PledgeClient client, String gid) {
+  TwoPhaseBuilder(PledgeClient client, String gid, String mode) {
     this.client = client;
     this.gid = gid;
+    this.mode = mode;
   }
 
   /** Aborts if every vote has not arrived within this time (whole seconds, 1 s to 24 h). */
@@ -45,9 +48,9 @@ public final class TwoPhaseBuilder {
   /** Creates the transaction; it starts at once. Idempotent by gid and body. */
   public Submitted submit() {
     if (branches.isEmpty()) {
-      throw new IllegalStateException("a 2pc transaction needs at least one branch");
+      throw new IllegalStateException("a " + mode + " transaction needs at least one branch");
     }
-    ObjectNode body = Http.JSON.createObjectNode().put("gid", gid).put("mode", "2pc");
+    ObjectNode body = Http.JSON.createObjectNode().put("gid", gid).put("mode", mode);
     if (timeout != null) {
       body.put("timeoutSeconds", timeout.toSeconds());
     }

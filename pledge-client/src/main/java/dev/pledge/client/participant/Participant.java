@@ -132,6 +132,38 @@ public final class Participant {
    */
   public Answer answerOp(Op op, Map<String, String> headers, byte[] body, Action action) {
     List<String> problems = new ArrayList<>();
+    ParticipantRequest request = parse(op, headers, body, problems);
+    if (request == null) {
+      return Answer.error(400, "invalid_request", String.join("; ", problems));
+    }
+    ParticipantRequest checked = request;
+    String gid = request.gid();
+    String branch = request.branch();
+    try {
+      BarrierOutcome outcome;
+      if (transactions == null) {
+        outcome = barrier.run(checked.call(), c -> action.run(c, checked));
+      } else {
+        BarrierOutcome[] ran = new BarrierOutcome[1];
+        transactions.inTransaction(
+            c -> ran[0] = barrier.run(c, checked.call(), conn -> action.run(conn, checked)));
+        outcome = ran[0];
+      }
+      return Answer.json(200, "{\"outcome\":\"" + outcome.name().toLowerCase(Locale.ROOT) + "\"}");
+    } catch (BusinessRefusal refusal) {
+      return Answer.error(409, "refused", String.valueOf(refusal.getMessage()));
+    } catch (SQLException e) {
+      LOG.warn("{} of {}/{}: database failed: {}", op.label(), gid, branch, e.toString());
+      return Answer.error(503, "unavailable", "the database failed: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The op call that {@code headers} (names lower case) and {@code body} make, checked; or null,
+   * with every problem added to {@code problems}.
+   */
+  static ParticipantRequest parse(
+      Op op, Map<String, String> headers, byte[] body, List<String> problems) {
     String gid = required(headers, "pledge-gid", problems);
     String branch = required(headers, "pledge-branch", problems);
     String opLabel = required(headers, "pledge-op", problems);
@@ -185,27 +217,7 @@ public final class Participant {
         problems.add(e.getMessage());
       }
     }
-    if (!problems.isEmpty()) {
-      return Answer.error(400, "invalid_request", String.join("; ", problems));
-    }
-    ParticipantRequest checked = request;
-    try {
-      BarrierOutcome outcome;
-      if (transactions == null) {
-        outcome = barrier.run(checked.call(), c -> action.run(c, checked));
-      } else {
-        BarrierOutcome[] ran = new BarrierOutcome[1];
-        transactions.inTransaction(
-            c -> ran[0] = barrier.run(c, checked.call(), conn -> action.run(conn, checked)));
-        outcome = ran[0];
-      }
-      return Answer.json(200, "{\"outcome\":\"" + outcome.name().toLowerCase(Locale.ROOT) + "\"}");
-    } catch (BusinessRefusal refusal) {
-      return Answer.error(409, "refused", String.valueOf(refusal.getMessage()));
-    } catch (SQLException e) {
-      LOG.warn("{} of {}/{}: database failed: {}", op.label(), gid, branch, e.toString());
-      return Answer.error(503, "unavailable", "the database failed: " + e.getMessage());
-    }
+    return problems.isEmpty() ? request : null;
   }
 
   /** Answers a check-back for {@code query.get("gid")}. */
@@ -310,12 +322,11 @@ public final class Participant {
   }
 
   @FunctionalInterface
-  private interface Respond {
+  interface Respond {
     Answer answer(Map<String, String> headers, byte[] body);
   }
 
-  private static void serve(HttpExchange exchange, String method, Respond respond)
-      throws IOException {
+  static void serve(HttpExchange exchange, String method, Respond respond) throws IOException {
     try (exchange) {
       Answer answer;
       if (!exchange.getRequestMethod().equals(method)) {

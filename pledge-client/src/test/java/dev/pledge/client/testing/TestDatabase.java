@@ -38,6 +38,40 @@ public record TestDatabase(Dialect dialect, DataSource dataSource) {
     }
   }
 
+  /**
+   * xa's database on the local PostgreSQL, {@code pledge_xa_test} (its own, since prepared
+   * transactions outlive a test), or {@code PLEDGE_TEST_XA_POSTGRES_URL}.
+   */
+  public static TestDatabase postgresXa() {
+    PGSimpleDataSource source = new PGSimpleDataSource();
+    source.setUrl(
+        env("PLEDGE_TEST_XA_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/pledge_xa_test"));
+    source.setUser(env("PLEDGE_TEST_XA_POSTGRES_USER", "postgres"));
+    return new TestDatabase(Dialect.POSTGRESQL, source);
+  }
+
+  /**
+   * xa's database on the local MariaDB, {@code pledge_xa_test}, or {@code
+   * PLEDGE_TEST_XA_MARIADB_URL}.
+   */
+  public static TestDatabase mariadbXa() {
+    try {
+      return new TestDatabase(
+          Dialect.MARIADB,
+          new MariaDbDataSource(
+              env(
+                  "PLEDGE_TEST_XA_MARIADB_URL",
+                  "jdbc:mariadb://127.0.0.1:3306/pledge_xa_test?user=root")));
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isEmpty() ? fallback : value;
+  }
+
   public static TestDatabase sqlite() {
     try {
       Path dir = Files.createTempDirectory("pledge-sdk-");

@@ -1,0 +1,160 @@
+package dev.pledge.client.xa;
+
+import dev.pledge.client.xa.spi.XaResource;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * MariaDB's XA transactions: {@code XA START xid … XA END xid; XA PREPARE xid}, then {@code XA
+ * COMMIT xid} or {@code XA ROLLBACK xid} from any session (MariaDB 10.5 and later keep a prepared
+ * XA transaction across a disconnect and a restart). The xid is written as hex literals {@code
+ * X'<gtrid>',X'<bqual>',formatID}.
+ *
+ * <p>{@code XA RECOVER} gives no time of preparation: {@link Prepared#preparedAt()} is null, and
+ * recovery measures a branch's age from when it first saw it.
+ */
+final class MariaDbXaResource implements XaResource {
+  /** XAER_NOTA: unknown XID. */
+  private static final int NOT_A_XID = 1397;
+
+  /** XAER_DUPID: the XID already exists (prepared, or active on another connection). */
+  private static final int DUPLICATE_XID = 1440;
+
+  @Override
+  public boolean begin(Connection connection, XaXid xid) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      statement.execute("XA START " + literal(xid));
+      return true;
+    } catch (SQLException e) {
+      if (e.getErrorCode() == DUPLICATE_XID) {
+        if (isPrepared(connection, xid)) {
+          return false;
+        }
+        throw new SQLException(
+            "branch " + xid + " is in progress on another connection", "40001", e);
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void prepare(Connection connection, XaXid xid) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      statement.execute("XA END " + literal(xid));
+      statement.execute("XA PREPARE " + literal(xid));
+    } catch (SQLException e) {
+      try {
+        if (!isPrepared(connection, xid)) {
+          abandon(connection, xid);
+        }
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void abandon(Connection connection, XaXid xid) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      try {
+        statement.execute("XA END " + literal(xid));
+      } catch (SQLException e) {
+        // Already ended (XAER_RMFAIL: the branch is IDLE), or rolled back by a deadlock
+        // (XAER_NOTA): the rollback below settles both.
+      }
+      try {
+        statement.execute("XA ROLLBACK " + literal(xid));
+      } catch (SQLException e) {
+        if (e.getErrorCode() != NOT_A_XID) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  @Override
+  public boolean commit(Connection connection, XaXid xid) throws SQLException {
+    return finish(connection, "XA COMMIT " + literal(xid));
+  }
+
+  @Override
+  public boolean rollback(Connection connection, XaXid xid) throws SQLException {
+    return finish(connection, "XA ROLLBACK " + literal(xid));
+  }
+
+  private static boolean finish(Connection connection, String sql) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+      return true;
+    } catch (SQLException e) {
+      if (e.getErrorCode() == NOT_A_XID) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public boolean isPrepared(Connection connection, XaXid xid) throws SQLException {
+    for (Prepared prepared : recover(connection, Integer.MAX_VALUE)) {
+      if (prepared.xid().equals(xid)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public List<Prepared> recover(Connection connection, int limit) throws SQLException {
+    List<Prepared> out = new ArrayList<>();
+    try (Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery("XA RECOVER")) {
+      while (rows.next() && out.size() < limit) {
+        int format = rows.getInt("formatID");
+        int gtridLength = rows.getInt("gtrid_length");
+        int bqualLength = rows.getInt("bqual_length");
+        byte[] data = rows.getBytes("data");
+        if (format != XaXid.FORMAT_ID || data.length != gtridLength + bqualLength) {
+          continue;
+        }
+        XaXid xid =
+            XaXid.fromParts(
+                format,
+                new String(data, 0, gtridLength, StandardCharsets.US_ASCII),
+                new String(data, gtridLength, bqualLength, StandardCharsets.US_ASCII));
+        if (xid != null) {
+          out.add(new Prepared(xid, null));
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void lockTimeout(Connection connection, Duration timeout) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      statement.execute(
+          timeout == null
+              ? "SET SESSION innodb_lock_wait_timeout = DEFAULT"
+              : "SET SESSION innodb_lock_wait_timeout = " + Math.max(1, timeout.toSeconds()));
+    }
+  }
+
+  private static String literal(XaXid xid) {
+    HexFormat hex = HexFormat.of();
+    return "X'"
+        + hex.formatHex(xid.gtrid().getBytes(StandardCharsets.US_ASCII))
+        + "',X'"
+        + hex.formatHex(xid.bqual().getBytes(StandardCharsets.US_ASCII))
+        + "',"
+        + XaXid.FORMAT_ID;
+  }
+}

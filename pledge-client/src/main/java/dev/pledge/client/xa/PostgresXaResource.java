@@ -1,0 +1,134 @@
+package dev.pledge.client.xa;
+
+import dev.pledge.client.xa.spi.XaResource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * PostgreSQL's prepared transactions: {@code BEGIN … PREPARE TRANSACTION 'pledge/<gtrid>/<bqual>'},
+ * then {@code COMMIT PREPARED} or {@code ROLLBACK PREPARED} from any session of the same database.
+ * Needs {@code max_prepared_transactions} above zero (scripts/services.sh sets 64).
+ */
+final class PostgresXaResource implements XaResource {
+  /** SQLSTATE undefined_object: "prepared transaction with identifier … does not exist". */
+  private static final String UNDEFINED_OBJECT = "42704";
+
+  private static final String PREPARED =
+      "SELECT 1 FROM pg_prepared_xacts WHERE gid = ? AND database = current_database()";
+
+  @Override
+  public boolean begin(Connection connection, XaXid xid) throws SQLException {
+    if (isPrepared(connection, xid)) {
+      return false;
+    }
+    connection.setAutoCommit(false);
+    return true;
+  }
+
+  @Override
+  public void prepare(Connection connection, XaXid xid) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      statement.execute("PREPARE TRANSACTION '" + xid.postgresName() + "'");
+    } catch (SQLException e) {
+      abandonQuietly(connection, e);
+      throw e;
+    }
+    connection.setAutoCommit(true);
+    // PREPARE TRANSACTION in a transaction that had already failed (work that swallowed an error)
+    // rolls it back without raising anything: only the list of prepared transactions can tell.
+    if (!isPrepared(connection, xid)) {
+      throw new SQLException(
+          "branch "
+              + xid
+              + " was rolled back instead of prepared: its transaction had failed before"
+              + " PREPARE TRANSACTION (did the work catch an SQLException and go on?)",
+          "40000");
+    }
+  }
+
+  private static void abandonQuietly(Connection connection, SQLException cause) {
+    try {
+      connection.rollback();
+      connection.setAutoCommit(true);
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  @Override
+  public void abandon(Connection connection, XaXid xid) throws SQLException {
+    connection.rollback();
+    connection.setAutoCommit(true);
+  }
+
+  @Override
+  public boolean commit(Connection connection, XaXid xid) throws SQLException {
+    return finish(connection, "COMMIT PREPARED '" + xid.postgresName() + "'");
+  }
+
+  @Override
+  public boolean rollback(Connection connection, XaXid xid) throws SQLException {
+    return finish(connection, "ROLLBACK PREPARED '" + xid.postgresName() + "'");
+  }
+
+  private static boolean finish(Connection connection, String sql) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+      return true;
+    } catch (SQLException e) {
+      if (UNDEFINED_OBJECT.equals(e.getSQLState())) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public boolean isPrepared(Connection connection, XaXid xid) throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(PREPARED)) {
+      statement.setString(1, xid.postgresName());
+      try (ResultSet rows = statement.executeQuery()) {
+        return rows.next();
+      }
+    }
+  }
+
+  @Override
+  public List<Prepared> recover(Connection connection, int limit) throws SQLException {
+    List<Prepared> out = new ArrayList<>();
+    try (PreparedStatement statement =
+        connection.prepareStatement(
+            "SELECT gid, prepared FROM pg_prepared_xacts WHERE database = current_database()"
+                + " AND gid LIKE 'pledge/%' ORDER BY prepared LIMIT ?")) {
+      statement.setInt(1, limit);
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          XaXid xid = XaXid.fromPostgresName(rows.getString(1));
+          Timestamp prepared = rows.getTimestamp(2);
+          if (xid != null) {
+            out.add(new Prepared(xid, prepared == null ? null : prepared.toInstant()));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void lockTimeout(Connection connection, Duration timeout) throws SQLException {
+    // SET LOCAL: it ends with the transaction at the latest, so a pooled connection never keeps it.
+    try (Statement statement = connection.createStatement()) {
+      statement.execute(
+          timeout == null
+              ? "SET LOCAL lock_timeout TO DEFAULT"
+              : "SET LOCAL lock_timeout = " + Math.max(1, timeout.toMillis()));
+    }
+  }
+}

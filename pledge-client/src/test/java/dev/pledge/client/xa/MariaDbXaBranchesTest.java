@@ -1,0 +1,10 @@
+package dev.pledge.client.xa;
+
+import dev.pledge.client.testing.TestDatabase;
+
+class MariaDbXaBranchesTest extends XaBranchesContract {
+  @Override
+  protected TestDatabase database() {
+    return TestDatabase.mariadbXa();
+  }
+}
