@@ -1,6 +1,10 @@
 package dev.pledge.example.shop;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -68,7 +72,8 @@ final class InJvmKafka implements AutoCloseable {
       props.put("log.flush.interval.messages", "1");
       KafkaConfig config = new KafkaConfig(props);
       new Formatter()
-          .setPrintStream(System.err)
+          // Its lines (bootstrap records, the folder formatted) are of no use to a demo's reader.
+          .setPrintStream(new PrintStream(OutputStream.nullOutputStream(), false, UTF_8))
           .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
           .setNodeId(1)
           .setClusterId(Uuid.randomUuid().toString())
