@@ -5,6 +5,7 @@ import dev.pledge.example.shop.Audit;
 import dev.pledge.example.shop.Customers;
 import dev.pledge.example.shop.Faults;
 import dev.pledge.example.shop.Shop;
+import dev.pledge.example.shop.ShopBroker;
 import dev.pledge.example.shop.ShopException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -98,6 +99,15 @@ final class DemoCommand implements Callable<Integer> {
               + " temporary folder, deleted afterwards unless --keep).")
   Path dataDir;
 
+  @Option(
+      names = "--broker",
+      description =
+          "Carry order-placed over a broker instead of the coordinator: rabbitmq (127.0.0.1:5672),"
+              + " nats (JetStream, 127.0.0.1:4222) or kafka (a KRaft broker inside this JVM). The"
+              + " order service writes it to its outbox, a relay publishes it to the broker, and"
+              + " shipping's consumer adapter feeds its inbox.")
+  String broker;
+
   @Option(names = "--keep", description = "Keep the data folder after the run.")
   boolean keep;
 
@@ -122,6 +132,7 @@ final class DemoCommand implements Callable<Integer> {
     if (maxMinutes < 1 || maxMinutes > 60) {
       throw new IllegalArgumentException("--max-minutes must be in [1, 60], got " + maxMinutes);
     }
+    ShopBroker.Kind brokerKind = broker == null ? null : ShopBroker.Kind.parse(broker);
     quietShopLogs();
     if (dataDir != null && Files.isDirectory(dataDir)) {
       try (Stream<Path> entries = Files.list(dataDir)) {
@@ -142,8 +153,8 @@ final class DemoCommand implements Callable<Integer> {
             root.resolve("coordinator.log"),
             READY_TIMEOUT);
     try {
-      return run(root, coordinator);
-    } catch (IOException | ShopException e) {
+      return run(root, coordinator, brokerKind);
+    } catch (IOException | ShopException | java.io.UncheckedIOException e) {
       // An operating error (the coordinator would not start, a database would not open): the run
       // could not be carried out, which is not an inconsistency.
       out.printf("[%5s] the demo could not run: %s%n", elapsed(), e.getMessage());
@@ -159,11 +170,32 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private int run(Path root, CoordinatorProcess coordinator) throws Exception {
+  private int run(Path root, CoordinatorProcess coordinator, ShopBroker.Kind brokerKind)
+      throws Exception {
     out.printf(
         "Pledge demo: %d orders from %d customers; the shop under faults; the coordinator killed"
-            + " with -9 once%n",
-        orders, clients);
+            + " with -9 once%s%n",
+        orders,
+        clients,
+        brokerKind == null
+            ? ""
+            : "; order-placed over " + brokerKind.label() + " (outbox, relay, inbox)");
+    if (brokerKind == null) {
+      return run(root, coordinator, (ShopBroker) null);
+    }
+    String runId = Long.toString(System.currentTimeMillis(), 36);
+    try (ShopBroker shopBroker = ShopBroker.start(brokerKind, runId, root.resolve("broker"))) {
+      out.printf(
+          "[%5s] broker %s: %s%n",
+          elapsed(),
+          brokerKind.label(),
+          shopBroker.target().toString().replaceFirst("//[^@/]*@", "//"));
+      return run(root, coordinator, shopBroker);
+    }
+  }
+
+  private int run(Path root, CoordinatorProcess coordinator, ShopBroker shopBroker)
+      throws Exception {
     // The coordinator boots in its own process while the shop opens its databases here.
     FutureTask<Void> booting =
         new FutureTask<>(() -> {
@@ -181,7 +213,8 @@ final class DemoCommand implements Callable<Integer> {
                 seed,
                 Duration.ofSeconds(8),
                 Duration.ofSeconds(5),
-                Duration.ofSeconds(60)))) {
+                Duration.ofSeconds(60)),
+            shopBroker)) {
       try {
         booting.get();
       } catch (ExecutionException e) {
@@ -345,10 +378,29 @@ final class DemoCommand implements Callable<Integer> {
     return String.format("%.1fs", (System.nanoTime() - startNanos) / 1e9);
   }
 
-  /** The services' expected warnings (a commit retried across the restart) stay off the screen. */
+  /**
+   * The services' expected warnings (a commit retried across the restart, an injected fault) stay
+   * off the screen.
+   */
   private static void quietShopLogs() {
-    if (System.getProperty("org.slf4j.simpleLogger.log.dev.pledge.example.shop") == null) {
-      System.setProperty("org.slf4j.simpleLogger.log.dev.pledge.example.shop", "error");
+    // The shop, the SDK's participant (an injected 5xx is logged as a delivery not handled), the
+    // Spring Boot shipping service's framework, the brokers' clients and the in-JVM Kafka.
+    for (String logger :
+        List.of(
+            "dev.pledge.example.shop",
+            "dev.pledge.client.participant",
+            "org.springframework",
+            "com.zaxxer.hikari",
+            "dev.pledge.broker",
+            "dev.pledge.client.outbox",
+            "org.apache.kafka",
+            "kafka",
+            "state.change.logger",
+            "com.rabbitmq")) {
+      String property = "org.slf4j.simpleLogger.log." + logger;
+      if (System.getProperty(property) == null) {
+        System.setProperty(property, "error");
+      }
     }
   }
 

@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     subcommands = {
       dev.pledge.bench.eventstore.EventStoreBench.class,
-      dev.pledge.bench.brokers.BrokerBench.class
+      dev.pledge.bench.brokers.BrokerBench.class,
+      dev.pledge.bench.outbox.OutboxBench.class
     },
     description =
         "Load saga, tcc, 2pc and msg through a coordinator process, measure the baselines in the"

@@ -107,6 +107,21 @@ public final class Audit {
       out.add(open + " transactions not final");
     }
     long undelivered = 0;
+    if (shop.broker() != null) {
+      long backlog = shop.outboxBacklog();
+      if (backlog > 0) {
+        out.add(backlog + " outbox rows not acknowledged by " + shop.broker().kind().label());
+      }
+      Map<String, Long> shipments = shop.shipping().shipmentsByOrder();
+      long unshipped =
+          shop.orders().orders().stream()
+              .filter(o -> o.status().equals("confirmed"))
+              .filter(o -> !shipments.containsKey(o.orderId()))
+              .count();
+      if (unshipped > 0) {
+        out.add(unshipped + " confirmed orders not shipped yet");
+      }
+    }
     for (Orders.Order order : shop.orders().orders()) {
       if (order.status().equals("placing")) {
         out.add(order.orderId() + " still placing");
@@ -178,7 +193,7 @@ public final class Audit {
       if (status.equals("aborted")) {
         abortCauses.merge(abortCause(tx), 1L, Long::sum);
       }
-      if (order.status().equals("confirmed")) {
+      if (order.status().equals("confirmed") && shop.broker() == null) {
         TransactionView msg = transaction(api, order.msgGid(), disagreements);
         if (msg == null) {
           continue;
@@ -218,14 +233,50 @@ public final class Audit {
         }
       }
     }
+    String carried;
+    if (shop.broker() == null) {
+      carried =
+          messages + " order-placed messages committed, " + deliveries + " deliveries acknowledged";
+    } else {
+      // Through the outbox: one row per confirmed order, acknowledged by the broker; none for an
+      // aborted one.
+      Map<String, Long> rows = new HashMap<>();
+      long published = 0;
+      for (Orders.OutboxRow row : shop.orders().outboxRows()) {
+        rows.merge(row.orderId(), 1L, Long::sum);
+        if (row.published()) {
+          published++;
+        } else {
+          disagreements.add("the outbox row of " + row.orderId() + " is not published");
+        }
+      }
+      for (Orders.Order order : orders) {
+        long expected = order.status().equals("confirmed") ? 1 : 0;
+        long count = rows.getOrDefault(order.orderId(), 0L);
+        if (count != expected) {
+          disagreements.add(
+              order.orderId()
+                  + " ("
+                  + order.status()
+                  + ") has "
+                  + count
+                  + " outbox rows, not "
+                  + expected);
+        }
+      }
+      messages = published;
+      carried =
+          published
+              + " order-placed outbox rows published to "
+              + shop.broker().kind().label()
+              + " ("
+              + shop.broker().target().getScheme()
+              + "://, acknowledged by the broker)";
+    }
     checks.add(
         new Check(
             "the coordinator agrees",
-            "each order's transaction has the order's outcome; "
-                + messages
-                + " order-placed messages committed, "
-                + deliveries
-                + " deliveries acknowledged",
+            "each order's transaction has the order's outcome; " + carried,
             disagreements));
 
     // 3. Nothing left non-final in the coordinator.
@@ -276,7 +327,9 @@ public final class Audit {
     shop.inventory().barrierProblems().forEach(p -> barrierProblems.add("inventory: " + p));
     shop.payment().barrierProblems().forEach(p -> barrierProblems.add("payment: " + p));
     for (Orders.Order order : orders) {
-      if (order.status().equals("confirmed") && !"committed".equals(producer.get(order.msgGid()))) {
+      if (order.status().equals("confirmed")
+          && shop.broker() == null
+          && !"committed".equals(producer.get(order.msgGid()))) {
         barrierProblems.add(
             "order: "
                 + order.orderId()
@@ -298,11 +351,19 @@ public final class Audit {
     // What happened on the way.
     facts.add("aborted orders by cause: " + (abortCauses.isEmpty() ? "none" : abortCauses));
     facts.add(
-        "order-placed: "
-            + messages
-            + " messages committed, "
-            + rolledBack
-            + " rolled back by a check-back before the local commit");
+        shop.broker() == null
+            ? "order-placed: "
+                + messages
+                + " messages committed, "
+                + rolledBack
+                + " rolled back by a check-back before the local commit"
+            : "order-placed: "
+                + messages
+                + " messages written to the outbox with their order and relayed to "
+                + shop.broker().kind().label()
+                + "; shipping consumed them through "
+                + shop.broker().kind().label()
+                + "'s consumer adapter into its inbox");
     for (Map.Entry<String, Map<Faults.Kind, Long>> service : shop.faults().entrySet()) {
       List<String> kinds = new ArrayList<>();
       service

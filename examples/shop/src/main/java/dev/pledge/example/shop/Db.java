@@ -56,6 +56,20 @@ final class Db implements AutoCloseable {
     }
   }
 
+  /**
+   * A DataSource on {@code file} for a second user of the database (the outbox relay): its own
+   * connections, WAL, a full sync, and a wait for the write lock as this class's connection.
+   */
+  static javax.sql.DataSource dataSource(Path file) {
+    org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
+    config.setJournalMode(org.sqlite.SQLiteConfig.JournalMode.WAL);
+    config.setSynchronous(org.sqlite.SQLiteConfig.SynchronousMode.FULL);
+    config.setBusyTimeout(5000);
+    org.sqlite.SQLiteDataSource dataSource = new org.sqlite.SQLiteDataSource(config);
+    dataSource.setUrl("jdbc:sqlite:" + file);
+    return dataSource;
+  }
+
   Path file() {
     return file;
   }

@@ -9,6 +9,7 @@ import dev.pledge.client.Submitted;
 import dev.pledge.client.TwoPhaseBuilder;
 import dev.pledge.client.barrier.Barrier;
 import dev.pledge.client.barrier.MessageRolledBackException;
+import dev.pledge.client.outbox.Outbox;
 import dev.pledge.client.participant.Answer;
 import dev.pledge.client.participant.Participant;
 import dev.pledge.client.sql.Dialect;
@@ -94,6 +95,8 @@ public final class Orders implements AutoCloseable {
   private final Duration transactionTimeout;
   private final Duration checkAfter;
   private final Duration outcomeBound;
+  private final Outbox outbox;
+  private volatile Runnable published = () -> {};
 
   public Orders(
       Path file,
@@ -104,6 +107,33 @@ public final class Orders implements AutoCloseable {
       Duration transactionTimeout,
       Duration checkAfter,
       Duration outcomeBound) {
+    this(
+        file,
+        faults,
+        coordinator,
+        inventoryUrl,
+        paymentUrl,
+        transactionTimeout,
+        checkAfter,
+        outcomeBound,
+        false);
+  }
+
+  /**
+   * The order service; with {@code throughOutbox}, {@code order-placed} is written to the SDK's
+   * outbox in the local transaction that confirms the order (for a relay to publish to a broker)
+   * instead of being sent as a {@code msg} transaction of the coordinator.
+   */
+  public Orders(
+      Path file,
+      Faults faults,
+      PledgeClient coordinator,
+      String inventoryUrl,
+      String paymentUrl,
+      Duration transactionTimeout,
+      Duration checkAfter,
+      Duration outcomeBound,
+      boolean throughOutbox) {
     this.faults = Objects.requireNonNull(faults, "faults");
     this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
     this.inventoryUrl = Objects.requireNonNull(inventoryUrl, "inventoryUrl");
@@ -122,8 +152,12 @@ public final class Orders implements AutoCloseable {
             """);
     db.inTransaction(c -> {
       Barrier.migrate(c, Dialect.SQLITE);
+      if (throughOutbox) {
+        Outbox.migrate(c, Dialect.SQLITE);
+      }
       return null;
     });
+    outbox = throughOutbox ? Outbox.create(Dialect.SQLITE) : null;
     checkBack = Participant.create(barrier, this::inTransaction);
     http.route("POST", "/orders", this::placeOverHttp);
     http.route("GET", "/check", this::check);
@@ -141,6 +175,21 @@ public final class Orders implements AutoCloseable {
 
   public String baseUrl() {
     return http.baseUrl();
+  }
+
+  /** The order service's database file (the outbox relay opens it too). */
+  public Path databaseFile() {
+    return db.file();
+  }
+
+  /** Whether {@code order-placed} goes through the outbox rather than the coordinator. */
+  public boolean throughOutbox() {
+    return outbox != null;
+  }
+
+  /** Called after each local transaction that wrote an outbox row (to wake the relay). */
+  public void onPublished(Runnable callback) {
+    this.published = Objects.requireNonNull(callback, "callback");
   }
 
   int inFlight() {
@@ -283,6 +332,10 @@ public final class Orders implements AutoCloseable {
    * message is published again under the next gid.
    */
   private void publishPlaced(Order order) {
+    if (outbox != null) {
+      publishThroughOutbox(order);
+      return;
+    }
     for (int attempt = 1; attempt <= MAX_PUBLISH_ATTEMPTS; attempt++) {
       String msgGid = "placed-" + order.orderId() + (attempt == 1 ? "" : "." + attempt);
       try {
@@ -324,6 +377,58 @@ public final class Orders implements AutoCloseable {
     }
     throw new ShopException(
         order.orderId() + ": order-placed was rolled back " + MAX_PUBLISH_ATTEMPTS + " times");
+  }
+
+  /**
+   * Publishes {@code order-placed} through the SDK's outbox: one local transaction confirms the
+   * order and writes the message's row; the relay publishes it after the commit, to the broker.
+   */
+  private void publishThroughOutbox(Order order) {
+    db.inTransaction(c -> {
+      if (Db.update(
+              c,
+              "UPDATE orders SET status = 'confirmed' WHERE order_id = ? AND status = 'placing'",
+              order.orderId())
+          == 1) {
+        outbox.publish(c, TOPIC, order.orderId(), placedPayload(order), null);
+      }
+      return null;
+    });
+    published.run();
+  }
+
+  private static String placedPayload(Order order) {
+    ObjectNode payload = Json.object();
+    payload.put("orderId", order.orderId());
+    payload.put("sku", order.sku());
+    payload.put("qty", order.qty());
+    payload.put("account", order.account());
+    payload.put("amount", order.amount());
+    return Json.write(payload);
+  }
+
+  /** One order-placed row of the outbox: published once the broker acknowledged it. */
+  public record OutboxRow(String orderId, boolean published) {}
+
+  /** The order-placed rows of the outbox (none when the coordinator carries the messages). */
+  public List<OutboxRow> outboxRows() {
+    if (outbox == null) {
+      return List.of();
+    }
+    return db.inTransaction(c -> {
+      List<OutboxRow> out = new ArrayList<>();
+      try (ResultSet rows =
+          Db.query(
+              c,
+              "SELECT msg_key, published_micros IS NOT NULL FROM pledge_outbox WHERE topic = ?"
+                  + " ORDER BY seq",
+              TOPIC)) {
+        while (rows.next()) {
+          out.add(new OutboxRow(rows.getString(1), rows.getBoolean(2)));
+        }
+      }
+      return out;
+    });
   }
 
   /**

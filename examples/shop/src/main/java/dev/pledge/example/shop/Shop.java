@@ -3,9 +3,14 @@ package dev.pledge.example.shop;
 import dev.pledge.client.PledgeClient;
 import dev.pledge.client.PledgeClientConfig;
 import dev.pledge.client.PledgeException;
+import dev.pledge.client.outbox.OutboxRelay;
+import dev.pledge.client.outbox.RelayConfig;
+import dev.pledge.client.outbox.RelayListener;
+import dev.pledge.core.spi.MessageSink;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -56,8 +61,22 @@ public final class Shop implements AutoCloseable {
   private final Shipping shipping;
   private final Orders orders;
   private final PledgeClient coordinator;
+  private final ShopBroker broker;
+  private final MessageSink sink;
+  private final OutboxRelay relay;
+  private AutoCloseable consumer;
 
   public Shop(Config config) {
+    this(config, null);
+  }
+
+  /**
+   * The shop; with a {@code broker}, {@code order-placed} goes from the order service's outbox
+   * through an outbox relay to the broker, and from there through a consumer adapter to shipping's
+   * inbox, instead of through the coordinator. The caller closes the broker after the shop.
+   */
+  public Shop(Config config, ShopBroker broker) {
+    this.broker = broker;
     try {
       Files.createDirectories(config.folder());
     } catch (IOException e) {
@@ -88,7 +107,41 @@ public final class Shop implements AutoCloseable {
             payment.baseUrl(),
             config.transactionTimeout(),
             config.checkAfter(),
-            config.retryBound().plus(config.transactionTimeout()).plus(config.retryBound()));
+            config.retryBound().plus(config.transactionTimeout()).plus(config.retryBound()),
+            broker != null);
+    if (broker == null) {
+      sink = null;
+      relay = null;
+    } else {
+      sink = broker.openSink();
+      relay =
+          OutboxRelay.start(
+              Db.dataSource(orders.databaseFile()),
+              sink,
+              RelayConfig.defaults()
+                  .withIdleWait(Duration.ofMillis(100))
+                  .withAckTimeout(Duration.ofSeconds(10))
+                  .withRetention(Duration.ofDays(1)),
+              RelayListener.NONE);
+      orders.onPublished(relay::wake);
+    }
+  }
+
+  /** The broker between the order service and shipping, or null when the coordinator carries it. */
+  public ShopBroker broker() {
+    return broker;
+  }
+
+  /** Outbox rows not yet acknowledged by the broker (0 without a broker). */
+  public long outboxBacklog() {
+    if (relay == null) {
+      return 0;
+    }
+    try {
+      return relay.backlog().pending();
+    } catch (SQLException e) {
+      throw new ShopException("reading the outbox backlog: " + e.getMessage(), e);
+    }
   }
 
   public Inventory inventory() {
@@ -111,8 +164,17 @@ public final class Shop implements AutoCloseable {
     return coordinator;
   }
 
-  /** Subscribes shipping's inbox to {@code order-placed}. */
+  /**
+   * Subscribes shipping's inbox to {@code order-placed}: at the coordinator, or with a broker by
+   * starting shipping's consumer adapter on it.
+   */
   public void subscribe() {
+    if (broker != null) {
+      if (consumer == null) {
+        consumer = broker.consume(shipping.handler());
+      }
+      return;
+    }
     try {
       coordinator.subscribe(SUBSCRIPTION, Orders.TOPIC, shipping.inboxUrl());
     } catch (PledgeException e) {
@@ -145,6 +207,17 @@ public final class Shop implements AutoCloseable {
 
   @Override
   public void close() {
+    if (consumer != null) {
+      try {
+        consumer.close();
+      } catch (Exception e) {
+        throw new ShopException("stopping shipping's consumer: " + e, e);
+      }
+    }
+    if (relay != null) {
+      relay.close();
+      sink.close();
+    }
     orders.close();
     shipping.close();
     payment.close();
