@@ -16,7 +16,12 @@ public enum OpStatus {
    * Was in flight or waiting when the transaction moved past it (an action or prepare cut off by an
    * abort): its answer no longer matters, but it may have run.
    */
-  ABANDONED(6);
+  ABANDONED(6),
+  /**
+   * A delivery that failed past its retry bound (a dead letter): kept, not sent again until an
+   * operator re-drives it. Deliveries only: an op that must finish keeps retrying instead.
+   */
+  DEAD(7);
 
   private final byte code;
 
@@ -33,7 +38,11 @@ public enum OpStatus {
   }
 
   public boolean isDone() {
-    return this == SUCCEEDED || this == FAILED || this == SKIPPED || this == ABANDONED;
+    return this == SUCCEEDED
+        || this == FAILED
+        || this == SKIPPED
+        || this == ABANDONED
+        || this == DEAD;
   }
 
   public static OpStatus fromCode(byte code) {

@@ -47,6 +47,19 @@ public record Progress(OpStatus status, int attempts, Instant dueAt, String last
     return new Progress(OpStatus.ABANDONED, attempts, null, lastError);
   }
 
+  /** A delivery past its retry bound: a dead letter, sent again only when re-driven. */
+  public Progress dead(String reason) {
+    return new Progress(OpStatus.DEAD, attempts, null, reason);
+  }
+
+  /**
+   * A dead letter an operator re-drives: idle again with a fresh retry budget (attempts start
+   * over), keeping the last error until the next answer.
+   */
+  public Progress redriven() {
+    return new Progress(OpStatus.IDLE, 0, null, lastError);
+  }
+
   public boolean isDue(Instant now) {
     return status.isActive() && !now.isBefore(dueAt);
   }

@@ -4,6 +4,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 
 /**
@@ -80,6 +82,22 @@ public record Transaction(
       }
     }
     return false;
+  }
+
+  /**
+   * The subscriptions holding at least one dead delivery of this transaction, sorted, without
+   * duplicates: what the log indexes to list dead letters.
+   */
+  public SortedSet<String> deadSubscriptions() {
+    SortedSet<String> dead = new TreeSet<>();
+    for (Message message : messages) {
+      for (Delivery delivery : message.deliveries()) {
+        if (delivery.progress().status() == OpStatus.DEAD) {
+          dead.add(delivery.subscription());
+        }
+      }
+    }
+    return dead;
   }
 
   /** Whether nothing more will ever happen to this transaction unless an operator asks. */

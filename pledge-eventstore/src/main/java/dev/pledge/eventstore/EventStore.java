@@ -163,9 +163,7 @@ public final class EventStore implements AutoCloseable {
       Connection connection, String streamId, ExpectedVersion expected, List<EventData> events)
       throws SQLException {
     check(streamId, expected, events);
-    // On SQLite a transaction opened with BEGIN IMMEDIATE leaves the driver's auto-commit flag on,
-    // so the flag says nothing there.
-    if (dialect != Dialect.SQLITE && connection.getAutoCommit()) {
+    if (connection.getAutoCommit()) {
       throw new IllegalArgumentException(
           "appendIn needs a connection in a transaction (auto-commit off)");
     }

@@ -197,7 +197,7 @@ final class DemoCommand implements Callable<Integer> {
           "[%5s] console: %s/console/ (open it to watch the orders while the demo runs)%n",
           elapsed(), coordinator.url());
       Customers customers =
-          new Customers(new Customers.Plan(orders, clients, seed, 0.5), shop.orders().baseUrl());
+          new Customers(new Customers.Plan(orders, clients, seed, 0.5), shop.orders());
       shop.inventory().stock(customers.catalog().stock());
       shop.payment().open(customers.catalog().balances());
       shop.subscribe();

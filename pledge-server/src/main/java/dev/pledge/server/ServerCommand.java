@@ -7,11 +7,12 @@ import dev.pledge.core.runtime.RuntimeConfig;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.auth.Tokens;
 import dev.pledge.server.http.HttpApiServer;
+import dev.pledge.server.metrics.ServerMetrics;
 import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.HttpEffects;
 import dev.pledge.server.runtime.ServerRuntime;
 import dev.pledge.server.runtime.Subscriptions;
-import dev.pledge.server.runtime.TransitionCounts;
+import dev.pledge.server.tracing.Tracing;
 import dev.pledge.store.jdbc.JdbcLogConfig;
 import dev.pledge.store.jdbc.JdbcTransactionLog;
 import java.net.InetAddress;
@@ -33,8 +34,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code pledge server}: the coordinator, on the embedded SQLite log in {@code --data-dir} unless
  * {@code --db} names a PostgreSQL or MariaDB database. Prints one line on standard output, {@code
- * pledge server listening on http://HOST:PORT}, once recovery is done and the port is open; scripts
- * and tests wait for it. Stops on SIGTERM or SIGINT; a SIGKILL loses nothing acknowledged.
+ * pledge server listening on http://HOST:PORT}, as soon as the port is open (the transactions an
+ * earlier run left unsettled are recovered in the background meanwhile); scripts and tests wait for
+ * it. Stops on SIGTERM or SIGINT; a SIGKILL loses nothing acknowledged.
  */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Run the coordinator.")
 final class ServerCommand implements Callable<Integer> {
@@ -147,11 +149,20 @@ final class ServerCommand implements Callable<Integer> {
     }
     RetryPolicy policy = RetryPolicy.DEFAULT;
     Limits limits = Limits.DEFAULT;
-    LOG.info("pledge server: {}; log {}; {}; {}", settings, config, limits, policy);
+    Tracing tracing;
+    try {
+      tracing = Tracing.fromEnvironment(System.getenv(), settings.maxOwned());
+    } catch (IllegalArgumentException e) {
+      System.err.println("pledge server: invalid configuration: " + e.getMessage());
+      return 2;
+    }
+    LOG.info("pledge server: {}; log {}; {}; {}; {}", settings, config, limits, policy, tracing);
     SecureRandom random = new SecureRandom();
-    try (JdbcTransactionLog log = JdbcTransactionLog.open(config)) {
+    ServerMetrics metrics = new ServerMetrics();
+    try (tracing;
+        JdbcTransactionLog log = JdbcTransactionLog.open(config, metrics.writerListener())) {
+      metrics.bindLog(log);
       Subscriptions subscriptions = new Subscriptions(log);
-      TransitionCounts counts = new TransitionCounts();
       ServerRuntime runtime =
           ServerRuntime.start(
               RuntimeConfig.defaults(policy.callTimeout())
@@ -160,10 +171,12 @@ final class ServerCommand implements Callable<Integer> {
                   .withMaxEffectsInFlight(settings.maxEffectsInFlight()),
               new Engine(limits, policy),
               log,
-              new HttpEffects(policy.callTimeout(), allowList),
+              tracing.transport(
+                  new HttpEffects(policy.callTimeout(), allowList, tracing.outgoingHeaders())),
               subscriptions,
               settings.maxLongPolls(),
-              List.of(counts));
+              List.of(tracing.listener()),
+              metrics);
       Api api =
           new Api(
               runtime,
@@ -177,22 +190,23 @@ final class ServerCommand implements Callable<Integer> {
                 random.nextBytes(bytes);
                 return HexFormat.of().formatHex(bytes);
               });
-      api.addMetrics(out -> counts.appendTo(out, runtime));
-      api.addMetrics(out -> appendLogMetrics(out, log.stats()));
       try (HttpApiServer server =
           HttpApiServer.start(
               new InetSocketAddress(settings.bind(), settings.port()),
               api,
               settings.maxRequests(),
-              tokens)) {
+              tokens,
+              tracing)) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
             .addShutdownHook(
                 new Thread(() -> {
                   runtime.close();
+                  tracing.close(); // exports the spans still buffered before the JVM exits
                   stopped.countDown();
                 }));
-        // The line scripts and tests wait for: the port is open and recovery is done.
+        // The line scripts and tests wait for: the port is open. What an earlier run left unsettled
+        // is being recovered in the background meanwhile (pledge_recovering is 1 until it is done).
         System.out.println(
             "pledge server listening on http://" + settings.bind() + ":" + server.port());
         System.out.flush();
@@ -200,26 +214,5 @@ final class ServerCommand implements Callable<Integer> {
       }
     }
     return 0;
-  }
-
-  private static void appendLogMetrics(StringBuilder out, JdbcTransactionLog.Stats stats) {
-    counter(
-        out, "pledge_log_commits_total", "Database commits of the log's writer.", stats.commits());
-    counter(
-        out,
-        "pledge_log_records_total",
-        "Writes the log committed: creates, updates and history appends.",
-        stats.records());
-    out.append("# HELP pledge_log_queue_depth Writes waiting for the log's writer.\n")
-        .append("# TYPE pledge_log_queue_depth gauge\n")
-        .append("pledge_log_queue_depth ")
-        .append(stats.queued())
-        .append('\n');
-  }
-
-  private static void counter(StringBuilder out, String name, String help, long value) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(" counter\n");
-    out.append(name).append(' ').append(value).append('\n');
   }
 }

@@ -23,8 +23,8 @@ import org.springframework.transaction.PlatformTransactionManager;
  * Pledge in a Spring Boot application: a {@link PledgeClient} when {@code pledge.coordinator-url}
  * is set; the barrier, outbox and inbox on the application's {@code DataSource} (their tables
  * created at start), running in the application's transactions; the methods annotated with {@link
- * PledgeEndpoint} served as participant ops. Every bean backs off when the application defines its
- * own.
+ * PledgeEndpoint} served as participant ops, those annotated with {@link PledgeSubscriber} as
+ * delivery targets through the inbox. Every bean backs off when the application defines its own.
  */
 @AutoConfiguration(
     after = {
@@ -88,7 +88,12 @@ public class PledgeAutoConfiguration {
   @Bean
   @ConditionalOnBean({DataSource.class, PlatformTransactionManager.class})
   PledgeEndpointServer pledgeEndpointServer(
-      PledgeProperties properties, Participant participant, PledgeEndpointRegistry registry) {
-    return new PledgeEndpointServer(properties.endpoints(), participant, registry);
+      PledgeProperties properties,
+      Participant participant,
+      Inbox inbox,
+      LocalTransactions transactions,
+      PledgeEndpointRegistry registry) {
+    return new PledgeEndpointServer(
+        properties.endpoints(), participant, inbox, transactions, registry);
   }
 }

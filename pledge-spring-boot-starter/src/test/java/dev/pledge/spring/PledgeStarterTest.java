@@ -1,6 +1,7 @@
 package dev.pledge.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pledge.client.PledgeClient;
 import dev.pledge.client.barrier.Barrier;
@@ -9,6 +10,8 @@ import dev.pledge.client.inbox.Inbox;
 import dev.pledge.client.outbox.Outbox;
 import dev.pledge.client.participant.ParticipantRequest;
 import dev.pledge.core.Op;
+import dev.pledge.core.TransactionalMessage;
+import dev.pledge.core.spi.MessageHandler;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +22,8 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,7 +40,8 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 /**
  * The starter in a real Spring Boot application: Boot's own DataSource (HikariCP on a SQLite file)
  * and transaction manager, the starter's beans on them, and a bean's annotated methods served as
- * participant ops over HTTP, behind the barrier, inside Spring's transactions.
+ * participant ops over HTTP, behind the barrier, inside Spring's transactions, and a subscriber
+ * method served as a delivery target through the inbox.
  */
 class PledgeStarterTest {
 
@@ -46,6 +52,30 @@ class PledgeStarterTest {
     @Bean
     Stock stock() {
       return new Stock();
+    }
+
+    @Bean
+    Shipments shipments() {
+      return new Shipments();
+    }
+  }
+
+  /** A message receiver: one shipment row per order-placed message; "poison" always fails. */
+  static class Shipments {
+    final AtomicInteger calls = new AtomicInteger();
+
+    @PledgeSubscriber(path = "/inbox")
+    void ship(Connection connection, TransactionalMessage message) throws SQLException {
+      calls.incrementAndGet();
+      try (PreparedStatement s =
+          connection.prepareStatement("INSERT INTO shipment (message_id, payload) VALUES (?, ?)")) {
+        s.setString(1, message.id());
+        s.setString(2, message.payload());
+        s.executeUpdate();
+      }
+      if (message.payload().contains("poison")) {
+        throw new IllegalStateException("cannot ship " + message.payload());
+      }
     }
   }
 
@@ -102,6 +132,7 @@ class PledgeStarterTest {
     jdbc = context.getBean(JdbcTemplate.class);
     jdbc.execute("CREATE TABLE stock (sku TEXT PRIMARY KEY, qty INTEGER NOT NULL)");
     jdbc.execute("INSERT INTO stock VALUES ('A', 10)");
+    jdbc.execute("CREATE TABLE shipment (message_id TEXT NOT NULL, payload TEXT NOT NULL)");
     base = context.getBean(PledgeEndpointServer.class).baseUrl();
   }
 
@@ -109,6 +140,26 @@ class PledgeStarterTest {
   void resetData() {
     jdbc.execute("UPDATE stock SET qty = 10");
     jdbc.execute("DELETE FROM pledge_barrier");
+    jdbc.execute("DELETE FROM shipment");
+    jdbc.execute("DELETE FROM pledge_inbox");
+    context.getBean(Shipments.class).calls.set(0);
+  }
+
+  private HttpResponse<String> deliver(String id, String payload)
+      throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + "/inbox"))
+            .header("Pledge-Message-Id", id)
+            .header("Pledge-Topic", "order-placed")
+            .header("Pledge-Key", "o-1")
+            .header("Pledge-Gid", "placed-o-1")
+            .POST(HttpRequest.BodyPublishers.ofString(payload))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private int shipments() {
+    return jdbc.queryForObject("SELECT COUNT(*) FROM shipment", Integer.class);
   }
 
   @AfterAll
@@ -177,6 +228,66 @@ class PledgeStarterTest {
     assertThat(release.body()).isEqualTo("{\"outcome\":\"null_compensation\"}");
     assertThat(late.body()).isEqualTo("{\"outcome\":\"hanging\"}");
     assertThat(qty()).isEqualTo(10);
+  }
+
+  @Test
+  void aSubscriber_runsOncePerMessage_throughTheInbox_overHttpAndForABrokerAdapter()
+      throws Exception {
+    PledgeEndpointServer.SubscriberCounts before =
+        context.getBean(PledgeEndpointServer.class).subscriberCounts("/inbox");
+    HttpResponse<String> first = deliver("m-1", "{\"orderId\":\"o-1\"}");
+    HttpResponse<String> again = deliver("m-1", "{\"orderId\":\"o-1\"}");
+    MessageHandler adapter = context.getBean(PledgeEndpointServer.class).subscriber("/inbox");
+    adapter.handle(
+        new TransactionalMessage(
+            "m-1", "order-placed", "o-1", "{\"orderId\":\"o-1\"}", Map.of(), "placed-o-1"));
+    adapter.handle(
+        new TransactionalMessage(
+            "m-2", "order-placed", "o-2", "{\"orderId\":\"o-2\"}", Map.of(), "placed-o-2"));
+
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(shipments()).isEqualTo(2);
+    assertThat(context.getBean(Shipments.class).calls.get()).isEqualTo(2);
+    PledgeEndpointServer.SubscriberCounts after =
+        context.getBean(PledgeEndpointServer.class).subscriberCounts("/inbox");
+    assertThat(after.handled() - before.handled()).isEqualTo(2);
+    assertThat(after.duplicates() - before.duplicates()).isEqualTo(2);
+    assertThat(after.failed()).isEqualTo(before.failed());
+    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM pledge_inbox", Integer.class))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void aSubscriberThatThrows_rollsBackItsWorkAndTheInboxRow_andIsDeliveredAgain() throws Exception {
+    HttpResponse<String> failed = deliver("m-3", "{\"orderId\":\"poison\"}");
+    HttpResponse<String> conflict = deliver("m-4", "{\"orderId\":\"o-4\"}");
+    HttpResponse<String> sameIdOtherPayload = deliver("m-4", "{\"orderId\":\"o-5\"}");
+    HttpResponse<String> noId =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/inbox"))
+                .header("Pledge-Topic", "order-placed")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    assertThat(failed.statusCode()).isEqualTo(500);
+    assertThat(conflict.statusCode()).isEqualTo(200);
+    assertThat(sameIdOtherPayload.statusCode()).isEqualTo(409);
+    assertThat(noId.statusCode()).isEqualTo(400);
+    assertThat(noId.body()).contains("Pledge-Message-Id");
+    assertThat(jdbc.queryForList("SELECT message_id FROM shipment", String.class))
+        .containsExactly("m-4");
+    assertThat(jdbc.queryForList("SELECT message_id FROM pledge_inbox", String.class))
+        .containsExactly("m-4");
+  }
+
+  @Test
+  void subscriberForAnUnknownPath_isRefused() {
+    PledgeEndpointServer server = context.getBean(PledgeEndpointServer.class);
+    assertThatThrownBy(() -> server.subscriber("/stock/reserve"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("/stock/reserve");
   }
 
   @Test

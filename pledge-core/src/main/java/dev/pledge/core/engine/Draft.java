@@ -19,6 +19,9 @@ import java.util.List;
  * the table.
  */
 public final class Draft {
+  /** The rejection of a re-drive in a mode that has no deliveries. */
+  public static final String NO_DELIVERIES = "only msg transactions have deliveries to re-drive";
+
   /** How a decider reads one answer, before the mode's own rules apply. */
   public enum Answer {
     /** Not about the current attempt of an op still under way: a duplicate, or too late. */
@@ -185,11 +188,19 @@ public final class Draft {
 
   /**
    * Schedules the next attempt of {@code slot} after the backoff, firing {@code retryTrigger}. A
-   * must-finish slot that reaches the policy's bound also fires {@code RETRY_BOUND_REACHED} and
-   * flags the transaction for an operator; it keeps retrying at the capped backoff.
+   * must-finish slot that reaches the policy's bound also fires {@code RETRY_BOUND_REACHED}: a
+   * delivery becomes a dead letter ({@link OpStatus#DEAD}: kept, not sent again until an operator
+   * re-drives it); an op flags the transaction for an operator and keeps retrying at the capped
+   * backoff.
    */
   public void retryLater(Slot slot, String reason, Trigger retryTrigger) {
     Progress progress = progress(slot);
+    if (slot instanceof Slot.MessageDelivery && progress.attempts() >= policy.flagAfterAttempts()) {
+      set(slot, progress.dead(reason));
+      fire(retryTrigger);
+      fire(Trigger.RETRY_BOUND_REACHED);
+      return;
+    }
     Instant due =
         now.plus(
             policy.backoff(

@@ -71,4 +71,15 @@ public sealed interface Event {
 
   /** An operator asked for the next attempt of everything waiting, now. */
   record RetryNow() implements Event {}
+
+  /**
+   * An operator re-drives a dead letter: the delivery of {@code messageId} to {@code subscription}
+   * is sent again, with a fresh retry budget. Only a dead delivery of a msg transaction can be.
+   */
+  record Redrive(String messageId, String subscription) implements Event {
+    public Redrive {
+      Objects.requireNonNull(messageId, "messageId");
+      Objects.requireNonNull(subscription, "subscription");
+    }
+  }
 }

@@ -27,7 +27,8 @@ public enum Trigger {
   CHECK_PENDING,
   SUBSCRIBERS_RESOLVED,
   DELIVERED,
-  ALL_DELIVERED;
+  ALL_DELIVERED,
+  REDRIVEN;
 
   public String label() {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');

@@ -157,6 +157,13 @@ public final class History {
       case Event.CommitRequested commit -> request(now, version, Kind.REQUEST, null, "commit");
       case Event.AbortRequested abort -> request(now, version, Kind.REQUEST, null, "abort");
       case Event.RetryNow retry -> request(now, version, Kind.OPERATOR, null, "retry");
+      case Event.Redrive redrive ->
+          request(
+              now,
+              version,
+              Kind.OPERATOR,
+              redrive.messageId() + ">" + redrive.subscription(),
+              "redrive");
       case Event.Tick tick -> null;
       case Event.Recovered recovered -> null;
       case Event.SubscribersResolved resolved -> null;

@@ -15,6 +15,7 @@ import static dev.pledge.core.engine.Trigger.DELIVERED;
 import static dev.pledge.core.engine.Trigger.OPERATOR_RETRY;
 import static dev.pledge.core.engine.Trigger.OP_RETRY;
 import static dev.pledge.core.engine.Trigger.RECOVERED;
+import static dev.pledge.core.engine.Trigger.REDRIVEN;
 import static dev.pledge.core.engine.Trigger.RETRY_BOUND_REACHED;
 import static dev.pledge.core.engine.Trigger.RETRY_DUE;
 import static dev.pledge.core.engine.Trigger.STALE_ANSWER;
@@ -43,6 +44,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -54,9 +56,12 @@ import java.util.Set;
  * writes a "rolled back" barrier row when none exists, blocking a late local commit.
  *
  * <p>After the commit decision is logged, the runtime resolves the topics' subscriptions; every
- * message then gets one delivery per subscription, retried until acknowledged (flagged after the
- * bound, never dropped). Messages with the same key reach a subscription in the order they were
- * prepared: the next is sent only once the one before is acknowledged.
+ * message then gets one delivery per subscription, retried until acknowledged. A delivery that
+ * fails past the retry bound becomes a dead letter ({@link OpStatus#DEAD}): kept in the log, never
+ * dropped, not sent again until an operator re-drives it. Messages with the same key reach a
+ * subscription in the order they were prepared: the next is sent only once the one before is
+ * acknowledged, or dead (a dead letter steps out of its key's sequence, as in a broker's
+ * dead-letter queue, so one poison message does not hold its key up for ever).
  */
 public final class MsgDecider implements Decider {
   public static final TransitionTable TABLE =
@@ -128,10 +133,15 @@ public final class MsgDecider implements Decider {
               COMMITTED,
               RETRY_BOUND_REACHED,
               COMMITTED,
-              "dead letter: flag for an operator; keep delivering at the cap")
+              "dead letter: stop sending it; kept, listed and re-driven by an operator")
           .row(COMMITTED, STALE_ANSWER, COMMITTED, "ignore a duplicate or late answer")
           .row(COMMITTED, RECOVERED, COMMITTED, "re-send every delivery that was in flight")
           .row(COMMITTED, OPERATOR_RETRY, COMMITTED, "deliver every waiting message now")
+          .row(
+              COMMITTED,
+              REDRIVEN,
+              COMMITTED,
+              "an operator re-drives a dead letter: send it again with a fresh retry budget")
           .build();
 
   @Override
@@ -242,6 +252,7 @@ public final class MsgDecider implements Decider {
           }
         } else if (status == COMMITTED) {
           draft.onDue(draft.deliverySlots(), OP_RETRY);
+          sendReadyDeliveries(draft); // a dead letter lets the next of its key go
         }
       }
       case Event.Recovered recovered -> {
@@ -270,6 +281,27 @@ public final class MsgDecider implements Decider {
         } else if (status == COMMITTED && state.hasPendingDeliveries()) {
           resendNow(draft, draft.deliverySlots(), OPERATOR_RETRY);
         }
+      }
+      case Event.Redrive redrive -> {
+        Message message = state.message(redrive.messageId());
+        Delivery delivery = message == null ? null : message.delivery(redrive.subscription());
+        if (delivery == null) {
+          return draft.reject(
+              "no delivery of " + redrive.messageId() + " to " + redrive.subscription());
+        }
+        if (delivery.progress().status() != OpStatus.DEAD) {
+          return draft.reject(
+              "the delivery of "
+                  + redrive.messageId()
+                  + " to "
+                  + redrive.subscription()
+                  + " is not dead: it is "
+                  + delivery.progress().status().name().toLowerCase(Locale.ROOT));
+        }
+        Slot slot = new Slot.MessageDelivery(redrive.messageId(), redrive.subscription());
+        draft.set(slot, delivery.progress().redriven());
+        draft.fire(REDRIVEN);
+        sendReadyDeliveries(draft);
       }
       case Event.OpCompleted done -> {
         if (!status.isFinal() || status == COMMITTED) {
@@ -338,7 +370,10 @@ public final class MsgDecider implements Decider {
           draft.fire(ALL_DELIVERED);
         }
       }
-      case RETRY, FAILED -> draft.retryLater(slot, Draft.reason(done.outcome()), OP_RETRY);
+      case RETRY, FAILED -> {
+        draft.retryLater(slot, Draft.reason(done.outcome()), OP_RETRY);
+        sendReadyDeliveries(draft); // a dead letter lets the next of its key go
+      }
     }
   }
 
@@ -358,7 +393,7 @@ public final class MsgDecider implements Decider {
           Message earlier = messages.get(j);
           if (Objects.equals(earlier.key(), message.key())) {
             Delivery before = earlier.delivery(delivery.subscription());
-            ready &= before == null || before.progress().status() == OpStatus.SUCCEEDED;
+            ready &= before == null || before.progress().status().isDone();
           }
         }
         if (ready) {

@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -62,8 +63,15 @@ import java.util.function.Function;
  * RuntimeConfig#timerHorizon()}) and, as the safety net, by claiming due work from the log every
  * {@link RuntimeConfig#pollInterval()}.
  *
- * <p><b>Recovery.</b> {@link #start()} feeds {@code Recovered} to every unsettled transaction in
- * the log before anything else, so work a crashed coordinator left in flight is sent again.
+ * <p><b>Recovery.</b> {@link #start()} takes new work at once and feeds {@code Recovered} to every
+ * unsettled transaction of the log in the background, a page of {@value #RECOVERY_PAGE} at a time,
+ * pausing while more than half of {@link RuntimeConfig#maxEffectsInFlight()} calls are in flight:
+ * work a crashed coordinator left in flight is sent again, and a large backlog does not keep the
+ * API from taking new transactions. Each earlier transaction is recovered exactly once, by the
+ * first of the scan and the first event decided on it (an answer cannot come, but a wake-up found
+ * by the poll or a request can): under the transaction's lock, the first one notes its gid and
+ * decides {@code Recovered} before anything else. Transactions created in this run are noted when
+ * created, so the scan, which may meet them in the log, leaves them alone.
  */
 public final class Coordinator implements AutoCloseable {
   private static final int STRIPES = 1024;
@@ -103,6 +111,16 @@ public final class Coordinator implements AutoCloseable {
   private final Map<Gid, Transaction> owned = new ConcurrentHashMap<>();
   private final Map<Gid, List<History.Noted>> inbox = new ConcurrentHashMap<>();
   private final AtomicLong effectsInFlight = new AtomicLong();
+  private final AtomicLong recovered = new AtomicLong();
+
+  /**
+   * While recovery goes on, the gids this run has already recovered or created: each is recovered
+   * once, by whichever comes first, the background scan or the first event decided on it. Null once
+   * the scan is done (then every earlier transaction has been recovered). The set is dropped, never
+   * cleared, so a thread that read it before the scan ended still sees every gid in it.
+   */
+  private volatile Set<Gid> recoveredOrNew;
+
   private volatile boolean running;
   private volatile boolean pollArmedOnce;
 
@@ -130,27 +148,24 @@ public final class Coordinator implements AutoCloseable {
   }
 
   /**
-   * Recovers every unsettled transaction from the log, then starts looking for due work.
-   *
-   * @return how many transactions were recovered
+   * Starts taking work at once, and recovers in the background what the log holds unsettled from an
+   * earlier run (see "Recovery" above).
    */
-  public int start() {
+  public void start() {
     running = true;
-    Gid after = null;
-    int recovered = 0;
-    while (running) {
-      List<Transaction> page = log.unsettled(after, RECOVERY_PAGE);
-      if (page.isEmpty()) {
-        break;
-      }
-      for (Transaction tx : page) {
-        decide(tx.gid(), tx, List.of(History.Noted.of(new Event.Recovered())));
-        recovered++;
-      }
-      after = page.get(page.size() - 1).gid();
-    }
+    recoveredOrNew = ConcurrentHashMap.newKeySet();
+    scheduler.execute(() -> recoverPage(null));
     armPoll();
-    return recovered;
+  }
+
+  /** Whether the background recovery of an earlier run's unsettled transactions is still going. */
+  public boolean recovering() {
+    return recoveredOrNew != null;
+  }
+
+  /** Transactions of an earlier run this coordinator has recovered since it started. */
+  public long recovered() {
+    return recovered.get();
   }
 
   /**
@@ -173,6 +188,10 @@ public final class Coordinator implements AutoCloseable {
       if (inFlight >= config.maxEffectsInFlight()) {
         throw new OverloadedException(
             inFlight + " calls are awaiting answers (at most " + config.maxEffectsInFlight() + ")");
+      }
+      Set<Gid> handled = recoveredOrNew;
+      if (handled != null) {
+        handled.add(spec.gid()); // new in this run: nothing to recover
       }
       Instant now = clock.instant();
       decision = engine.start(spec, now);
@@ -243,6 +262,9 @@ public final class Coordinator implements AutoCloseable {
     ReentrantLock lock = lockOf(gid);
     lock.lock();
     try {
+      if (recoverFirst(gid)) {
+        known = null; // recovery wrote or acted: decide on what is current now
+      }
       int conflicts = 0;
       Transaction before = known;
       while (true) {
@@ -457,6 +479,98 @@ public final class Coordinator implements AutoCloseable {
       // Left to the coordinator that took it over (the listener heard of it).
     } catch (LogUnavailableException e) {
       listener.logFailed("recording " + events.size() + " event(s) of " + gid, e);
+    }
+  }
+
+  // --- recovery -------------------------------------------------------------------------------
+
+  /**
+   * Recovers one page of the log's unsettled transactions, then schedules the next page; pauses
+   * while more than half the bound of calls in flight is used, so new transactions are still taken
+   * while a large backlog is recovered.
+   */
+  private void recoverPage(Gid after) {
+    Set<Gid> handled = recoveredOrNew;
+    if (!running || handled == null) {
+      return;
+    }
+    if (effectsInFlight.get() > config.maxEffectsInFlight() / 2) {
+      scheduler.schedule(config.pollInterval(), () -> recoverPage(after)); // answers come back
+      return;
+    }
+    List<Transaction> page;
+    try {
+      page = log.unsettled(after, RECOVERY_PAGE);
+    } catch (LogUnavailableException e) {
+      listener.logFailed("recovering the transactions after " + after, e);
+      scheduler.schedule(config.pollInterval(), () -> recoverPage(after));
+      return;
+    }
+    for (Transaction tx : page) {
+      if (!running) {
+        return;
+      }
+      try {
+        recover(tx.gid(), tx);
+      } catch (LeaseHeldException e) {
+        // Another coordinator holds it now (the listener heard of it).
+      } catch (LogUnavailableException e) {
+        listener.logFailed("recovering " + tx.gid(), e); // found again: recovered on its next event
+      }
+    }
+    if (page.size() < RECOVERY_PAGE) {
+      recoveredOrNew = null;
+      listener.recoveryDone(recovered.get());
+      return;
+    }
+    Gid last = page.get(page.size() - 1).gid();
+    scheduler.execute(() -> recoverPage(last));
+  }
+
+  /** Feeds {@code Recovered} to {@code tx} unless this run recovered or created it already. */
+  private void recover(Gid gid, Transaction tx) {
+    ReentrantLock lock = lockOf(gid);
+    lock.lock();
+    try {
+      Set<Gid> handled = recoveredOrNew;
+      if (handled != null && handled.add(gid)) {
+        recoverLocked(handled, gid, tx);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Under the transaction's lock: while recovery goes on, an event on a transaction of an earlier
+   * run that has not been recovered yet first recovers it, so its calls in flight are sent again
+   * exactly once, by one decision, whichever of the scan and the event comes first.
+   *
+   * @return whether a recovery was decided
+   */
+  private boolean recoverFirst(Gid gid) {
+    Set<Gid> handled = recoveredOrNew;
+    if (handled == null || !handled.add(gid)) {
+      return false;
+    }
+    Transaction tx = current(gid);
+    if (tx == null) {
+      return false;
+    }
+    recoverLocked(handled, gid, tx);
+    return true;
+  }
+
+  private void recoverLocked(Set<Gid> handled, Gid gid, Transaction tx) {
+    if (tx.isSettled()) {
+      return;
+    }
+    try {
+      decide(gid, tx, List.of(History.Noted.of(new Event.Recovered())));
+      recovered.incrementAndGet();
+    } catch (RuntimeException e) {
+      handled.remove(gid); // not recovered: the next event on it, or the poll, tries again
+      throw e;
     }
   }
 

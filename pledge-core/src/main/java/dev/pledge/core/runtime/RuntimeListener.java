@@ -54,6 +54,11 @@ public interface RuntimeListener {
       public void fenced(Transaction tx, RuntimeException failure) {
         each.forEach(l -> l.fenced(tx, failure));
       }
+
+      @Override
+      public void recoveryDone(long recovered) {
+        each.forEach(l -> l.recoveryDone(recovered));
+      }
     };
   }
 
@@ -77,4 +82,10 @@ public interface RuntimeListener {
 
   /** A transaction was left to the coordinator whose newer lease fences this one off. */
   default void fenced(Transaction tx, RuntimeException failure) {}
+
+  /**
+   * The background recovery that {@link Coordinator#start()} began has been through the whole log;
+   * {@code recovered} transactions of an earlier run were recovered.
+   */
+  default void recoveryDone(long recovered) {}
 }

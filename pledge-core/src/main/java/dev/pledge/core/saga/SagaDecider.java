@@ -146,6 +146,9 @@ public final class SagaDecider implements Decider {
       case Event.BranchRegistered b -> {
         return draft.reject("saga steps are given when the transaction starts");
       }
+      case Event.Redrive r -> {
+        return draft.reject(Draft.NO_DELIVERIES);
+      }
       default -> {
         if (status.isFinal()) {
           return draft.finish();
@@ -178,6 +181,7 @@ public final class SagaDecider implements Decider {
       case Event.CommitRequested c -> throw new IllegalStateException("handled above");
       case Event.AbortRequested a -> throw new IllegalStateException("handled above");
       case Event.BranchRegistered b -> throw new IllegalStateException("handled above");
+      case Event.Redrive r -> throw new IllegalStateException("handled above");
     }
     return draft.finish();
   }

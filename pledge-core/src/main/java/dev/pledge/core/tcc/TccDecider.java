@@ -142,6 +142,9 @@ public final class TccDecider implements Decider {
       case Event.BranchRegistered registered -> {
         return register(draft, registered.branch());
       }
+      case Event.Redrive r -> {
+        return draft.reject(Draft.NO_DELIVERIES);
+      }
       case Event.CommitRequested commit -> {
         if (status == COMMITTING || status == COMMITTED) {
           return draft.finish();

@@ -267,6 +267,9 @@ public final class ThreePcDecider implements Decider {
       case Event.BranchRegistered b -> {
         return draft.reject("3pc branches are given when the transaction starts");
       }
+      case Event.Redrive r -> {
+        return draft.reject(Draft.NO_DELIVERIES);
+      }
     }
     return draft.finish();
   }

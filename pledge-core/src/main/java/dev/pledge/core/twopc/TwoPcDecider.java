@@ -200,6 +200,9 @@ public final class TwoPcDecider implements Decider {
       case Event.BranchRegistered b -> {
         return draft.reject(mode.code() + " branches are given when the transaction starts");
       }
+      case Event.Redrive r -> {
+        return draft.reject(Draft.NO_DELIVERIES);
+      }
     }
     return draft.finish();
   }

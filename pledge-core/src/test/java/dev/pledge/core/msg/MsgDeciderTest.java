@@ -1,6 +1,7 @@
 package dev.pledge.core.msg;
 
 import static dev.pledge.core.OpStatus.ABANDONED;
+import static dev.pledge.core.OpStatus.DEAD;
 import static dev.pledge.core.OpStatus.FAILED;
 import static dev.pledge.core.OpStatus.IDLE;
 import static dev.pledge.core.OpStatus.IN_FLIGHT;
@@ -25,6 +26,7 @@ import static dev.pledge.core.engine.Trigger.DELIVERED;
 import static dev.pledge.core.engine.Trigger.OPERATOR_RETRY;
 import static dev.pledge.core.engine.Trigger.OP_RETRY;
 import static dev.pledge.core.engine.Trigger.RECOVERED;
+import static dev.pledge.core.engine.Trigger.REDRIVEN;
 import static dev.pledge.core.engine.Trigger.RETRY_BOUND_REACHED;
 import static dev.pledge.core.engine.Trigger.RETRY_DUE;
 import static dev.pledge.core.engine.Trigger.STALE_ANSWER;
@@ -448,7 +450,7 @@ public class MsgDeciderTest {
   }
 
   @Test
-  public void unacknowledgedDelivery_isRetried_andDeadLetteredAfterBound_butStillRetried() {
+  public void unacknowledgedDelivery_isRetried_thenDeadAfterBound_andNotSentAgain() {
     Driver run = prepareOne(gid());
     run.on(new Event.CommitRequested());
     run.on(SUBSCRIBED);
@@ -467,18 +469,20 @@ public class MsgDeciderTest {
     d = run.deliveryAnswer(id(run, 1), "billing", UNKNOWN);
     assertThat(d.fired())
         .containsExactly(run.row(COMMITTED, OP_RETRY), run.row(COMMITTED, RETRY_BOUND_REACHED));
-    assertThat(run.tx().flag())
-        .isEqualTo(id(run, 1) + "->billing has failed 10 attempts: unknown: HTTP 500");
-    d = run.tickWhenDue();
-    assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", bound + 1));
-    d = run.deliveryAnswer(id(run, 1), "billing", Outcome.SUCCEEDED);
-    assertThat(d.fired())
-        .containsExactly(run.row(COMMITTED, DELIVERED), run.row(COMMITTED, ALL_DELIVERED));
+    assertThat(d.effects()).isEmpty();
+    assertThat(run.delivery(id(run, 1), "billing"))
+        .isEqualTo(new Progress(DEAD, bound, null, "unknown: HTTP 500"));
+    assertThat(run.tx().deadSubscriptions()).containsExactly("billing");
+    assertThat(run.tx().flag()).isNull();
+    assertThat(run.tx().wakeAt()).isNull();
     assertThat(run.tx().isSettled()).isTrue();
+    assertThat(run.at(run.now().plusSeconds(3600)).tick().effects()).isEmpty();
+    assertThat(run.on(new Event.Recovered()).effects()).isEmpty();
+    assertThat(run.on(new Event.RetryNow()).effects()).isEmpty();
   }
 
   @Test
-  public void deliveryNeverAcknowledged_isBackedOff_andDeadLetteredAfterBound() {
+  public void deliveryNeverAcknowledged_isBackedOff_andDeadAfterBound() {
     Driver run = prepareOne(gid());
     run.on(new Event.CommitRequested());
     run.on(SUBSCRIBED);
@@ -496,18 +500,83 @@ public class MsgDeciderTest {
       assertThat(d.fired()).containsExactly(run.row(COMMITTED, RETRY_DUE));
       assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", attempt + 1));
     }
-    assertThat(run.tx().flag()).isNull();
     Decision d = run.tickWhenDue();
     assertThat(d.fired())
         .containsExactly(run.row(COMMITTED, OP_RETRY), run.row(COMMITTED, RETRY_BOUND_REACHED));
-    assertThat(run.tx().flag())
-        .isEqualTo(id(run, 1) + "->billing has failed 10 attempts: no answer within PT10S");
-    d = run.tickWhenDue();
-    assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", bound + 1));
+    assertThat(d.effects()).isEmpty();
+    assertThat(run.delivery(id(run, 1), "billing"))
+        .isEqualTo(new Progress(DEAD, bound, null, "no answer within PT10S"));
+    assertThat(run.tx().isSettled()).isTrue();
+    // The late answer of the last attempt changes nothing: the letter is dead until re-driven.
+    assertThat(run.deliveryAnswer(id(run, 1), "billing", Outcome.SUCCEEDED).fired())
+        .containsExactly(run.row(COMMITTED, STALE_ANSWER));
+    assertThat(run.delivery(id(run, 1), "billing").status()).isEqualTo(DEAD);
+  }
+
+  @Test
+  public void redrive_sendsADeadLetterAgain_withAFreshBudget() {
+    Driver run = deadBilling();
+    Decision d = run.on(new Event.Redrive(id(run, 1), "billing"));
+    assertThat(d.fired()).containsExactly(run.row(COMMITTED, REDRIVEN));
+    assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", 1));
+    assertThat(run.tx().isSettled()).isFalse();
+    assertThat(run.tx().deadSubscriptions()).isEmpty();
     d = run.deliveryAnswer(id(run, 1), "billing", Outcome.SUCCEEDED);
     assertThat(d.fired())
         .containsExactly(run.row(COMMITTED, DELIVERED), run.row(COMMITTED, ALL_DELIVERED));
+    assertThat(run.deliveries())
+        .containsExactly(
+            id(run, 1) + " -> billing: SUCCEEDED", id(run, 1) + " -> shipping: SUCCEEDED");
     assertThat(run.tx().isSettled()).isTrue();
+  }
+
+  @Test
+  public void redrive_ofADeliveryThatIsNotDead_isRefused() {
+    Driver run = prepareOne(gid());
+    run.on(new Event.CommitRequested());
+    run.on(SUBSCRIBED);
+    Decision d = run.on(new Event.Redrive(id(run, 1), "billing"));
+    assertThat(d.rejection())
+        .isEqualTo("the delivery of " + id(run, 1) + " to billing is not dead: it is in_flight");
+    assertThat(run.on(new Event.Redrive(id(run, 1), "nobody")).rejection())
+        .isEqualTo("no delivery of " + id(run, 1) + " to nobody");
+    assertThat(run.on(new Event.Redrive("other#1", "billing")).rejection())
+        .isEqualTo("no delivery of other#1 to billing");
+  }
+
+  @Test
+  public void deadLetter_stepsOutOfItsKeysSequence_soTheNextOfItsKeyGoes() {
+    Driver run =
+        Driver.start(
+            msg(gid(), message("orders", "o-1", "placed"), message("orders", "o-1", "paid")));
+    run.on(new Event.CommitRequested());
+    Decision d = run.on(new Event.SubscribersResolved(Map.of("orders", List.of("billing"))));
+    assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", 1));
+    int bound = RetryPolicy.DEFAULT.flagAfterAttempts();
+    for (int attempt = 1; attempt < bound; attempt++) {
+      run.deliveryAnswer(id(run, 1), "billing", UNKNOWN);
+      assertThat(run.tickWhenDue().effects())
+          .containsExactly(run.deliver(id(run, 1), "billing", attempt + 1));
+    }
+    d = run.deliveryAnswer(id(run, 1), "billing", UNKNOWN);
+    assertThat(run.delivery(id(run, 1), "billing").status()).isEqualTo(DEAD);
+    assertThat(d.effects()).containsExactly(run.deliver(id(run, 2), "billing", 1));
+  }
+
+  /** A committed transaction whose delivery to billing is dead and to shipping acknowledged. */
+  private static Driver deadBilling() {
+    Driver run = prepareOne(gid());
+    run.on(new Event.CommitRequested());
+    run.on(SUBSCRIBED);
+    run.deliveryAnswer(id(run, 1), "shipping", Outcome.SUCCEEDED);
+    for (int attempt = 1; attempt <= RetryPolicy.DEFAULT.flagAfterAttempts(); attempt++) {
+      run.deliveryAnswer(id(run, 1), "billing", UNKNOWN);
+      if (run.delivery(id(run, 1), "billing").status() != DEAD) {
+        run.tickWhenDue();
+      }
+    }
+    assertThat(run.delivery(id(run, 1), "billing").status()).isEqualTo(DEAD);
+    return run;
   }
 
   @Test

@@ -26,6 +26,7 @@ import dev.pledge.core.spi.AuditLog;
 import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.SubscriptionStore;
 import dev.pledge.core.spi.TransactionLog;
+import dev.pledge.server.metrics.ServerMetrics;
 import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.LongPolls;
 import dev.pledge.server.runtime.ServerRuntime;
@@ -40,9 +41,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -81,21 +79,7 @@ public final class Api {
   private final ObjectMapper json = new ObjectMapper();
   private final Operations operations;
 
-  /** Response counts keyed by their Prometheus labels. */
-  private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
-
-  private final List<MetricsSource> metricsSources = new CopyOnWriteArrayList<>();
-
-  /** More lines for {@code /metrics}, in Prometheus' text format (HELP, TYPE, samples). */
-  @FunctionalInterface
-  public interface MetricsSource {
-    void appendTo(StringBuilder out);
-  }
-
-  /** Adds lines to what {@code /metrics} serves. */
-  public void addMetrics(MetricsSource source) {
-    metricsSources.add(Objects.requireNonNull(source, "source"));
-  }
+  private final ServerMetrics metrics;
 
   public Api(
       ServerRuntime runtime,
@@ -107,6 +91,7 @@ public final class Api {
       Supplier<String> gids) {
     this.coordinator = runtime.coordinator();
     this.longPolls = runtime.longPolls();
+    this.metrics = runtime.metrics();
     this.operations =
         new Operations(
             coordinator, Objects.requireNonNull(audit, "audit"), json, InstantSource.system());
@@ -131,6 +116,7 @@ public final class Api {
   public ApiResponse handle(
       String method, String path, Map<String, String> query, byte[] body, String actor) {
     Objects.requireNonNull(actor, "actor");
+    long startNanos = System.nanoTime();
     ApiResponse response;
     try {
       response = route(method, path, query, body, actor);
@@ -169,17 +155,11 @@ public final class Api {
       LOG.error("{} {} failed", method, path, e);
       response = error(500, "internal", "the coordinator failed to handle the request", List.of());
     }
-    answers
-        .computeIfAbsent(
-            "method=\""
-                + method
-                + "\",route=\""
-                + routeName(path)
-                + "\",status=\""
-                + response.status()
-                + "\"",
-            k -> new LongAdder())
-        .increment();
+    metrics.apiAnswered(
+        method,
+        routeName(path),
+        response.status(),
+        Duration.ofNanos(System.nanoTime() - startNanos));
     return response;
   }
 
@@ -198,7 +178,7 @@ public final class Api {
       return ApiResponse.json(200, "{\"status\":\"ok\"}");
     }
     if (path.equals("/metrics")) {
-      return new ApiResponse(200, "text/plain; version=0.0.4", metrics());
+      return new ApiResponse(200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
     }
     if (path.equals("/api/v1/transactions")) {
       return switch (method) {
@@ -633,24 +613,6 @@ public final class Api {
       node.put("lastError", progress.lastError());
     }
     return node;
-  }
-
-  private String metrics() {
-    StringBuilder out = new StringBuilder();
-    out.append("# HELP pledge_api_responses_total API answers by method, route and status.\n");
-    out.append("# TYPE pledge_api_responses_total counter\n");
-    answers.entrySet().stream()
-        .sorted(Map.Entry.comparingByKey())
-        .forEach(entry ->
-            out.append("pledge_api_responses_total{")
-                .append(entry.getKey())
-                .append("} ")
-                .append(entry.getValue().sum())
-                .append('\n'));
-    for (MetricsSource source : metricsSources) {
-      source.appendTo(out);
-    }
-    return out.toString();
   }
 
   private static String routeName(String path) {

@@ -8,6 +8,7 @@ import dev.pledge.server.auth.Access;
 import dev.pledge.server.auth.Role;
 import dev.pledge.server.auth.Tokens;
 import dev.pledge.server.console.ConsoleFiles;
+import dev.pledge.server.tracing.Tracing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -59,10 +60,15 @@ public final class HttpApiServer implements AutoCloseable {
   /** The accepted tokens, or null: no authentication, and then the server is on loopback only. */
   private final Tokens tokens;
 
-  private HttpApiServer(HttpServer server, Api api, int maxConcurrentRequests, Tokens tokens) {
+  /** Whose context an API request's {@code traceparent} becomes, for the spans it starts. */
+  private final Tracing tracing;
+
+  private HttpApiServer(
+      HttpServer server, Api api, int maxConcurrentRequests, Tokens tokens, Tracing tracing) {
     this.server = server;
     this.api = api;
     this.tokens = tokens;
+    this.tracing = tracing;
     this.maxConcurrentRequests = maxConcurrentRequests;
     this.permits = new Semaphore(maxConcurrentRequests);
   }
@@ -91,7 +97,18 @@ public final class HttpApiServer implements AutoCloseable {
   public static HttpApiServer start(
       InetSocketAddress address, Api api, int maxConcurrentRequests, Tokens tokens)
       throws IOException {
+    return start(address, api, maxConcurrentRequests, tokens, Tracing.off());
+  }
+
+  /**
+   * As {@link #start(InetSocketAddress, Api, int, Tokens)}, making each API request's {@code
+   * traceparent} current while it is handled, so a transaction it creates joins the caller's trace.
+   */
+  public static HttpApiServer start(
+      InetSocketAddress address, Api api, int maxConcurrentRequests, Tokens tokens, Tracing tracing)
+      throws IOException {
     Objects.requireNonNull(api, "api");
+    Objects.requireNonNull(tracing, "tracing");
     if (tokens == null
         && (address.getAddress() == null || !address.getAddress().isLoopbackAddress())) {
       throw new IllegalArgumentException(
@@ -112,7 +129,7 @@ public final class HttpApiServer implements AutoCloseable {
       }
     });
     HttpServer server = HttpServer.create(address, 1024);
-    HttpApiServer http = new HttpApiServer(server, api, maxConcurrentRequests, tokens);
+    HttpApiServer http = new HttpApiServer(server, api, maxConcurrentRequests, tokens, tracing);
     server.setExecutor(http.executor);
     server.createContext("/", exchange -> http.serve(exchange, http::handle));
     server.createContext("/console", exchange -> http.serve(exchange, http::console));
@@ -239,12 +256,15 @@ public final class HttpApiServer implements AutoCloseable {
         body = in.readNBytes(Api.MAX_BODY_BYTES + 1);
       }
       ApiResponse response =
-          api.handle(
-              exchange.getRequestMethod(),
-              exchange.getRequestURI().getPath(),
-              query(exchange.getRequestURI().getRawQuery()),
-              body,
-              actor);
+          tracing.inRequest(
+              exchange.getRequestHeaders()::getFirst,
+              () ->
+                  api.handle(
+                      exchange.getRequestMethod(),
+                      exchange.getRequestURI().getPath(),
+                      query(exchange.getRequestURI().getRawQuery()),
+                      body,
+                      actor));
       byte[] bytes = response.body().getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", response.contentType());
       exchange.sendResponseHeaders(response.status(), bytes.length == 0 ? -1 : bytes.length);

@@ -46,11 +46,18 @@ public final class HttpEffects implements Transport {
   private final HttpClient client;
   private final Duration callTimeout;
   private final AllowList allowList;
+  private final OutgoingHeaders outgoing;
   private final ObjectMapper json = new ObjectMapper();
 
   public HttpEffects(Duration callTimeout, AllowList allowList) {
+    this(callTimeout, allowList, OutgoingHeaders.NONE);
+  }
+
+  /** As {@link #HttpEffects(Duration, AllowList)}, adding {@code outgoing} to calls and checks. */
+  public HttpEffects(Duration callTimeout, AllowList allowList, OutgoingHeaders outgoing) {
     this.callTimeout = Objects.requireNonNull(callTimeout, "callTimeout");
     this.allowList = Objects.requireNonNull(allowList, "allowList");
+    this.outgoing = Objects.requireNonNull(outgoing, "outgoing");
     Duration connect =
         callTimeout.compareTo(Duration.ofSeconds(5)) < 0 ? callTimeout : Duration.ofSeconds(5);
     this.client =
@@ -67,7 +74,7 @@ public final class HttpEffects implements Transport {
     if (!allowList.allows(call.url())) {
       return refused(call.url());
     }
-    HttpRequest request =
+    HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(call.url()))
             .timeout(callTimeout)
             .header("Content-Type", "application/json")
@@ -75,10 +82,10 @@ public final class HttpEffects implements Transport {
             .header("Pledge-Branch", call.branchId())
             .header("Pledge-Op", call.op().label())
             .header("Pledge-Mode", call.mode().code())
-            .header("Pledge-Attempt", Integer.toString(call.attempt()))
-            .POST(HttpRequest.BodyPublishers.ofString(call.payload()))
-            .build();
-    return send(request).thenApply(answer -> answer.outcome());
+            .header("Pledge-Attempt", Integer.toString(call.attempt()));
+    outgoing.addTo(request::header);
+    return send(request.POST(HttpRequest.BodyPublishers.ofString(call.payload())).build())
+        .thenApply(answer -> answer.outcome());
   }
 
   @Override
@@ -91,13 +98,12 @@ public final class HttpEffects implements Transport {
     if (!allowList.allows(url)) {
       return refused(url);
     }
-    HttpRequest request =
+    HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(url))
             .timeout(callTimeout)
-            .header("Pledge-Gid", check.gid().value())
-            .GET()
-            .build();
-    return send(request).thenApply(this::checkOutcome);
+            .header("Pledge-Gid", check.gid().value());
+    outgoing.addTo(request::header);
+    return send(request.GET().build()).thenApply(this::checkOutcome);
   }
 
   @Override

@@ -37,6 +37,11 @@ final class LoggingListener implements RuntimeListener {
   }
 
   @Override
+  public void recoveryDone(long recovered) {
+    LOG.info("recovery done: {} unsettled transactions of an earlier run recovered", recovered);
+  }
+
+  @Override
   public void fenced(Transaction tx, RuntimeException failure) {
     LOG.debug("{}: left to the coordinator that took it over: {}", tx.gid(), failure.getMessage());
   }

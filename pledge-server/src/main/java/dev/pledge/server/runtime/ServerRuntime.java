@@ -6,11 +6,10 @@ import dev.pledge.core.runtime.RuntimeConfig;
 import dev.pledge.core.runtime.RuntimeListener;
 import dev.pledge.core.runtime.Transport;
 import dev.pledge.core.spi.TransactionLog;
+import dev.pledge.server.metrics.ServerMetrics;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The runtime as the server runs it: {@link Coordinator} with the system clock, real timers and
@@ -18,19 +17,26 @@ import org.slf4j.LoggerFactory;
  * listeners (logging, long polls, metrics).
  */
 public final class ServerRuntime implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(ServerRuntime.class);
-
   private final Coordinator coordinator;
   private final LongPolls longPolls;
   private final ThreadScheduler scheduler;
+  private final ServerMetrics metrics;
 
-  private ServerRuntime(Coordinator coordinator, LongPolls longPolls, ThreadScheduler scheduler) {
+  private ServerRuntime(
+      Coordinator coordinator,
+      LongPolls longPolls,
+      ThreadScheduler scheduler,
+      ServerMetrics metrics) {
     this.coordinator = coordinator;
     this.longPolls = longPolls;
     this.scheduler = scheduler;
+    this.metrics = metrics;
   }
 
-  /** Builds the runtime, recovers what the log holds unsettled, and starts looking for due work. */
+  /**
+   * {@link #start(RuntimeConfig, Engine, TransactionLog, Transport, Subscriptions, int, List,
+   * ServerMetrics)} with metrics of its own.
+   */
   public static ServerRuntime start(
       RuntimeConfig config,
       Engine engine,
@@ -39,11 +45,30 @@ public final class ServerRuntime implements AutoCloseable {
       Subscriptions subscriptions,
       int maxLongPolls,
       List<RuntimeListener> more) {
+    return start(
+        config, engine, log, transport, subscriptions, maxLongPolls, more, new ServerMetrics());
+  }
+
+  /**
+   * Builds the runtime and starts it: new transactions are taken at once, while what the log holds
+   * unsettled from an earlier run is recovered in the background ({@link Coordinator#start()}). The
+   * runtime closes {@code metrics} when it closes.
+   */
+  public static ServerRuntime start(
+      RuntimeConfig config,
+      Engine engine,
+      TransactionLog log,
+      Transport transport,
+      Subscriptions subscriptions,
+      int maxLongPolls,
+      List<RuntimeListener> more,
+      ServerMetrics metrics) {
     ThreadScheduler scheduler = new ThreadScheduler();
     LongPolls longPolls = new LongPolls(maxLongPolls);
     List<RuntimeListener> listeners = new ArrayList<>();
     listeners.add(new LoggingListener());
     listeners.add(longPolls);
+    listeners.add(metrics.runtimeListener());
     listeners.addAll(more);
     Coordinator coordinator =
         new Coordinator(
@@ -55,9 +80,9 @@ public final class ServerRuntime implements AutoCloseable {
             transport,
             subscriptions,
             RuntimeListener.all(listeners));
-    int recovered = coordinator.start();
-    LOG.info("recovered {} unsettled transactions", recovered);
-    return new ServerRuntime(coordinator, longPolls, scheduler);
+    metrics.bindRuntime(coordinator, longPolls::waiting);
+    coordinator.start();
+    return new ServerRuntime(coordinator, longPolls, scheduler, metrics);
   }
 
   public Coordinator coordinator() {
@@ -68,10 +93,15 @@ public final class ServerRuntime implements AutoCloseable {
     return longPolls;
   }
 
+  public ServerMetrics metrics() {
+    return metrics;
+  }
+
   /** Stops taking work; effects in flight are abandoned, and recovery sends them again. */
   @Override
   public void close() {
     coordinator.close();
     scheduler.close();
+    metrics.close();
   }
 }

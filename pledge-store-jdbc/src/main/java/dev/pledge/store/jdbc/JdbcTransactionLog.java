@@ -27,6 +27,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -96,6 +97,7 @@ public final class JdbcTransactionLog
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong records = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
+  private final WriterListener writerListener;
 
   private volatile boolean open = true;
 
@@ -105,8 +107,10 @@ public final class JdbcTransactionLog
    */
   public record Stats(long commits, long records, long batches, int queued) {}
 
-  private JdbcTransactionLog(JdbcLogConfig config, InstantSource clock) {
+  private JdbcTransactionLog(
+      JdbcLogConfig config, InstantSource clock, WriterListener writerListener) {
     this.config = config;
+    this.writerListener = Objects.requireNonNull(writerListener, "writerListener");
     this.dialect = config.dialect();
     this.sql = new Sql(dialect, config.tablePrefix());
     this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
@@ -136,7 +140,12 @@ public final class JdbcTransactionLog
 
   /** Opens (and creates or migrates, when needed) the log {@code config} describes. */
   public static JdbcTransactionLog open(JdbcLogConfig config) {
-    return new JdbcTransactionLog(config, InstantSource.system());
+    return open(config, WriterListener.NONE);
+  }
+
+  /** Opens the log {@code config} describes; its writer reports each commit to {@code listener}. */
+  public static JdbcTransactionLog open(JdbcLogConfig config, WriterListener listener) {
+    return new JdbcTransactionLog(config, InstantSource.system(), listener);
   }
 
   private static void createFolder(Path file) {
@@ -340,6 +349,7 @@ public final class JdbcTransactionLog
   private void runBatch(Connection connection, List<Write> batch) throws SQLException {
     Object[] results = new Object[batch.size()];
     SQLException statementError = null;
+    long startNanos = System.nanoTime();
     dialect.begin(connection);
     try {
       for (int i = 0; i < batch.size(); i++) {
@@ -378,6 +388,7 @@ public final class JdbcTransactionLog
     if (written > 0) {
       commits.incrementAndGet();
       records.addAndGet(written);
+      writerListener.committed(written, Duration.ofNanos(System.nanoTime() - startNanos));
     }
     batches.incrementAndGet();
     for (int i = 0; i < batch.size(); i++) {

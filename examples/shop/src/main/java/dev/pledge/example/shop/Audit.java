@@ -3,13 +3,17 @@ package dev.pledge.example.shop;
 import dev.pledge.client.PledgeClient;
 import dev.pledge.client.PledgeException;
 import dev.pledge.client.TransactionView;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The consistency audit of the shop after a run: it reads the four databases and asks the
@@ -289,6 +293,7 @@ public final class Audit {
             "every barrier consistent",
             "no op after its compensation, no commit beside a rollback, no undo of what never ran",
             barrierProblems));
+    checks.addAll(stockEvents(shop.inventory()));
 
     // What happened on the way.
     facts.add("aborted orders by cause: " + (abortCauses.isEmpty() ? "none" : abortCauses));
@@ -330,6 +335,54 @@ public final class Audit {
             + api.retriesSent()
             + " coordinator API calls sent again (no answer or 5xx)");
     return new Report(outcomes, facts, checks);
+  }
+
+  /**
+   * Inventory's events: the stock levels rebuilt from the event streams alone must equal the live
+   * read model (and the ledger's stock on hand); global positions and every stream's versions run
+   * 1, 2, 3, … with no gap.
+   */
+  private static List<Check> stockEvents(Inventory inventory) {
+    StockEvents.Replay replay = StockEvents.replay(inventory.events());
+    List<String> problems = new ArrayList<>();
+    Map<String, StockEvents.Level> live;
+    try {
+      live = inventory.stockLevels(Duration.ofSeconds(30));
+    } catch (SQLException e) {
+      live = Map.of();
+      problems.add("the live read model cannot be read: " + e.getMessage());
+    }
+    Map<String, Long> onHand = inventory.onHand();
+    Set<String> skus = new TreeSet<>(replay.levels().keySet());
+    skus.addAll(live.keySet());
+    for (String sku : skus) {
+      StockEvents.Level rebuilt = replay.levels().get(sku);
+      StockEvents.Level current = live.get(sku);
+      if (!Objects.equals(rebuilt, current)) {
+        problems.add(sku + ": rebuilt from the events " + rebuilt + ", live " + current);
+      }
+      long ledger = onHand.getOrDefault(sku, 0L);
+      if (rebuilt != null && rebuilt.available() != ledger) {
+        problems.add(
+            sku + ": " + rebuilt.available() + " available by the events, " + ledger + " on hand");
+      }
+    }
+    if (replay.levels().isEmpty()) {
+      problems.add("no stock events at all");
+    }
+    return List.of(
+        new Check(
+            "read model matches the event streams",
+            replay.levels().size()
+                + " SKUs rebuilt from "
+                + replay.events()
+                + " events equal the live stock_level table and the stock on hand",
+            problems),
+        new Check(
+            "stream versions have no gaps",
+            replay.streams()
+                + " streams: every version and every global position follows its predecessor by 1",
+            replay.gaps()));
   }
 
   private static String describe(Map<String, Long> stats) {

@@ -15,11 +15,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * One service's own SQLite database: a single connection in WAL mode with {@code synchronous=FULL},
  * used one local transaction at a time. SQLite admits one writer anyway; taking turns in the JVM
  * keeps {@code SQLITE_BUSY} out of the picture and makes every local transaction serializable.
+ *
+ * <p>Inventory's event store has connections of its own to the same file (its projection writes the
+ * read model). Transactions here stay SQLite's default deferred ones, and every one that writes
+ * writes first (the SDK barrier's insert, the opening stock's insert): its first statement takes
+ * the file's write lock, waiting up to {@code busy_timeout}, so it never holds a read snapshot that
+ * another connection's commit could make stale ({@code SQLITE_BUSY_SNAPSHOT}, which no busy timeout
+ * retries). {@code BEGIN IMMEDIATE} is not an option: the SDK's barrier needs the JDBC connection
+ * out of auto-commit, and then sqlite-jdbc opens the next transaction right after each commit, so
+ * an immediate one would hold the write lock between transactions.
  */
 final class Db implements AutoCloseable {
   private final Connection connection;
   private final ReentrantLock lock = new ReentrantLock();
   private final Path file;
+  private volatile Runnable afterCommit = () -> {};
 
   /** A unit of work inside one local transaction. */
   @FunctionalInterface
@@ -50,10 +60,21 @@ final class Db implements AutoCloseable {
     return file;
   }
 
+  /** Runs {@code action} after every commit (not after a rollback), outside the lock. */
+  void afterCommit(Runnable action) {
+    afterCommit = action;
+  }
+
   /**
    * Runs {@code work} in one local transaction: committed if it returns, rolled back if it throws.
    */
   <T> T inTransaction(Work<T> work) {
+    T result = inTransactionLocked(work);
+    afterCommit.run();
+    return result;
+  }
+
+  private <T> T inTransactionLocked(Work<T> work) {
     lock.lock();
     try {
       try {

@@ -1,8 +1,14 @@
 package dev.pledge.example.shop;
 
+import dev.pledge.eventstore.EventStore;
+import dev.pledge.eventstore.EventStoreConfig;
+import dev.pledge.eventstore.ProjectionRunner;
 import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The inventory service: stock on hand per SKU in its own SQLite database.
@@ -17,6 +23,10 @@ import java.util.Map;
  * <p>Payload {@code {"orderId", "sku", "qty"}}. Too little stock is a business refusal: 409 {@code
  * out_of_stock}. Reservation states: {@code reserved}, {@code released}, {@code held}, {@code
  * committed}, {@code rolled_back}.
+ *
+ * <p>Event-sourced: every stock change is also an event of stream {@code stock-<SKU>}, appended in
+ * the same database and local transaction as the change, and a projection keeps the CQRS read model
+ * {@code stock_level} ({@link StockEvents}).
  */
 public final class Inventory implements AutoCloseable {
   static final Ledger.Names NAMES =
@@ -32,10 +42,39 @@ public final class Inventory implements AutoCloseable {
           "committed",
           "rolled_back");
 
+  private final EventStore events;
   private final Ledger ledger;
+  private final ProjectionRunner stockLevels;
 
   public Inventory(Path file, Faults faults) {
-    ledger = new Ledger(NAMES, file, faults, "reserve", "release");
+    // The event store's tables live in the inventory's own SQLite file, so that the ledger's
+    // transaction can append the events of its changes.
+    events = EventStore.open(EventStoreConfig.forUrl("jdbc:sqlite:" + file).withPoolSize(2));
+    ledger =
+        new Ledger(NAMES, file, faults, "reserve", "release", StockEvents.recorder(events, NAMES));
+    stockLevels =
+        ProjectionRunner.start(
+            events,
+            new StockEvents.StockLevels(),
+            ProjectionRunner.Options.defaults().withOwner("inventory"));
+  }
+
+  EventStore events() {
+    return events;
+  }
+
+  /**
+   * The live read model of stock levels once its projection has caught up with every event (within
+   * {@code timeout}; whatever it holds then, if not).
+   */
+  Map<String, StockEvents.Level> stockLevels(Duration timeout) throws SQLException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (ProjectionRunner.committedCheckpoint(events, StockEvents.StockLevels.NAME)
+            < events.headPosition()
+        && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+    }
+    return StockEvents.readModel(events);
   }
 
   public String baseUrl() {
@@ -74,6 +113,8 @@ public final class Inventory implements AutoCloseable {
 
   @Override
   public void close() {
+    stockLevels.close();
     ledger.close();
+    events.close();
   }
 }

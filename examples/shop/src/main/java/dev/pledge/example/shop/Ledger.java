@@ -37,13 +37,49 @@ final class Ledger implements AutoCloseable {
       String committed,
       String rolledBack) {}
 
+  /**
+   * A change of one key's amount, told to {@link Changes} inside the local transaction that makes
+   * it: {@code kind} is {@code opened}, or the state the entry moved to (taken, held, returned,
+   * rolled back, committed).
+   */
+  record Change(String kind, String key, long amount, String orderId) {}
+
+  /**
+   * Told of every change on the transaction's connection, before it commits (inventory appends them
+   * as events), and after each commit of the ledger's database.
+   */
+  interface Changes {
+    Changes NONE =
+        new Changes() {
+          @Override
+          public void record(Connection c, Change change) {}
+        };
+
+    void record(Connection c, Change change) throws SQLException;
+
+    /** After a local transaction of the ledger committed. */
+    default void committed() {}
+  }
+
   private final Names names;
   private final Db db;
   private final ServiceHttp http;
   private final ParticipantHttp participant;
+  private final Changes changes;
 
   Ledger(Names names, Path file, Faults faults, String sagaAction, String sagaCompensation) {
+    this(names, file, faults, sagaAction, sagaCompensation, Changes.NONE);
+  }
+
+  Ledger(
+      Names names,
+      Path file,
+      Faults faults,
+      String sagaAction,
+      String sagaCompensation,
+      Changes changes) {
     this.names = names;
+    this.changes = changes;
     this.http = new ServiceHttp(names.service());
     this.db =
         new Db(
@@ -56,6 +92,7 @@ final class Ledger implements AutoCloseable {
               gid TEXT NOT NULL, branch TEXT NOT NULL, order_id TEXT NOT NULL, key TEXT NOT NULL,
               amount INTEGER NOT NULL, state TEXT NOT NULL, PRIMARY KEY (gid, branch))
             """);
+    db.afterCommit(changes::committed);
     db.inTransaction(c -> {
       Barrier.migrate(c, Dialect.SQLITE);
       return null;
@@ -73,11 +110,7 @@ final class Ledger implements AutoCloseable {
         (c, request, refuse) -> giveBack(c, request, names.taken(), names.returned()));
     participant.route(
         http, "/2pc/prepare", Op.PREPARE, (c, request, refuse) -> take(c, request, names.held()));
-    participant.route(
-        http,
-        "/2pc/commit",
-        Op.COMMIT,
-        (c, request, refuse) -> move(c, request, names.held(), names.committed()));
+    participant.route(http, "/2pc/commit", Op.COMMIT, (c, request, refuse) -> commit(c, request));
     participant.route(
         http,
         "/2pc/rollback",
@@ -118,6 +151,7 @@ final class Ledger implements AutoCloseable {
             == 1) {
           Db.update(
               c, "INSERT INTO balance (key, amount) VALUES (?, ?)", key.getKey(), key.getValue());
+          changes.record(c, new Change("opened", key.getKey(), key.getValue(), ""));
         }
       }
       return null;
@@ -146,9 +180,30 @@ final class Ledger implements AutoCloseable {
         key,
         amount,
         state);
+    changes.record(c, new Change(state, key, amount, orderId));
   }
 
-  private static void giveBack(Connection c, ParticipantRequest call, String from, String to)
+  private void commit(Connection c, ParticipantRequest call) throws SQLException {
+    move(c, call, names.held(), names.committed());
+    recordEntry(c, call, names.committed());
+  }
+
+  /** Tells {@link #changes} of the entry of {@code call}, now in state {@code kind}. */
+  private void recordEntry(Connection c, ParticipantRequest call, String kind) throws SQLException {
+    try (ResultSet rows =
+        Db.query(
+            c,
+            "SELECT key, amount, order_id FROM entry WHERE gid = ? AND branch = ?",
+            call.gid(),
+            call.branch())) {
+      if (!rows.next()) {
+        throw new IllegalStateException("no entry for " + call.gid() + "/" + call.branch());
+      }
+      changes.record(c, new Change(kind, rows.getString(1), rows.getLong(2), rows.getString(3)));
+    }
+  }
+
+  private void giveBack(Connection c, ParticipantRequest call, String from, String to)
       throws SQLException {
     try (ResultSet rows =
         Db.query(
@@ -168,6 +223,7 @@ final class Ledger implements AutoCloseable {
           rows.getString(1));
     }
     move(c, call, from, to);
+    recordEntry(c, call, to);
   }
 
   private static void move(Connection c, ParticipantRequest call, String from, String to)

@@ -10,6 +10,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -124,5 +127,43 @@ class AuditTest {
             check(Audit.run(shop), "one shipment per committed order, none for an aborted one")
                 .problems())
         .containsExactly("o-1 (confirmed) has 2 shipments, not 1");
+  }
+
+  @Test
+  void aReadModelOrStreamThatDrifts_failsTheAudit_namingTheSkuAndTheGap() throws SQLException {
+    shop.orders().place(new Orders.Request("o-2", "saga", "sku-1", 3, "acct-01", 1_000));
+    Protocol.op(
+        shop.inventory().baseUrl() + "/saga/reserve",
+        "order-o-2",
+        "inventory",
+        "action",
+        "{\"orderId\":\"o-2\",\"sku\":\"sku-1\",\"qty\":3}");
+    Audit.Report settled = Audit.run(shop);
+    assertThat(check(settled, "read model matches the event streams").summary())
+        .isEqualTo(
+            "1 SKUs rebuilt from 2 events equal the live stock_level table and the stock on hand");
+    assertThat(check(settled, "read model matches the event streams").ok()).isTrue();
+    assertThat(check(settled, "stream versions have no gaps").ok()).isTrue();
+
+    // The live read model drifts from the events: the audit's rebuild disagrees with it.
+    execute("UPDATE stock_level SET available = available + 1 WHERE sku = 'sku-1'");
+    assertThat(check(Audit.run(shop), "read model matches the event streams").problems())
+        .containsExactly(
+            "sku-1: rebuilt from the events Level[available=7, reserved=3, sold=0], live"
+                + " Level[available=8, reserved=3, sold=0]");
+
+    // An event goes missing from the middle of the log: both the position and the version jump.
+    execute("DELETE FROM es_events WHERE stream_id = 'stock-sku-1' AND stream_version = 1");
+    Audit.Report gap = Audit.run(shop);
+    assertThat(check(gap, "stream versions have no gaps").problems())
+        .containsExactly("position 2 follows 0", "stock-sku-1: version 2 where 1 was due");
+    assertThat(gap.consistent()).isFalse();
+  }
+
+  private void execute(String sql) throws SQLException {
+    try (Connection c = shop.inventory().events().dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
   }
 }
