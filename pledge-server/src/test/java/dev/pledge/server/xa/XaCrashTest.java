@@ -1,0 +1,345 @@
+package dev.pledge.server.xa;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pledge.client.PledgeClient;
+import dev.pledge.client.PledgeClientConfig;
+import dev.pledge.client.TransactionView;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * xa across two real databases, with real processes killed with {@code -9}: the coordinator ({@code
+ * pledge server} on its SQLite log) and a participant service ({@link XaParticipantChild}) with one
+ * branch on PostgreSQL and one on MariaDB. The participant holds the first commit call of each
+ * branch, so the kill falls after the decision is logged and before any branch committed; the
+ * branches are then prepared transactions in {@code pg_prepared_xacts} and {@code XA RECOVER}.
+ * After the killed processes are restarted, the transaction commits, both rows exist, and neither
+ * database has a prepared transaction of the test's gid left.
+ */
+class XaCrashTest {
+  private static final Duration WAIT = Duration.ofSeconds(120);
+  private static final String PG_URL =
+      env("PLEDGE_TEST_XA_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/pledge_xa_test");
+  private static final String MARIA_URL =
+      env("PLEDGE_TEST_XA_MARIADB_URL", "jdbc:mariadb://127.0.0.1:3306/pledge_xa_test?user=root");
+
+  @TempDir Path dataDir;
+  private final List<Process> processes = new ArrayList<>();
+  private final BlockingQueue<String> childLines = new LinkedBlockingQueue<>();
+  private Process coordinator;
+  private Process participant;
+  private int coordinatorPort;
+  private int participantPort;
+  private String gid;
+
+  @BeforeEach
+  void setUp(TestInfo test) throws Exception {
+    // Short enough (at most 64) to be the xid's gtrid itself, so the test can read it in the lists.
+    String name = test.getTestMethod().orElseThrow().getName();
+    gid = name.substring(0, name.indexOf('_')) + "-" + UUID.randomUUID().toString().substring(0, 8);
+    coordinatorPort = freePort();
+    participantPort = freePort();
+    for (String url : List.of(PG_URL, MARIA_URL)) {
+      try (Connection c = connect(url);
+          Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE IF NOT EXISTS xa_crash_rows (id VARCHAR(200) PRIMARY KEY)");
+      }
+    }
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Process process : processes) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    // Whatever a failed run left prepared would hold locks: roll it back.
+    try (Connection c = connect(PG_URL);
+        Statement s = c.createStatement()) {
+      for (String xid : pgPrepared()) {
+        s.execute("ROLLBACK PREPARED '" + xid + "'");
+      }
+    }
+  }
+
+  @Test
+  void participantKilledAfterPrepare_beforeCommit_commitsWhenItComesBack() throws Exception {
+    startCoordinator();
+    startParticipant("hold-commits");
+    submitAndAwaitCommitCalls();
+
+    kill(participant);
+    startParticipant("none");
+
+    assertCommittedEverywhere();
+  }
+
+  @Test
+  void coordinatorKilledAfterTheDecision_beforeAnyCommit_commitsWhenItComesBack() throws Exception {
+    startCoordinator();
+    startParticipant("hold-commits");
+    submitAndAwaitCommitCalls();
+
+    kill(coordinator);
+    startCoordinator();
+
+    assertCommittedEverywhere();
+  }
+
+  @Test
+  void bothKilled_afterTheDecision_beforeAnyCommit_commitWhenTheyComeBack() throws Exception {
+    startCoordinator();
+    startParticipant("hold-commits");
+    submitAndAwaitCommitCalls();
+
+    kill(coordinator);
+    kill(participant);
+    startParticipant("none");
+    startCoordinator();
+
+    assertCommittedEverywhere();
+  }
+
+  private void submitAndAwaitCommitCalls() throws Exception {
+    String base = "http://127.0.0.1:" + participantPort;
+    try (PledgeClient pledge = client()) {
+      pledge
+          .xa(gid)
+          .timeout(Duration.ofSeconds(60))
+          .branch("pg", base + "/pg/prepare", base + "/pg/commit", base + "/pg/rollback", null)
+          .branch(
+              "maria",
+              base + "/maria/prepare",
+              base + "/maria/commit",
+              base + "/maria/rollback",
+              null)
+          .submit();
+    }
+    List<String> arrived = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      arrived.add(nextLine());
+    }
+    assertThat(arrived).containsExactlyInAnyOrder("COMMIT-ARRIVED pg", "COMMIT-ARRIVED maria");
+    // The decision is logged and no branch has committed: both are prepared transactions.
+    assertThat(pgPrepared()).containsExactly("pledge/" + gid + "/pg");
+    assertThat(mariaPrepared()).containsExactly(gid + "maria");
+    assertThat(rows()).isZero();
+  }
+
+  private void assertCommittedEverywhere() throws Exception {
+    TransactionView done;
+    try (PledgeClient pledge = client()) {
+      done = pledge.await(gid, WAIT);
+    }
+    assertThat(done.status()).isEqualTo("committed");
+    assertThat(rows()).isEqualTo(2);
+    assertThat(pgPrepared()).isEmpty();
+    assertThat(mariaPrepared()).isEmpty();
+  }
+
+  private PledgeClient client() {
+    return PledgeClient.create(
+        new PledgeClientConfig(
+            URI.create("http://127.0.0.1:" + coordinatorPort),
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(45),
+            60,
+            Duration.ofMillis(100),
+            Duration.ofSeconds(1)));
+  }
+
+  private long rows() throws SQLException {
+    long total = 0;
+    for (String url : List.of(PG_URL, MARIA_URL)) {
+      try (Connection c = connect(url);
+          PreparedStatement s =
+              c.prepareStatement("SELECT COUNT(*) FROM xa_crash_rows WHERE id LIKE ?")) {
+        s.setString(1, gid + "/%");
+        try (ResultSet r = s.executeQuery()) {
+          r.next();
+          total += r.getLong(1);
+        }
+      }
+    }
+    return total;
+  }
+
+  private List<String> pgPrepared() throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = connect(PG_URL);
+        PreparedStatement s =
+            c.prepareStatement("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE ?")) {
+      s.setString(1, "pledge/" + gid + "/%");
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          out.add(r.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** {@code XA RECOVER}'s data (gtrid then bqual) of the test's gid. */
+  private List<String> mariaPrepared() throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = connect(MARIA_URL);
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("XA RECOVER")) {
+      while (r.next()) {
+        String data = new String(r.getBytes("data"), StandardCharsets.US_ASCII);
+        if (data.startsWith(gid)) {
+          out.add(data);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Connection connect(String url) throws SQLException {
+    return url.startsWith("jdbc:postgresql:")
+        ? DriverManager.getConnection(url, "postgres", "")
+        : DriverManager.getConnection(url);
+  }
+
+  private void startCoordinator() throws Exception {
+    Path log = dataDir.resolve("server.log");
+    coordinator =
+        start(
+            List.of(
+                "dev.pledge.server.Main",
+                "server",
+                "--port",
+                Integer.toString(coordinatorPort),
+                "--data-dir",
+                dataDir.toString(),
+                "--poll-millis",
+                "100"),
+            log,
+            null);
+    String line = awaitLine(coordinator, "listening on");
+    assertThat(line).as("coordinator start; log in " + log + ": " + read(log)).isNotNull();
+  }
+
+  private void startParticipant(String fault) throws Exception {
+    childLines.clear();
+    Path log = dataDir.resolve("participant.log");
+    participant =
+        start(
+            List.of(
+                XaParticipantChild.class.getName(),
+                Integer.toString(participantPort),
+                "http://127.0.0.1:" + coordinatorPort,
+                PG_URL,
+                MARIA_URL,
+                fault),
+            log,
+            childLines);
+    assertThat(nextLine()).as("participant start; log in " + log).isEqualTo("READY");
+  }
+
+  private Process start(List<String> mainAndArgs, Path log, BlockingQueue<String> lines)
+      throws IOException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> command =
+        new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
+    command.addAll(mainAndArgs);
+    Process process =
+        new ProcessBuilder(command)
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    processes.add(process);
+    if (lines != null) {
+      Thread.ofVirtual()
+          .start(() -> {
+            try (BufferedReader out =
+                new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+              String line;
+              while ((line = out.readLine()) != null) {
+                lines.add(line);
+              }
+            } catch (IOException e) {
+              lines.add("read failed: " + e);
+            }
+          });
+    }
+    return process;
+  }
+
+  private static String awaitLine(Process process, String text) throws Exception {
+    BlockingQueue<String> found = new LinkedBlockingQueue<>();
+    Thread.ofVirtual()
+        .start(() -> {
+          try {
+            BufferedReader out =
+                new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null) {
+              if (line.contains(text)) {
+                found.add(line);
+              }
+            }
+          } catch (IOException e) {
+            // the process died: the poll below times out and says so
+          }
+        });
+    return found.poll(60, TimeUnit.SECONDS);
+  }
+
+  private String nextLine() throws InterruptedException {
+    String line = childLines.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(line).as("a line from the participant within " + WAIT).isNotNull();
+    return line;
+  }
+
+  /** SIGKILL: nothing runs in the process after this. */
+  private static void kill(Process process) throws InterruptedException {
+    process.destroyForcibly();
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isEqualTo(137);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.exists(file) ? Files.readString(file) : "(none)";
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  private static String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isEmpty() ? fallback : value;
+  }
+}
