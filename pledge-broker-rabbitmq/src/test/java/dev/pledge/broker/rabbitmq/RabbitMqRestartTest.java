@@ -75,9 +75,7 @@ class RabbitMqRestartTest {
         RabbitMqBroker.rabbitmqctl("start_app");
         RabbitMqBroker.rabbitmqctl("await_startup");
 
-        await()
-            .atMost(Duration.ofSeconds(90))
-            .untilAsserted(() -> ledger.assertExactlyOnce(sent));
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> ledger.assertExactlyOnce(sent));
         assertThat(effectsBefore).as("an effect committed before the restart").isPositive();
         assertThat(ledger.deliveries.get())
             .as("the unacknowledged message was delivered again after the restart")
