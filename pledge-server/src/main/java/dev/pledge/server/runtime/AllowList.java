@@ -138,7 +138,7 @@ public final class AllowList {
             + host
             + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
             + (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath());
-    for (String prefix : prefixes) {
+    for (String prefix : texts) {
       if (bare.startsWith(prefix)) {
         return true;
       }
