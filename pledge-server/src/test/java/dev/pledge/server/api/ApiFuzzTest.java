@@ -152,6 +152,9 @@ class ApiFuzzTest {
                     "/api/v1/subscriptions/%s",
                     "/api/v1/counts",
                     "/api/v1/audit",
+                    "/api/v1/deliveries",
+                    "/api/v1/deliveries/redrive",
+                    "/api/v1/deliveries/%s",
                     "/api/v2/%s",
                     "/%s"),
                 gid)
@@ -166,11 +169,22 @@ class ApiFuzzTest {
             "createdAfter",
             "createdBefore",
             "waitSeconds",
+            "subscription",
             "x");
     Arbitrary<String> value =
         Arbitraries.oneOf(
             Arbitraries.of(
-                "0", "-1", "31", "500", "501", "saga", "done", "2020-01-01T00:00:00Z", ""),
+                "0",
+                "-1",
+                "31",
+                "500",
+                "501",
+                "saga",
+                "done",
+                "dead",
+                "a,b",
+                "2020-01-01T00:00:00Z",
+                ""),
             Arbitraries.strings().ofMaxLength(40));
     Arbitrary<Map<String, String>> query = Arbitraries.maps(key, value).ofMaxSize(4);
     Arbitrary<String> json =
@@ -189,7 +203,13 @@ class ApiFuzzTest {
                 "{\"topic\":\"t\",\"target\":\"file:///etc/passwd\"}",
                 "{\"branchId\":\"b\",\"try\":\"http://127.0.0.1:9/t\"}",
                 "{\"a\":" + "[".repeat(2000) + "]".repeat(2000) + "}",
-                "{\"gid\":1e999}"),
+                "{\"gid\":1e999}",
+                "{\"filter\":{},\"maxPerSecond\":1000,\"dryRun\":false,\"reason\":\"r\"}",
+                "{\"filter\":{\"subscription\":\"\"},\"maxPerSecond\":1,\"dryRun\":true}",
+                "{\"filter\":[],\"limit\":1e9,\"maxPerSecond\":1.5,\"dryRun\":\"no\"}",
+                "{\"ids\":[\"kept-1#1->s\",\"kept-1#0->s\",\"#1->\",1,null],"
+                    + "\"maxPerSecond\":1000,\"dryRun\":false}",
+                "{\"ids\":[],\"filter\":null,\"maxPerSecond\":-1,\"dryRun\":null}"),
             Arbitraries.strings().ofMaxLength(300));
     Arbitrary<byte[]> body =
         Arbitraries.oneOf(
