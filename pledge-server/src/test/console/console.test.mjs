@@ -313,9 +313,14 @@ await scenario("dead-letters", async (page) => {
   check((await page.textContent(delivered)) === "succeeded", "delivered: " + (await page.textContent(delivered)));
   await page.waitForSelector("#tx-audit #audit-table", WAIT);
   check((await page.textContent("#tx-audit #audit-table")).includes("OPS-43"), "the re-drive is among the operator actions on it");
+  const history = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
+  check(history.some((e) => e.kind === "operator" && e.text.includes("redrive") && e.text.includes("delivery inbox-order-1#1 to console-inbox")), "the timeline shows the re-drive: " + JSON.stringify(history));
+  check(history.some((e) => e.kind === "answer" && e.text.includes("deliver on delivery inbox-order-1#1 to console-inbox") && e.text.includes("done")), "and the delivery after it: " + JSON.stringify(history));
   // The other's page says what a dead letter is, and links to its re-drive.
   await open(page, "#/transactions/inbox-order-2", "tx:inbox-order-2");
   check((await page.textContent("#explain")).includes("dead letter"), "the status explains the dead letter: " + (await page.textContent("#explain")));
+  const died = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => li.textContent));
+  check(died.some((t) => t.includes("delivery inbox-order-2#1 to console-inbox") && t.includes("the last attempt: a dead letter")), "the timeline says which answer was the last: " + JSON.stringify(died));
   await page.click('tr[data-message="inbox-order-2#1"] a[href^="#/dead-letters"]');
   await page.waitForFunction(() => document.body.dataset.ready === "dead" && location.hash === "#/dead-letters?subscription=console-inbox", null, WAIT);
 

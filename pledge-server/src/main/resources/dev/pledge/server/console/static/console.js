@@ -516,8 +516,18 @@
     box.replaceChildren(...parts);
   }
 
+  /**
+   * The deliveries of tx that are dead now, by their history subject ("<messageId>><subscription>"),
+   * with the attempt they died on: the timeline says that answer was the last.
+   */
+  function deadDeliveries(tx) {
+    const dead = new Map();
+    for (const m of tx.messages || []) for (const d of m.deliveries) if (d.status === "dead") dead.set(m.messageId + ">" + d.subscription, d.attempts);
+    return dead;
+  }
+
   /** One history entry in words, for someone who never read the protocol. */
-  function describeEntry(e) {
+  function describeEntry(e, dead = new Map()) {
     const on = e.subject === "check" ? "the producer's check-back" : e.subject && e.subject.includes(">") ? "delivery " + e.subject.replace(">", " to ") : "branch " + (e.subject || "?");
     const attempt = e.attempt ? " (attempt " + e.attempt + ")" : "";
     switch (e.kind) {
@@ -527,13 +537,16 @@
         return ["called " + (e.op || "") + " on " + on + attempt];
       case "answer": {
         const took = e.latencyMicros !== undefined ? " after " + (e.latencyMicros / 1000).toFixed(e.latencyMicros < 10000 ? 1 : 0) + " ms" : "";
-        const what = { succeeded: "done", failed: "refused", pending: "not yet (will ask again)", unknown: "no usable answer (will ask again)" }[e.outcome] || e.outcome || "answered";
+        const gaveUp = e.op === "deliver" && e.outcome !== "succeeded" && dead.get(e.subject) === e.attempt;
+        const what = gaveUp
+          ? "no usable answer, the last attempt: a dead letter (not retried until an operator re-drives it)"
+          : { succeeded: "done", failed: "refused", pending: "not yet (will ask again)", unknown: "no usable answer (will ask again)" }[e.outcome] || e.outcome || "answered";
         return [(e.op || "") + " on " + on + attempt + ": ", el("strong", {}, what), took, e.detail ? " — " + e.detail : ""];
       }
       case "request":
         return ["the caller asked to " + (e.op || "act") + (e.subject ? " (" + e.subject + ")" : ""), e.detail ? ": " + e.detail : ""];
       case "operator":
-        return ["operator: " + (e.op || ""), e.detail ? " — " + e.detail : ""];
+        return ["operator: " + (e.op || ""), e.subject ? " " + on : "", e.detail ? " — " + e.detail : ""];
       default:
         return [e.detail || e.kind];
     }
@@ -583,8 +596,8 @@
     return out;
   }
 
-  function describeRepeats(g) {
-    const words = describeEntry(g.last);
+  function describeRepeats(g, dead) {
+    const words = describeEntry(g.last, dead);
     const span = g.firstAttempt && g.last.attempt ? " (attempts " + g.firstAttempt + "–" + g.last.attempt + ")" : "";
     return [el("strong", {}, g.repeats + "× "), ...words, span, el("span", { class: "muted" }, " since " + timeOfDay(g.first.at))];
   }
@@ -598,6 +611,7 @@
     const answer = await api("GET", "/api/v1/transactions/" + encodeURIComponent(tx.gid) + "/history");
     if (answer.status === 200 && answer.body) {
       const entries = answer.body.entries || [];
+      const dead = deadDeliveries(tx);
       const start = entries.length ? Date.parse(entries[0].at) : Date.parse(tx.createdAt);
       const item = (e, extra) => {
         const failure = e.outcome === "failed" || e.outcome === "unknown";
@@ -605,11 +619,11 @@
           "li",
           { class: e.kind + (e.kind === "operator" ? " operator" : "") + (failure ? " failure" : ""), "data-kind": e.kind },
           el("time", { datetime: e.at, title: when(e.at) }, timeOfDay(e.at) + " (+" + (Date.parse(e.at) - start) + " ms)"),
-          extra || describeEntry(e),
+          extra || describeEntry(e, dead),
         );
       };
       box.replaceChildren(
-        el("ol", { class: "timeline", id: "timeline-entries" }, collapseRetries(entries).map((g) => (g.repeats ? item(g.last, describeRepeats(g)) : item(g.entry)))),
+        el("ol", { class: "timeline", id: "timeline-entries" }, collapseRetries(entries).map((g) => (g.repeats ? item(g.last, describeRepeats(g, dead)) : item(g.entry)))),
         ...(entries.length ? [] : [el("p", { class: "muted" }, "No history recorded.")]),
       );
       return;
