@@ -44,6 +44,14 @@ public final class SimulateCommand implements Callable<Integer> {
               + " (docs/protocols/3pc.md); every other mode must hold.")
   boolean partitions;
 
+  @Option(
+      names = "--coordinators",
+      description =
+          "How many coordinators share the log: 1, or 2 that crash and fence each other with"
+              + " leases and epochs, as two servers on one database (default: ${DEFAULT-VALUE}).",
+      defaultValue = "2")
+  int coordinators;
+
   @Option(names = "--trace", description = "Print the trace of every run (use with --seed).")
   boolean trace;
 
@@ -83,9 +91,19 @@ public final class SimulateCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--threads must be in [1, 64], got " + workers);
     }
+    if (coordinators < 1 || coordinators > SimOptions.MAX_COORDINATORS) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(),
+          "--coordinators must be in [1, "
+              + SimOptions.MAX_COORDINATORS
+              + "], got "
+              + coordinators);
+    }
     long first = seed == null ? 1 : seed;
-    SimOptions options =
-        partitions ? SimOptions.standard(only).withPartitions() : SimOptions.standard(only);
+    SimOptions options = SimOptions.standard(only).withCoordinators(coordinators);
+    if (partitions) {
+      options = options.withPartitions();
+    }
     if (trace) {
       Simulator simulator = new Simulator(options);
       for (long s = first; s < first + count; s++) {
@@ -110,12 +128,15 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     if (stats) {
       out.printf(
-          "%.0f seeds/s on %d threads; %d events, %d decisions, %d coordinator crashes; by mode %s%n",
+          "%.0f seeds/s on %d threads, %d coordinator(s); %d events, %d decisions, %d coordinator"
+              + " crashes, %d fenced writes; by mode %s%n",
           summary.seedsPerSecond(),
           workers,
+          coordinators,
           summary.events(),
           summary.decisions(),
           summary.crashes(),
+          summary.fenced(),
           summary.seedsByMode());
     }
     out.println(summary.line());

@@ -22,6 +22,8 @@ import dev.pledge.core.runtime.RuntimeListener;
 import dev.pledge.core.runtime.Scheduler;
 import dev.pledge.core.runtime.SubscriptionDirectory;
 import dev.pledge.core.runtime.Transport;
+import dev.pledge.core.spi.LeaseHeldException;
+import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.testkit.InMemoryTransactionLog;
 import java.time.Duration;
@@ -39,12 +41,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
- * The simulated machine the coordinator runs on: the production runtime ({@link Coordinator}) with
- * a simulated clock (that jumps), scheduler (events of the {@link World}), network (the run's
- * participants, producer and subscribers, through {@link World#send}) and the in-memory log. The
- * log is the only thing that survives a crash: a crash point throws {@link SimulatedCrash} through
- * the runtime, every task and answer of that incarnation is dropped, and a new runtime recovers
- * from the log alone (with a new log handle, so a newer epoch, as a restarted server has).
+ * The simulated machines the coordinators run on: one or more copies of the production runtime
+ * ({@link Coordinator}) sharing one in-memory log, each with a simulated clock of its own (that
+ * jumps), a scheduler (events of the {@link World}), and the network (the run's participants,
+ * producer and subscribers, through {@link World#send}). The log is the only thing that survives a
+ * crash: a crash point throws {@link SimulatedCrash} through the runtime, every task and answer of
+ * that incarnation is dropped, and a new runtime recovers from the log alone (with a new log
+ * handle, so a newer epoch, as a restarted server has).
+ *
+ * <p>With two coordinators, as two servers sharing one database: clients reach a live one at
+ * random, both poll the log for due work and claim it under leases, and each restart opens a handle
+ * of a newer epoch, whose leases fence the other coordinator's writes off the transactions it
+ * claimed. Besides crashing, at any crash point a coordinator may stall (a long GC pause, a stopped
+ * VM) for up to {@value #MAX_STALL_MILLIS} ms, longer than a lease: its timers and answers wait,
+ * the other one claims its due work, and when it wakes up with what it held in memory, its writes
+ * are refused by the version check or by the newer lease. So the coordinators crash and fence each
+ * other, and the lease and epoch code runs under the whole fault mix. With one coordinator no
+ * random choice is drawn for routing or stalls, so a seed's run is the same as before two were
+ * possible.
  *
  * <p>Crash points: before a log write, after it (before acting), and before each effect is sent.
  * Every write is checked as it happens: a logged decision never changes direction.
@@ -56,6 +70,9 @@ final class SimHost {
   static final long MAX_RESTART_MILLIS = 600;
   static final long MAX_BACKWARD_JUMP_MILLIS = 1_000;
   static final int MAX_WRITES_KEPT = 10_000;
+
+  /** A stalled coordinator (two or more only) stands still for at most this long. */
+  static final long MAX_STALL_MILLIS = 2 * CLAIM_LEASE_MILLIS + POLL_MILLIS;
 
   /** Where the coordinator's effects go: the simulated participants, producers and subscribers. */
   interface Network {
@@ -75,7 +92,7 @@ final class SimHost {
   private final int maxCrashes;
   private final List<String> violations;
   private final InMemoryTransactionLog storage;
-  private final InstantSource clock;
+  private final List<Node> nodes = new ArrayList<>();
   private final Set<Transition> fired = new LinkedHashSet<>();
   private final Map<Gid, Long> settledAt = new TreeMap<>();
 
@@ -83,27 +100,28 @@ final class SimHost {
   private final Set<String> everDead = new TreeSet<>();
 
   private final List<Transaction> written = new ArrayList<>();
-  private Coordinator coordinator;
-  private boolean alive;
-  private int incarnation;
   private int crashes;
-  private long skewMillis;
   private long decisions;
+  private long fenced;
 
   SimHost(
       World world,
       Engine engine,
       Network network,
       Set<PlantedBug> bugs,
+      int coordinators,
       int maxCrashes,
       List<String> violations) {
+    if (coordinators < 1 || coordinators > SimOptions.MAX_COORDINATORS) {
+      throw new IllegalArgumentException(
+          "coordinators must be in [1, " + SimOptions.MAX_COORDINATORS + "], got " + coordinators);
+    }
     this.world = world;
     this.engine = engine;
     this.network = network;
     this.maxCrashes = maxCrashes;
     this.violations = violations;
     this.storage = new InMemoryTransactionLog(() -> EPOCH.plusMillis(world.now()));
-    this.clock = () -> EPOCH.plusMillis(world.now() + skewMillis);
     this.config =
         new RuntimeConfig(
             Duration.ofMillis(POLL_MILLIS),
@@ -114,14 +132,24 @@ final class SimHost {
             1_000_000,
             1_000,
             bugs);
+    for (int i = 0; i < coordinators; i++) {
+      nodes.add(new Node(coordinators == 1 ? "coordinator" : "coordinator " + (i + 1)));
+    }
   }
 
+  /** The clock of the first coordinator. */
   Instant clock() {
-    return clock.instant();
+    return nodes.get(0).clock.instant();
   }
 
+  /** Whether any coordinator is up. */
   boolean alive() {
-    return alive;
+    for (Node node : nodes) {
+      if (node.alive) {
+        return true;
+      }
+    }
+    return false;
   }
 
   TransactionLog log() {
@@ -156,59 +184,161 @@ final class SimHost {
     return crashes;
   }
 
-  /** Boots the first coordinator and starts the clock's jumps. */
+  /** Writes a coordinator made that the log refused because another one's lease fenced it off. */
+  long fenced() {
+    return fenced;
+  }
+
+  int coordinators() {
+    return nodes.size();
+  }
+
+  /** Boots every coordinator and starts their clocks' jumps. */
   void boot() {
-    start();
-    world.at(POLL_MILLIS, null, this::jumpClock);
-  }
-
-  private void jumpClock() {
-    if (world.fault(world.faults().clockJump())) {
-      long jump =
-          world.chance(0.7)
-              ? 1 + world.random.nextInt(3_000)
-              : -(1 + world.random.nextInt((int) MAX_BACKWARD_JUMP_MILLIS));
-      skewMillis = Math.max(-MAX_BACKWARD_JUMP_MILLIS, skewMillis + jump);
-      world.trace(
-          "clock   coordinator clock jumps " + jump + " ms (skew now " + skewMillis + " ms)");
+    for (Node node : nodes) {
+      node.start();
+      world.at(POLL_MILLIS, null, node::jumpClock);
     }
-    world.at(POLL_MILLIS, null, this::jumpClock);
   }
 
-  private void start() {
-    alive = true;
-    int by = incarnation;
-    coordinator =
-        new Coordinator(
-            config,
-            engine,
-            new CrashingLog(storage.newHandle()),
-            clock,
-            new SimScheduler(by),
-            new SimTransport(),
-            new Directory(),
-            new Bookkeeping());
-    try {
-      coordinator.start();
-    } catch (SimulatedCrash crash) {
-      // Killed while recovering; the restart is scheduled.
+  /**
+   * The coordinator a client's request reaches: the only one, or (as a load balancer that checks
+   * health) one of the live ones at random; null when none is up, so the request goes unanswered.
+   */
+  private Node route() {
+    if (nodes.size() == 1) {
+      Node only = nodes.get(0);
+      return only.alive ? only : null;
+    }
+    List<Node> live = new ArrayList<>(nodes.size());
+    for (Node node : nodes) {
+      if (node.alive && !node.stalled()) {
+        live.add(node);
+      }
+    }
+    return live.isEmpty() ? null : live.get(world.random.nextInt(live.size()));
+  }
+
+  /** One coordinator process: its runtime, its clock's skew, and its life and deaths. */
+  private final class Node {
+    final String name;
+    final InstantSource clock;
+    Coordinator coordinator;
+    boolean alive;
+    int incarnation;
+    long skewMillis;
+
+    /** While {@code world.now()} is before this, the process stands still. */
+    long stalledUntil;
+
+    Node(String name) {
+      this.name = name;
+      this.clock = () -> EPOCH.plusMillis(world.now() + skewMillis);
+    }
+
+    void jumpClock() {
+      if (world.fault(world.faults().clockJump())) {
+        long jump =
+            world.chance(0.7)
+                ? 1 + world.random.nextInt(3_000)
+                : -(1 + world.random.nextInt((int) MAX_BACKWARD_JUMP_MILLIS));
+        skewMillis = Math.max(-MAX_BACKWARD_JUMP_MILLIS, skewMillis + jump);
+        world.trace(
+            "clock   " + name + " clock jumps " + jump + " ms (skew now " + skewMillis + " ms)");
+      }
+      world.at(POLL_MILLIS, null, this::jumpClock);
+    }
+
+    boolean stalled() {
+      return world.now() < stalledUntil;
+    }
+
+    void start() {
+      alive = true;
+      stalledUntil = 0;
+      int by = incarnation;
+      coordinator =
+          new Coordinator(
+              config,
+              engine,
+              new CrashingLog(this, storage.newHandle()),
+              clock,
+              new SimScheduler(this, by),
+              new SimTransport(this),
+              new Directory(),
+              new Bookkeeping());
+      try {
+        coordinator.start();
+      } catch (SimulatedCrash crash) {
+        // Killed while recovering; the restart is scheduled.
+      }
+    }
+
+    void crashPoint(String where) {
+      if (alive && crashes < maxCrashes && world.fault(world.faults().crash())) {
+        crashes++;
+        alive = false;
+        incarnation++;
+        long restartAfter = 1L + world.random.nextInt((int) MAX_RESTART_MILLIS);
+        world.trace(
+            "CRASH   " + name + " killed " + where + "; restarts in " + restartAfter + " ms");
+        world.at(
+            restartAfter,
+            "restart",
+            () -> {
+              world.trace("restart " + name + " recovers from its log");
+              start();
+            });
+        throw new SimulatedCrash(where);
+      }
+      if (nodes.size() > 1 && alive && !stalled() && world.fault(world.faults().crash())) {
+        long stall = 1L + world.random.nextInt((int) MAX_STALL_MILLIS);
+        stalledUntil = world.now() + stall;
+        world.trace("STALL   " + name + " stands still " + where + " for " + stall + " ms");
+      }
+    }
+
+    /**
+     * Runs {@code task} only while the incarnation that scheduled it lives; while the process is
+     * stalled, the task waits for the stall to end.
+     */
+    Runnable guarded(int by, Runnable task) {
+      return () -> {
+        if (alive && incarnation == by) {
+          if (stalled()) {
+            world.at(stalledUntil - world.now(), null, guarded(by, task));
+            return;
+          }
+          try {
+            task.run();
+          } catch (SimulatedCrash crash) {
+            // The incarnation is dead; its restart is scheduled.
+          }
+        }
+      };
     }
   }
 
   // --- requests from clients --------------------------------------------------------------------
 
   /**
-   * A client's create. The answer reaches {@code reply} only if the coordinator is up and did not
-   * crash on the way: null means accepted, otherwise the rejection.
+   * A client's create. The answer reaches {@code reply} only if a coordinator is up and did not
+   * crash on the way: null means accepted, otherwise the rejection. A 503 (the log refused the
+   * write, for instance because another coordinator's lease fences this one off the transaction)
+   * reaches no {@code reply}: the client tries again after its wait, as the SDK retries a 503.
    */
   void create(TransactionSpec spec, Consumer<String> reply) {
-    if (!alive) {
+    Node node = route();
+    if (node == null) {
       return;
     }
     String answer;
     try {
-      answer = describe(coordinator.begin(spec));
+      answer = describe(node.coordinator.begin(spec));
     } catch (SimulatedCrash crash) {
+      return;
+    } catch (LogUnavailableException e) {
+      world.trace("503     " + node.name + ": " + e.getMessage());
       return;
     } catch (InvalidSpecException e) {
       answer = e.getMessage();
@@ -218,13 +348,17 @@ final class SimHost {
 
   /** A client's or operator's request; as {@link #create}. */
   void request(Gid gid, Event event, Consumer<String> reply) {
-    if (!alive) {
+    Node node = route();
+    if (node == null) {
       return;
     }
     String answer;
     try {
-      answer = describe(coordinator.request(gid, event));
+      answer = describe(node.coordinator.request(gid, event));
     } catch (SimulatedCrash crash) {
+      return;
+    } catch (LogUnavailableException e) {
+      world.trace("503     " + node.name + ": " + e.getMessage());
       return;
     }
     reply.accept(answer);
@@ -238,63 +372,38 @@ final class SimHost {
     };
   }
 
-  // --- crashes ----------------------------------------------------------------------------------
-
-  private void crashPoint(String where) {
-    if (alive && crashes < maxCrashes && world.fault(world.faults().crash())) {
-      crashes++;
-      alive = false;
-      incarnation++;
-      long restartAfter = 1L + world.random.nextInt((int) MAX_RESTART_MILLIS);
-      world.trace("CRASH   coordinator killed " + where + "; restarts in " + restartAfter + " ms");
-      world.at(
-          restartAfter,
-          "restart",
-          () -> {
-            world.trace("restart coordinator recovers from its log");
-            start();
-          });
-      throw new SimulatedCrash(where);
-    }
-  }
-
-  /** Runs {@code task} only while the incarnation that scheduled it lives. */
-  private Runnable guarded(int by, Runnable task) {
-    return () -> {
-      if (alive && incarnation == by) {
-        try {
-          task.run();
-        } catch (SimulatedCrash crash) {
-          // The incarnation is dead; its restart is scheduled.
-        }
-      }
-    };
-  }
-
   /** Tasks become world events, dropped once their incarnation died. */
   private final class SimScheduler implements Scheduler {
+    private final Node node;
     private final int by;
 
-    SimScheduler(int by) {
+    SimScheduler(Node node, int by) {
+      this.node = node;
       this.by = by;
     }
 
     @Override
     public void execute(Runnable task) {
-      world.at(0, null, guarded(by, task));
+      world.at(0, null, node.guarded(by, task));
     }
 
     @Override
     public void schedule(Duration delay, Runnable task) {
-      world.at(delay.toMillis(), null, guarded(by, task));
+      world.at(delay.toMillis(), null, node.guarded(by, task));
     }
   }
 
   /** The runtime's transport: the run's network, with a crash point before each send. */
   private final class SimTransport implements Transport {
+    private final Node node;
+
+    SimTransport(Node node) {
+      this.node = node;
+    }
+
     @Override
     public CompletableFuture<Outcome> call(Effect.CallOp call) {
-      crashPoint("before sending " + call.op().label() + " of " + call.gid());
+      node.crashPoint("before sending " + call.op().label() + " of " + call.gid());
       CompletableFuture<Outcome> answer = new CompletableFuture<>();
       network.call(call, answer::complete);
       return answer;
@@ -302,7 +411,7 @@ final class SimHost {
 
     @Override
     public CompletableFuture<Outcome> checkBack(Effect.CheckBack check) {
-      crashPoint("before sending the check-back of " + check.gid());
+      node.crashPoint("before sending the check-back of " + check.gid());
       CompletableFuture<Outcome> answer = new CompletableFuture<>();
       network.checkBack(check, answer::complete);
       return answer;
@@ -310,7 +419,7 @@ final class SimHost {
 
     @Override
     public CompletableFuture<Outcome> deliver(Effect.Deliver delivery, String target) {
-      crashPoint("before delivering " + delivery.messageId());
+      node.crashPoint("before delivering " + delivery.messageId());
       CompletableFuture<Outcome> answer = new CompletableFuture<>();
       network.deliver(delivery, answer::complete);
       return answer;
@@ -347,27 +456,35 @@ final class SimHost {
    * points around each write, and every accepted write checked and recorded.
    */
   private final class CrashingLog implements TransactionLog {
+    private final Node node;
     private final TransactionLog handle;
 
-    CrashingLog(TransactionLog handle) {
+    CrashingLog(Node node, TransactionLog handle) {
+      this.node = node;
       this.handle = handle;
     }
 
     @Override
     public void create(Transaction first, List<HistoryEntry> history) {
-      crashPoint("before the log write");
+      node.crashPoint("before the log write");
       handle.create(first, history);
       wrote(null, first);
-      crashPoint("after the log write, before acting");
+      node.crashPoint("after the log write, before acting");
     }
 
     @Override
     public void update(Transaction next, List<HistoryEntry> history) {
-      crashPoint("before the log write");
+      node.crashPoint("before the log write");
       Transaction previous = handle.load(next.gid()).orElse(null);
-      handle.update(next, history);
+      try {
+        handle.update(next, history);
+      } catch (LeaseHeldException e) {
+        fenced++;
+        world.trace("fenced  " + node.name + ": " + e.getMessage());
+        throw e;
+      }
       wrote(previous, next);
-      crashPoint("after the log write, before acting");
+      node.crashPoint("after the log write, before acting");
     }
 
     private void wrote(Transaction previous, Transaction next) {
@@ -389,6 +506,7 @@ final class SimHost {
       if (previous == null || previous.status() != next.status()) {
         world.trace(
             "coord   "
+                + (nodes.size() == 1 ? "" : "(" + node.name + ") ")
                 + next.gid()
                 + " "
                 + (previous == null ? "[new]" : previous.status().label())

@@ -12,8 +12,10 @@ import java.util.Set;
  * @param violations every guarantee the run broke, in words; empty when it held them all
  * @param trace the run's events, in simulated time, for replaying a failure by eye
  * @param fired every transition-table row the run exercised
- * @param written every version of every transaction the coordinator wrote to its log, in order (at
+ * @param written every version of every transaction the coordinators wrote to the log, in order (at
  *     most {@code SimHost.MAX_WRITES_KEPT})
+ * @param coordinators how many coordinators shared the log
+ * @param fenced writes the log refused because another coordinator's lease fenced the writer off
  */
 public record SimResult(
     long seed,
@@ -27,7 +29,9 @@ public record SimResult(
     List<String> violations,
     List<String> trace,
     Set<Transition> fired,
-    List<Transaction> written) {
+    List<Transaction> written,
+    int coordinators,
+    long fenced) {
 
   public boolean ok() {
     return violations.isEmpty();
@@ -35,6 +39,12 @@ public record SimResult(
 
   /** The command that replays this run exactly, with its trace. */
   public String replayCommand() {
-    return "bin/pledge simulate --seed " + seed + " --mode " + mode.code() + " --trace";
+    return "bin/pledge simulate --seed "
+        + seed
+        + " --mode "
+        + mode.code()
+        + " --coordinators "
+        + coordinators
+        + " --trace";
   }
 }

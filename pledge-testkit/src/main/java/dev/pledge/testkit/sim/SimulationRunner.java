@@ -28,6 +28,7 @@ public final class SimulationRunner {
    *
    * @param failing how many seeds broke at least one guarantee
    * @param failures the first few failing runs, whole
+   * @param fenced writes refused because another coordinator's lease fenced the writer off
    */
   public record Summary(
       int seeds,
@@ -39,6 +40,7 @@ public final class SimulationRunner {
       long events,
       long decisions,
       long crashes,
+      long fenced,
       Duration elapsed,
       Set<Transition> fired) {
 
@@ -82,6 +84,7 @@ public final class SimulationRunner {
           total.events,
           total.decisions,
           total.crashes,
+          total.fenced,
           elapsed,
           total.fired);
     } catch (InterruptedException e) {
@@ -108,6 +111,7 @@ public final class SimulationRunner {
       partial.events += result.events();
       partial.decisions += result.decisions();
       partial.crashes += result.crashes();
+      partial.fenced += result.fenced();
       partial.fired.addAll(result.fired());
       if (!result.ok()) {
         partial.failing++;
@@ -129,6 +133,7 @@ public final class SimulationRunner {
     long events;
     long decisions;
     long crashes;
+    long fenced;
 
     void add(Partial other) {
       other.byMode.forEach((mode, n) -> byMode.merge(mode, n, Integer::sum));
@@ -144,6 +149,7 @@ public final class SimulationRunner {
       events += other.events;
       decisions += other.decisions;
       crashes += other.crashes;
+      fenced += other.fenced;
     }
   }
 }

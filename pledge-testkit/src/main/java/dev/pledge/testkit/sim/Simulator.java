@@ -96,7 +96,9 @@ public final class Simulator {
         List.copyOf(violations),
         List.copyOf(world.trace()),
         run.coordinator.fired(),
-        run.coordinator.written());
+        run.coordinator.written(),
+        run.coordinator.coordinators(),
+        run.coordinator.fenced());
   }
 
   static String describe(Outcome outcome) {
@@ -133,7 +135,13 @@ public final class Simulator {
       this.participants = new Participants(world, 0.1);
       this.coordinator =
           new SimHost(
-              world, options.engine(), this, options.runtimeBugs(), MAX_CRASHES, violations);
+              world,
+              options.engine(),
+              this,
+              options.runtimeBugs(),
+              options.coordinators(),
+              MAX_CRASHES,
+              violations);
       subscriptions.put("orders", List.of(SUBSCRIPTION_SHIPPING, SUBSCRIPTION_AUDIT));
       subscriptions.put("audit", List.of(SUBSCRIPTION_ARCHIVE));
     }

@@ -71,6 +71,32 @@ class PlantedBugTest {
     assertThat(summary.failures().get(0).violations()).anyMatch(v -> v.contains("never settled"));
   }
 
+  /**
+   * Two coordinators share the log; one stalls past its lease, the other claims its work, and the
+   * first, waking up, takes the write the log refused as done and acts on it: it commits branches
+   * that the coordinator holding the lease rolls back.
+   */
+  @Test
+  void runtimeAcceptingAFencedWrite_isCaught_withTwoCoordinators() {
+    Summary summary =
+        simulate(
+            SimOptions.standard(Mode.TWO_PC)
+                .withCoordinators(2)
+                .withRuntimeBug(PlantedBug.ACCEPT_FENCED_WRITE));
+
+    assertThat(summary.failing()).isPositive();
+    assertThat(summary.failures().get(0).violations())
+        .anyMatch(v -> v.contains("mixed outcome") || v.contains("aborted, but branches"));
+  }
+
+  @Test
+  void correctRuntime_withTwoCoordinators_passesTheSameBudget_whileFencingEachOther() {
+    Summary summary = simulate(SimOptions.standard(Mode.TWO_PC).withCoordinators(2));
+
+    assertThat(summary.failures()).extracting(SimResult::replayCommand).isEmpty();
+    assertThat(summary.fenced()).as("writes refused by another coordinator's lease").isPositive();
+  }
+
   @Test
   void correctDeciders_passTheSameBudget() {
     for (Mode mode : Mode.values()) {
