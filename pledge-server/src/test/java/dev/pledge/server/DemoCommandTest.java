@@ -157,4 +157,64 @@ class DemoCommandTest {
       }
     }
   }
+
+  /**
+   * {@code --mode xa}: inventory on PostgreSQL and payment on MariaDB, every order's branches real
+   * prepared transactions, the coordinator killed with -9 mid-run; consistent, and nothing left
+   * prepared in either database. The servers are {@code PLEDGE_TEST_XA_ADMIN_POSTGRES_URL} and
+   * {@code PLEDGE_TEST_XA_ADMIN_MARIADB_URL}, or the local ones; the run makes databases of its
+   * own.
+   */
+  @Test
+  void xaDemoWithAKillMinus9_endsConsistentWithNothingPrepared() {
+    StringWriter output = new StringWriter();
+    CommandLine command = new CommandLine(new Main());
+    command.setOut(new PrintWriter(output, true));
+    command.setErr(new PrintWriter(output, true));
+
+    int exit =
+        command.execute(
+            "demo",
+            "--mode",
+            "xa",
+            "--orders",
+            "40",
+            "--clients",
+            "6",
+            "--seed",
+            "5",
+            "--postgres-url",
+            env(
+                "PLEDGE_TEST_XA_ADMIN_POSTGRES_URL",
+                "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres"),
+            "--mariadb-url",
+            env("PLEDGE_TEST_XA_ADMIN_MARIADB_URL", "jdbc:mariadb://127.0.0.1:3306/?user=root"),
+            "--data-dir",
+            dataDir.toString());
+
+    String out = output.toString();
+    System.out.println(out);
+    assertThat(exit).as(out).isZero();
+    assertThat(out).contains("CONSISTENT: every order committed or aborted everywhere");
+    assertThat(out).doesNotContain("[FAIL]").doesNotContain("INCONSISTENT");
+    assertThat(out).containsPattern("coordinator pid \\d+ killed with SIGKILL");
+    assertThat(out).containsPattern("coordinator back as pid \\d+");
+    Matcher xa = Pattern.compile("xa\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)").matcher(out);
+    assertThat(xa.find()).as(out).isTrue();
+    assertThat(Integer.parseInt(xa.group(1))).isEqualTo(40);
+    assertThat(Integer.parseInt(xa.group(2))).as("some xa orders commit").isPositive();
+    assertThat(Integer.parseInt(xa.group(4))).isZero();
+    assertThat(out)
+        .contains(
+            "[ok]   stock conserved",
+            "[ok]   money conserved",
+            "[ok]   every barrier consistent",
+            "[ok]   no prepared transaction left");
+    assertThat(out).doesNotContain("could not drop an xa database");
+  }
+
+  private static String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isEmpty() ? fallback : value;
+  }
 }
