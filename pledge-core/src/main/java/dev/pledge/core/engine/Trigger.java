@@ -28,7 +28,11 @@ public enum Trigger {
   SUBSCRIBERS_RESOLVED,
   DELIVERED,
   ALL_DELIVERED,
-  REDRIVEN;
+  REDRIVEN,
+  BRANCH_LEFT,
+  NESTED_CLOSE_REQUESTED,
+  OP_FAILED_FINALLY,
+  ALL_ENDED;
 
   public String label() {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');

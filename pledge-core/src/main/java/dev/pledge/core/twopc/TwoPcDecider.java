@@ -203,6 +203,9 @@ public final class TwoPcDecider implements Decider {
       case Event.Redrive r -> {
         return draft.reject(Draft.NO_DELIVERIES);
       }
+      case Event.BranchLeft l -> {
+        return draft.reject(Draft.ONLY_LRA_LEAVES);
+      }
     }
     return draft.finish();
   }
