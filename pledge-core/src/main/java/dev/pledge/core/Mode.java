@@ -18,7 +18,14 @@ public enum Mode {
    * docs/protocols/3pc.md).
    */
   THREE_PC("3pc", List.of(Op.CAN_COMMIT, Op.PRE_COMMIT, Op.DO_COMMIT, Op.ABORT)),
-  MSG("msg", List.of());
+  MSG("msg", List.of()),
+  /**
+   * MicroProfile Long Running Actions (Narayana's REST dialect): participants join an open LRA one
+   * by one; close completes every one, cancel or the time limit compensates every one in reverse
+   * join order; then every participant hears the final status (see docs/protocols/lra.md). Every
+   * URL of a participant is optional.
+   */
+  LRA("lra", List.of(Op.COMPLETE, Op.COMPENSATE, Op.STATUS, Op.FORGET, Op.AFTER));
 
   private final String code;
 

@@ -18,7 +18,18 @@ public enum Op {
   /** 3pc's third round: commit. */
   DO_COMMIT(12, "do-commit", false),
   /** 3pc: abort, whether or not the participant voted. */
-  ABORT(13, "abort", false);
+  ABORT(13, "abort", false),
+  /** lra: the LRA closed; the participant completes its work ({@code PUT}). */
+  COMPLETE(14, "complete", false),
+  /** lra: the LRA ended; the participant hears its final status ({@code PUT}). */
+  AFTER(15, "after", false),
+  /** lra: the participant may forget the LRA ({@code DELETE}). */
+  FORGET(16, "forget", false),
+  /**
+   * lra: the participant's status, polled after it answered {@code 202} to complete or compensate
+   * ({@code GET}). Sent in place of the op it reports on, and answered as that op.
+   */
+  STATUS(17, "status", false);
 
   private final byte code;
   private final String label;

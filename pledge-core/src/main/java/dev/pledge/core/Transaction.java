@@ -145,6 +145,12 @@ public record Transaction(
         messages, flag);
   }
 
+  public Transaction withDeadline(Instant next) {
+    return new Transaction(
+        gid, mode, status, version, createdAt, updatedAt, next, checkUrl, check, branches, messages,
+        flag);
+  }
+
   public Transaction withCheck(Progress next) {
     return new Transaction(
         gid, mode, status, version, createdAt, updatedAt, deadline, checkUrl, next, branches,

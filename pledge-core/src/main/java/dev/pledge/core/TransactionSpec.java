@@ -33,8 +33,14 @@ public record TransactionSpec(
     messages = messages == null ? List.of() : List.copyOf(messages);
   }
 
+  /** An LRA started without a time limit runs until it is closed or cancelled. */
+  public static final Duration NO_TIME_LIMIT = Duration.ofDays(365L * 100);
+
   public Duration timeoutOr(Limits limits) {
-    return timeout == null ? limits.defaultTimeout() : timeout;
+    if (timeout == null) {
+      return mode == Mode.LRA ? NO_TIME_LIMIT : limits.defaultTimeout();
+    }
+    return timeout;
   }
 
   /** Every rule this spec breaks; empty when it is acceptable. */
@@ -56,6 +62,12 @@ public record TransactionSpec(
                   "branches", "a " + mode.code() + " transaction needs at least one branch"));
         }
         validateBranches(branches, mode, limits, errors);
+        noMessages(errors);
+      }
+      case LRA -> {
+        if (!branches.isEmpty()) {
+          errors.add(new FieldError("branches", "lra participants join one by one after start"));
+        }
         noMessages(errors);
       }
       case TCC -> {
@@ -200,8 +212,7 @@ public record TransactionSpec(
     }
   }
 
-  private static void validateUrl(
-      String url, String field, Limits limits, List<FieldError> errors) {
+  public static void validateUrl(String url, String field, Limits limits, List<FieldError> errors) {
     if (url.length() > limits.maxUrlLength()) {
       errors.add(new FieldError(field, "longer than " + limits.maxUrlLength() + " characters"));
     } else if (!url.startsWith("http://") && !url.startsWith("https://")) {

@@ -7,6 +7,8 @@ import dev.pledge.core.runtime.RuntimeConfig;
 import dev.pledge.server.api.Api;
 import dev.pledge.server.auth.Tokens;
 import dev.pledge.server.http.HttpApiServer;
+import dev.pledge.server.lra.LraCoordinatorApi;
+import dev.pledge.server.lra.LraIds;
 import dev.pledge.server.metrics.ServerMetrics;
 import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.BrokerSinks;
@@ -160,6 +162,8 @@ final class ServerCommand implements Callable<Integer> {
     }
     LOG.info("pledge server: {}; log {}; {}; {}; {}", settings, config, limits, policy, tracing);
     SecureRandom random = new SecureRandom();
+    // The LRA ids name this server; the base is known once the port is open.
+    LraIds lraIds = new LraIds("http://" + settings.bind() + ":" + settings.port());
     ServerMetrics metrics = new ServerMetrics();
     try (tracing;
         JdbcTransactionLog log = JdbcTransactionLog.open(config, metrics.writerListener());
@@ -179,7 +183,8 @@ final class ServerCommand implements Callable<Integer> {
               log,
               tracing.transport(
                   new DeliveryRouter(
-                      new HttpEffects(policy.callTimeout(), allowList, tracing.outgoingHeaders()),
+                      new HttpEffects(
+                          policy.callTimeout(), allowList, tracing.outgoingHeaders(), lraIds),
                       brokers,
                       allowList)),
               subscriptions,
@@ -206,6 +211,11 @@ final class ServerCommand implements Callable<Integer> {
               settings.maxRequests(),
               tokens,
               tracing)) {
+        String host = settings.bind().contains(":") ? "[" + settings.bind() + "]" : settings.bind();
+        lraIds.setBase("http://" + host + ":" + server.port());
+        LraCoordinatorApi lra =
+            new LraCoordinatorApi(runtime.coordinator(), log, runtime.longPolls(), lraIds);
+        server.mount(LraIds.PATH, lra::handle);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
             .addShutdownHook(

@@ -37,6 +37,7 @@ public record BranchCall(String gid, String branch, Op op) {
       case ROLLBACK -> Op.PREPARE;
       case ABORT -> Op.CAN_COMMIT;
       case ACTION, TRY, PREPARE, CONFIRM, COMMIT, CAN_COMMIT, PRE_COMMIT, DO_COMMIT, CHECK -> null;
+      case COMPLETE, AFTER, FORGET, STATUS -> null;
     };
   }
 }

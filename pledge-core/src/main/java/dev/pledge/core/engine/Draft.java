@@ -22,6 +22,9 @@ public final class Draft {
   /** The rejection of a re-drive in a mode that has no deliveries. */
   public static final String NO_DELIVERIES = "only msg transactions have deliveries to re-drive";
 
+  /** The rejection of a participant leaving in a mode other than lra. */
+  public static final String ONLY_LRA_LEAVES = "only lra participants leave";
+
   /** How a decider reads one answer, before the mode's own rules apply. */
   public enum Answer {
     /** Not about the current attempt of an op still under way: a duplicate, or too late. */

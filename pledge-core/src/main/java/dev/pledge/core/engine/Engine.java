@@ -7,6 +7,7 @@ import dev.pledge.core.Mode;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.TransactionSpec;
+import dev.pledge.core.lra.LraDecider;
 import dev.pledge.core.msg.MsgDecider;
 import dev.pledge.core.saga.SagaDecider;
 import dev.pledge.core.tcc.TccDecider;
@@ -51,6 +52,7 @@ public final class Engine {
     deciders.put(Mode.XA, TwoPcDecider.xa());
     deciders.put(Mode.THREE_PC, new ThreePcDecider());
     deciders.put(Mode.MSG, new MsgDecider());
+    deciders.put(Mode.LRA, new LraDecider(limits));
     return deciders;
   }
 
@@ -62,7 +64,8 @@ public final class Engine {
         TwoPcDecider.TABLE,
         TwoPcDecider.XA_TABLE,
         ThreePcDecider.TABLE,
-        MsgDecider.TABLE);
+        MsgDecider.TABLE,
+        LraDecider.TABLE);
   }
 
   public Limits limits() {

@@ -55,6 +55,13 @@ public sealed interface Event {
     }
   }
 
+  /** lra: a participant leaves an open LRA; it is called for nothing any more. */
+  record BranchLeft(String branchId) implements Event {
+    public BranchLeft {
+      Objects.requireNonNull(branchId, "branchId");
+    }
+  }
+
   /** tcc and msg: the initiator decided to commit. */
   record CommitRequested() implements Event {}
 

@@ -29,7 +29,11 @@ public enum Trigger {
   DELIVERED,
   ALL_DELIVERED,
   REDRIVEN,
-  KEY_TURN;
+  KEY_TURN,
+  BRANCH_LEFT,
+  NESTED_CLOSE_REQUESTED,
+  OP_FAILED_FINALLY,
+  ALL_ENDED;
 
   public String label() {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');

@@ -154,6 +154,7 @@ public final class History {
               noted.latency());
       case Event.BranchRegistered registered ->
           request(now, version, Kind.REQUEST, registered.branch().branchId(), "register");
+      case Event.BranchLeft left -> request(now, version, Kind.REQUEST, left.branchId(), "leave");
       case Event.CommitRequested commit -> request(now, version, Kind.REQUEST, null, "commit");
       case Event.AbortRequested abort -> request(now, version, Kind.REQUEST, null, "abort");
       case Event.RetryNow retry -> request(now, version, Kind.OPERATOR, null, "retry");

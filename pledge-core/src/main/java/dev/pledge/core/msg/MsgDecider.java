@@ -292,6 +292,9 @@ public final class MsgDecider implements Decider {
           resendNow(draft, draft.deliverySlots(), OPERATOR_RETRY);
         }
       }
+      case Event.BranchLeft l -> {
+        return draft.reject(Draft.ONLY_LRA_LEAVES);
+      }
       case Event.Redrive redrive -> {
         Message message = state.message(redrive.messageId());
         Delivery delivery = message == null ? null : message.delivery(redrive.subscription());

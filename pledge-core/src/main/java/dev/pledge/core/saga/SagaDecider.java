@@ -152,6 +152,9 @@ public final class SagaDecider implements Decider {
       case Event.KeyTurn t -> {
         return draft.reject(Draft.NO_DELIVERIES);
       }
+      case Event.BranchLeft l -> {
+        return draft.reject(Draft.ONLY_LRA_LEAVES);
+      }
       default -> {
         if (status.isFinal()) {
           return draft.finish();
@@ -186,6 +189,7 @@ public final class SagaDecider implements Decider {
       case Event.BranchRegistered b -> throw new IllegalStateException("handled above");
       case Event.Redrive r -> throw new IllegalStateException("handled above");
       case Event.KeyTurn t -> throw new IllegalStateException("handled above");
+      case Event.BranchLeft l -> throw new IllegalStateException("handled above");
     }
     return draft.finish();
   }

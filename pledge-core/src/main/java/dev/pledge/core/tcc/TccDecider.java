@@ -148,6 +148,9 @@ public final class TccDecider implements Decider {
       case Event.KeyTurn t -> {
         return draft.reject(Draft.NO_DELIVERIES);
       }
+      case Event.BranchLeft l -> {
+        return draft.reject(Draft.ONLY_LRA_LEAVES);
+      }
       case Event.CommitRequested commit -> {
         if (status == COMMITTING || status == COMMITTED) {
           return draft.finish();

@@ -273,6 +273,9 @@ public final class ThreePcDecider implements Decider {
       case Event.KeyTurn t -> {
         return draft.reject(Draft.NO_DELIVERIES);
       }
+      case Event.BranchLeft l -> {
+        return draft.reject(Draft.ONLY_LRA_LEAVES);
+      }
     }
     return draft.finish();
   }

@@ -206,6 +206,9 @@ public final class TwoPcDecider implements Decider {
       case Event.KeyTurn t -> {
         return draft.reject(Draft.NO_DELIVERIES);
       }
+      case Event.BranchLeft l -> {
+        return draft.reject(Draft.ONLY_LRA_LEAVES);
+      }
     }
     return draft.finish();
   }

@@ -96,6 +96,25 @@ public final class Specs {
     return branch(Mode.TCC, branchId);
   }
 
+  /** An LRA with no participant yet and the given time limit (null: none). */
+  public static TransactionSpec lra(Gid gid, Duration timeLimit) {
+    return new TransactionSpec(gid, Mode.LRA, timeLimit, null, null, null);
+  }
+
+  /** An LRA participant with every URL (complete, compensate, status, forget, after). */
+  public static BranchSpec participant(String branchId) {
+    return branch(Mode.LRA, branchId);
+  }
+
+  /** An LRA participant with only the URLs of {@code ops}. */
+  public static BranchSpec participant(String branchId, Op... ops) {
+    Map<Op, String> urls = new EnumMap<>(Op.class);
+    for (Op op : ops) {
+      urls.put(op, url(branchId, op));
+    }
+    return new BranchSpec(branchId, urls, payload(branchId), List.of());
+  }
+
   public static TransactionSpec msg(Gid gid, MessageSpec... messages) {
     return new TransactionSpec(gid, Mode.MSG, null, null, Arrays.asList(messages), CHECK_URL);
   }

@@ -2,6 +2,7 @@ package dev.pledge.core.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pledge.core.lra.LraDeciderTest;
 import dev.pledge.core.msg.MsgDeciderTest;
 import dev.pledge.core.saga.SagaDeciderTest;
 import dev.pledge.core.tcc.TccDeciderTest;
@@ -28,6 +29,7 @@ public class TransitionCoverageTest {
     ThreePcDeciderTest threePc = new ThreePcDeciderTest();
     MsgDeciderTest msg = new MsgDeciderTest();
     EngineTest engine = new EngineTest();
+    LraDeciderTest lra = new LraDeciderTest();
     List<Runnable> all = new ArrayList<>();
     all.addAll(twoPhase(new TwoPcDeciderTest()));
     all.addAll(twoPhase(new XaDeciderTest()));
@@ -135,6 +137,23 @@ public class TransitionCoverageTest {
             msg::duplicateDeliveryAnswer_isIgnored,
             msg::recoveryAfterCommit_resendsDeliveriesInFlight,
             msg::operatorRetry_deliversWaitingMessagesNow,
+            lra::start_opensTheLra_andCallsNothing_withoutTimeLimitNoWakeUpSoon,
+            lra::join_recordsParticipantsInOrder_sameParticipantAgainChangesNothing,
+            lra::leave_removesTheParticipant_whichIsThenCalledForNothing,
+            lra::close_completesEveryParticipantAtOnce_thenAfterCallbacksWithClosed,
+            lra::cancel_compensatesOneAtATime_inReverseJoinOrder,
+            lra::timeLimit_cancels_onlyOnceItIsReached,
+            lra::recoveryOfAnOpenLra_keepsItOpen,
+            lra::answersWhileOpen_orToNoCall_areIgnored,
+            lra::accepted202_pollsTheStatusUrl_untilAnEnd_thenForgets,
+            lra::failedToComplete_isFinal_forgotten_andTheLraFailsToClose,
+            lra::failedToCompensate_movesOnToTheNext_andTheLraFailsToCancel,
+            lra::unknownAnswers_areRetriedWithoutEnd_andFlaggedAfterTheBound,
+            lra::recovery_resendsEveryCallNotYetAnswered,
+            lra::operatorRetry_sendsWaitingCallsNow,
+            lra::nestedClose_completesProvisionally_thenTheParentsCloseForgetsAndCallsAfter,
+            lra::nestedClosed_thenParentCancelled_compensatesEveryParticipantInReverseOrder,
+            lra::nestedCompletions_failRetryRecoverAndAnswerStaleWhileProvisional,
             engine::recovery_presumesAbortForUndecided2pcAndTcc,
             engine::recovery_resumesSagaAndMsgWhereTheyWere));
     return all;

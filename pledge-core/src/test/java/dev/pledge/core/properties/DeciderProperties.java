@@ -204,6 +204,12 @@ class DeciderProperties {
       if (state.mode() == Mode.TCC && state.branches().size() < 3) {
         candidates.add(new Event.BranchRegistered(branch("t" + state.branches().size(), Mode.TCC)));
       }
+      if (state.mode() == Mode.LRA && state.branches().size() < 3) {
+        candidates.add(new Event.BranchRegistered(branch("l" + state.branches().size(), Mode.LRA)));
+      }
+      if (state.mode() == Mode.LRA && !state.branches().isEmpty()) {
+        candidates.add(new Event.BranchLeft(state.branches().get(0).branchId()));
+      }
       candidates.add(new Event.CommitRequested());
       candidates.add(new Event.AbortRequested());
       candidates.add(new Event.SubscribersResolved(Map.of("orders", List.of("shipping", "audit"))));
@@ -237,7 +243,7 @@ class DeciderProperties {
           }
           yield new TransactionSpec(gid, mode, timeout, branches, List.of(), null);
         }
-        case TCC -> new TransactionSpec(gid, mode, timeout, List.of(), List.of(), null);
+        case TCC, LRA -> new TransactionSpec(gid, mode, timeout, List.of(), List.of(), null);
         case MSG -> {
           List<MessageSpec> messages = new ArrayList<>();
           for (int i = 0; i < size; i++) {

@@ -73,6 +73,12 @@ final class RequestReader {
     } else {
       try {
         mode = Mode.fromCode(modeText);
+        if (mode == Mode.LRA) {
+          mode = null;
+          errors.add(
+              new FieldError(
+                  "mode", "an lra is started with POST /lra-coordinator/start (docs/lra.md)"));
+        }
       } catch (IllegalArgumentException e) {
         errors.add(
             new FieldError(

@@ -137,6 +137,15 @@ public final class HttpApiServer implements AutoCloseable {
     return http;
   }
 
+  /**
+   * Serves {@code path} and below with {@code handler}, under the same bound on concurrent requests
+   * and the same tokens as the API (the LRA coordinator, {@code /lra-coordinator}).
+   */
+  public void mount(String path, com.sun.net.httpserver.HttpHandler handler) {
+    Objects.requireNonNull(handler, "handler");
+    server.createContext(path, exchange -> serve(exchange, (ex, actor) -> handler.handle(ex)));
+  }
+
   public int port() {
     return server.getAddress().getPort();
   }

@@ -159,6 +159,16 @@ public final class Force {
                       + " registered branch(es) until it succeeds",
                   "a later commit from the caller is refused (409)"),
               List.of(new Event.AbortRequested()));
+      case LRA ->
+          new Allowed(
+              "no-decision",
+              List.of(
+                  "status begun → aborting: the LRA is cancelled, as its client's cancel would",
+                  "compensate is called on each of the "
+                      + tx.branches().size()
+                      + " participant(s), the last to join first, until it succeeds",
+                  "a later close from the client is refused"),
+              List.of(new Event.AbortRequested()));
       case SAGA, TWO_PC, XA, THREE_PC -> refuseTheStepUnderWay(tx, request);
     };
   }
@@ -168,7 +178,7 @@ public final class Force {
         switch (tx.mode()) {
           case SAGA -> Op.ACTION;
           case THREE_PC -> Op.CAN_COMMIT;
-          case TWO_PC, XA, TCC, MSG -> Op.PREPARE;
+          case TWO_PC, XA, TCC, MSG, LRA -> Op.PREPARE;
         };
     for (Branch branch : tx.branches()) {
       Progress progress = branch.op(forward);
@@ -326,6 +336,7 @@ public final class Force {
             case TCC -> Op.CONFIRM;
             case TWO_PC, XA -> Op.COMMIT;
             case THREE_PC -> Op.DO_COMMIT;
+            case LRA -> Op.COMPLETE;
             case SAGA, MSG -> null;
           };
       case ABORTING ->
@@ -334,6 +345,7 @@ public final class Force {
             case TCC -> Op.CANCEL;
             case TWO_PC, XA -> Op.ROLLBACK;
             case THREE_PC -> Op.ABORT;
+            case LRA -> Op.COMPENSATE;
             case MSG -> null;
           };
       case BEGUN, PREPARED, COMMITTED, ABORTED -> null;

@@ -2,9 +2,13 @@ package dev.pledge.server.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pledge.core.Mode;
+import dev.pledge.core.Op;
 import dev.pledge.core.Outcome;
 import dev.pledge.core.engine.Effect;
 import dev.pledge.core.runtime.Transport;
+import dev.pledge.server.lra.LraCoordinatorApi;
+import dev.pledge.server.lra.LraIds;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -47,6 +51,10 @@ public final class HttpEffects implements Transport {
   private final Duration callTimeout;
   private final AllowList allowList;
   private final OutgoingHeaders outgoing;
+
+  /** The ids of LRAs, for the headers of their callbacks; null: no LRA is ever called. */
+  private final LraIds lraIds;
+
   private final ObjectMapper json = new ObjectMapper();
 
   public HttpEffects(Duration callTimeout, AllowList allowList) {
@@ -55,6 +63,16 @@ public final class HttpEffects implements Transport {
 
   /** As {@link #HttpEffects(Duration, AllowList)}, adding {@code outgoing} to calls and checks. */
   public HttpEffects(Duration callTimeout, AllowList allowList, OutgoingHeaders outgoing) {
+    this(callTimeout, allowList, outgoing, null);
+  }
+
+  /**
+   * As {@link #HttpEffects(Duration, AllowList, OutgoingHeaders)}, calling LRA participants as
+   * Narayana's coordinator does (see {@link #lraCall}), their LRAs named by {@code lraIds}.
+   */
+  public HttpEffects(
+      Duration callTimeout, AllowList allowList, OutgoingHeaders outgoing, LraIds lraIds) {
+    this.lraIds = lraIds;
     this.callTimeout = Objects.requireNonNull(callTimeout, "callTimeout");
     this.allowList = Objects.requireNonNull(allowList, "allowList");
     this.outgoing = Objects.requireNonNull(outgoing, "outgoing");
@@ -74,6 +92,9 @@ public final class HttpEffects implements Transport {
     if (!allowList.allows(call.url())) {
       return refused(call.url());
     }
+    if (call.mode() == Mode.LRA) {
+      return lraCall(call);
+    }
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(call.url()))
             .timeout(callTimeout)
@@ -86,6 +107,90 @@ public final class HttpEffects implements Transport {
     outgoing.addTo(request::header);
     return send(request.POST(HttpRequest.BodyPublishers.ofString(call.payload())).build())
         .thenApply(answer -> answer.outcome());
+  }
+
+  /**
+   * An LRA participant's callback, as MicroProfile LRA and Narayana define it: {@code PUT complete}
+   * and {@code PUT compensate} with the participant's data as body, {@code PUT after} with the
+   * LRA's final status, {@code GET status}, {@code DELETE forget}; headers {@code
+   * Long-Running-Action} (and {@code -Ended} for after), {@code Long-Running-Action-Recovery}, and
+   * {@code Long-Running-Action-Parent} for a nested LRA.
+   */
+  private CompletableFuture<Outcome> lraCall(Effect.CallOp call) {
+    if (lraIds == null) {
+      return CompletableFuture.completedFuture(
+          new Outcome.Unknown("this coordinator serves no /lra-coordinator"));
+    }
+    String gid = call.gid().value();
+    String id = lraIds.id(gid);
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(call.url()))
+            .timeout(callTimeout)
+            .header("Long-Running-Action", id)
+            .header("Long-Running-Action-Recovery", lraIds.recovery(gid, call.branchId()))
+            .header(LraCoordinatorApi.API_VERSION_HEADER, LraCoordinatorApi.API_VERSION);
+    String parent = lraIds.parentId(gid);
+    if (parent != null) {
+      request.header("Long-Running-Action-Parent", parent);
+    }
+    outgoing.addTo(request::header);
+    Op op = call.op();
+    switch (op) {
+      case COMPLETE, COMPENSATE -> {
+        if (!call.payload().isEmpty()) {
+          try {
+            request.header(LraCoordinatorApi.PARTICIPANT_DATA_HEADER, call.payload());
+          } catch (IllegalArgumentException e) {
+            // Data that cannot be a header still goes as the body.
+          }
+        }
+        request
+            .header("Content-Type", "text/plain")
+            .PUT(HttpRequest.BodyPublishers.ofString(call.payload()));
+      }
+      case AFTER ->
+          request
+              .header("Long-Running-Action-Ended", id)
+              .header("Content-Type", "text/plain")
+              .PUT(HttpRequest.BodyPublishers.ofString(call.payload()));
+      case FORGET -> request.DELETE();
+      default -> request.GET(); // status
+    }
+    return send(request.build()).thenApply(answer -> lraOutcome(op, answer));
+  }
+
+  /** How an LRA participant's answer reads: see docs/protocols/lra.md. */
+  static Outcome lraOutcome(Op op, Answer answer) {
+    int status = answer.status();
+    if (status == 0) {
+      return new Outcome.Unknown(answer.error());
+    }
+    String said = answer.body().strip();
+    if (said.length() >= 2 && said.startsWith("\"") && said.endsWith("\"")) {
+      said = said.substring(1, said.length() - 1);
+    }
+    if (op == Op.FORGET || op == Op.AFTER) {
+      return status / 100 == 2 || status == 404 || status == 410
+          ? Outcome.SUCCEEDED
+          : new Outcome.Unknown("HTTP " + status);
+    }
+    if (status == 410) {
+      return Outcome.SUCCEEDED; // the participant has ended and forgotten the LRA
+    }
+    if (status == 202) {
+      return Outcome.PENDING;
+    }
+    if (status == 409) {
+      return new Outcome.Failed(op == Op.COMPLETE ? "FailedToComplete" : "FailedToCompensate");
+    }
+    if (status / 100 != 2) {
+      return new Outcome.Unknown("HTTP " + status);
+    }
+    return switch (said) {
+      case "FailedToComplete", "FailedToCompensate" -> new Outcome.Failed(said);
+      case "Completing", "Compensating", "Active" -> Outcome.PENDING;
+      default -> Outcome.SUCCEEDED;
+    };
   }
 
   @Override
@@ -141,7 +246,7 @@ public final class HttpEffects implements Transport {
   }
 
   /** An HTTP answer: its status and the first bytes of its body; status 0 means no answer. */
-  private record Answer(int status, String body, String error) {
+  record Answer(int status, String body, String error) {
     Outcome outcome() {
       if (status == 0) {
         return new Outcome.Unknown(error);

@@ -97,7 +97,7 @@ final class Fixtures {
               List.of(threePcBranch("orders"), threePcBranch("stock")),
               List.of(),
               null);
-      case TCC -> new TransactionSpec(gid, mode, timeout, List.of(), List.of(), null);
+      case TCC, LRA -> new TransactionSpec(gid, mode, timeout, List.of(), List.of(), null);
       case MSG ->
           new TransactionSpec(
               gid,

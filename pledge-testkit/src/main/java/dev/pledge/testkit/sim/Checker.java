@@ -58,6 +58,7 @@ final class Checker {
         case SAGA -> checkSaga(tx);
         case TCC, TWO_PC, XA, THREE_PC -> checkAtomic(tx);
         case MSG -> checkMessages(tx);
+        case LRA -> checkLra(tx);
       }
     }
     for (TransactionSpec spec : run.specs) {
@@ -146,6 +147,48 @@ final class Checker {
     }
     if (tx.status() == Status.ABORTED && !committed.isEmpty()) {
       violations.add(tx.gid() + ": aborted, but branches " + committed + " committed");
+    }
+  }
+
+  /**
+   * lra: closed means every participant completed and none compensated; cancelled means every
+   * participant that worked was compensated, in reverse join order, and none completed; every
+   * participant heard the end (after) only once its own complete or compensate was done.
+   */
+  private void checkLra(Transaction tx) {
+    List<Participants.Truth> undone = new ArrayList<>();
+    for (Branch branch : tx.branches()) {
+      Participants.Truth truth = run.participants.find(tx.gid().value(), branch.branchId());
+      String where = tx.gid() + "/" + branch.branchId() + ": ";
+      if (truth != null) {
+        truth.anomalies.forEach(a -> violations.add(where + a));
+      }
+      boolean completed = truth != null && truth.committed();
+      boolean compensated = truth != null && truth.undone();
+      boolean worked = truth != null && truth.forwardApplied();
+      if (tx.status() == Status.COMMITTED && (!completed || compensated)) {
+        violations.add(where + "closed, but the participant was not completed (or compensated)");
+      }
+      if (tx.status() == Status.ABORTED && (completed || (worked && !compensated))) {
+        violations.add(where + "cancelled, but the participant was completed or not compensated");
+      }
+      if (tx.isFinal() && (truth == null || truth.afterAt < 0)) {
+        violations.add(where + "the LRA ended but the participant never heard (after)");
+      }
+      if (compensated) {
+        undone.add(truth);
+      }
+    }
+    for (int i = 1; i < undone.size(); i++) {
+      if (undone.get(i).undoAt > undone.get(i - 1).undoAt) {
+        violations.add(
+            tx.gid()
+                + ": "
+                + undone.get(i).branchId
+                + " joined after "
+                + undone.get(i - 1).branchId
+                + " but was compensated after it: not reverse join order");
+      }
     }
   }
 

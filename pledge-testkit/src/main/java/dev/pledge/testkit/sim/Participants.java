@@ -58,6 +58,14 @@ final class Participants {
     /** 3pc: the branch's abort timeout passed while it had only voted yes, and it aborted. */
     boolean selfAborted;
 
+    /** lra: the op the participant answered 202 to, which a status poll then finishes. */
+    Op accepted;
+
+    /**
+     * lra: when the after callback first arrived, and whether complete or compensate came before.
+     */
+    long afterAt = -1;
+
     /** null until the forward op first executes: then "applied", "refused" or "blocked". */
     String forward;
 
@@ -128,9 +136,45 @@ final class Participants {
       return new Outcome.Unknown("500 after doing the work");
     }
     if (world.fault(world.faults().pending())) {
+      if (mode == Mode.LRA && (op == Op.COMPLETE || op == Op.COMPENSATE)) {
+        truth(gid, branchId, mode).accepted = op; // 202: working on it
+      }
       return Outcome.PENDING;
     }
     return work(gid, branchId, mode, op);
+  }
+
+  /** lra: a participant that joined does its work inside the LRA, before it ends. */
+  void workInLra(String gid, String branchId) {
+    Truth truth = truth(gid, branchId, Mode.LRA);
+    if (truth.forward == null && !truth.undoRecorded && !truth.finishRecorded) {
+      truth.forward = "applied";
+      truth.forwardAt = world.events();
+    }
+  }
+
+  /** lra: status, forget and after; complete and compensate are confirm and cancel. */
+  private Outcome lra(Truth truth, Op op) {
+    return switch (op) {
+      case STATUS -> {
+        if (truth.accepted == null) {
+          truth.anomalies.add("status polled though no op was answered 202");
+          yield new Outcome.Unknown("410");
+        }
+        yield work(truth.gid, truth.branchId, Mode.LRA, truth.accepted);
+      }
+      case FORGET -> Outcome.SUCCEEDED;
+      case AFTER -> {
+        if (truth.afterAt < 0) {
+          truth.afterAt = world.events();
+          if (!truth.finishRecorded && !truth.undoRecorded) {
+            truth.anomalies.add("after callback before the participant completed or compensated");
+          }
+        }
+        yield Outcome.SUCCEEDED;
+      }
+      default -> throw new IllegalStateException("not an lra callback: " + op.label());
+    };
   }
 
   /**
@@ -213,10 +257,16 @@ final class Participants {
     if (op == Op.PRE_COMMIT) {
       return preCommit(truth);
     }
+    if (op == Op.STATUS || op == Op.FORGET || op == Op.AFTER) {
+      return lra(truth, op);
+    }
     boolean undo = op == Op.COMPENSATE || op == Op.CANCEL || op == Op.ROLLBACK || op == Op.ABORT;
     if (undo) {
       if (!truth.undoRecorded) {
         truth.undoRecorded = true;
+        if (mode == Mode.LRA && !truth.forwardApplied()) {
+          truth.forward = "not run"; // joined (or its join was lost) but never worked
+        }
         if (truth.forwardApplied()) {
           if (truth.committed()) {
             truth.anomalies.add(
@@ -233,7 +283,11 @@ final class Participants {
       // rolled back: it says so, and the coordinator flags the heuristic outcome.
       return new Outcome.Failed("aborted by itself after its timeout");
     }
-    // confirm, commit or do-commit
+    // confirm, commit, do-commit or complete
+    if (mode == Mode.LRA && truth.undoRecorded && !truth.finishRecorded) {
+      truth.anomalies.add("complete after compensate");
+      return Outcome.SUCCEEDED;
+    }
     if (!truth.finishRecorded) {
       truth.finishRecorded = true;
       if (truth.undone()) {

@@ -35,7 +35,7 @@ public final class Simulator {
   static final String SUBSCRIPTION_AUDIT = "audit";
   static final String SUBSCRIPTION_ARCHIVE = "archive";
   private static final List<Mode> MODES =
-      List.of(Mode.SAGA, Mode.TCC, Mode.TWO_PC, Mode.MSG, Mode.XA, Mode.THREE_PC);
+      List.of(Mode.SAGA, Mode.TCC, Mode.TWO_PC, Mode.MSG, Mode.XA, Mode.THREE_PC, Mode.LRA);
   private static final List<String> TOPICS = List.of("orders", "audit", "nowhere");
   private static final List<String> KEYS = List.of("k1", "k2");
   private static final int MAX_CRASHES = 6;
@@ -216,6 +216,7 @@ public final class Simulator {
             switch (mode) {
               case SAGA ->
                   new TransactionSpec(gid, mode, timeout, sagaSteps(random), List.of(), null);
+              case LRA -> new TransactionSpec(gid, mode, timeout, List.of(), List.of(), null);
               case TWO_PC, XA, THREE_PC, TCC ->
                   new TransactionSpec(
                       gid,
@@ -237,6 +238,10 @@ public final class Simulator {
             world.at(startAt, "initiator " + gid, () -> tccInitiator(spec, tccBranches));
           }
           case MSG -> world.at(startAt, "producer " + gid, () -> producer(spec));
+          case LRA -> {
+            List<BranchSpec> participants = branches(random, mode);
+            world.at(startAt, "lra client " + gid, () -> lraClient(spec, participants));
+          }
         }
       }
     }
@@ -366,6 +371,63 @@ public final class Simulator {
           reply -> coordinator.create(spec, reply),
           answer -> clientDone(spec.gid() + " submitted: " + (answer == null ? "ok" : answer)),
           () -> clientDone(spec.gid() + " gave up submitting"));
+    }
+
+    /**
+     * An LRA's client: starts it, has each participant join and then do its work (a participant
+     * joins before it works, as the LRA filter does), then closes or cancels it. It may die on the
+     * way: the time limit then cancels the LRA.
+     */
+    private void lraClient(TransactionSpec spec, List<BranchSpec> participants) {
+      request(
+          "start " + spec.gid(),
+          reply -> coordinator.create(spec, reply),
+          answer -> {
+            if (answer != null) {
+              clientDone(spec.gid() + " start rejected");
+            } else {
+              join(spec, participants, 0);
+            }
+          },
+          () -> clientDone(spec.gid() + " gave up starting"));
+    }
+
+    private void join(TransactionSpec spec, List<BranchSpec> participants, int index) {
+      if (world.fault(0.05)) {
+        clientDone(spec.gid() + " client died while joining");
+        return;
+      }
+      if (index == participants.size()) {
+        if (participants.size() > 1 && world.random.nextDouble() < 0.2) {
+          leave(spec, participants.get(participants.size() - 1));
+          return;
+        }
+        decide(spec, world.random.nextDouble() < 0.7, "every participant joined and worked");
+        return;
+      }
+      BranchSpec participant = participants.get(index);
+      request(
+          "join " + spec.gid() + "/" + participant.branchId(),
+          reply -> coordinator.request(spec.gid(), new Event.BranchRegistered(participant), reply),
+          answer -> {
+            if (answer == null) {
+              this.participants.workInLra(spec.gid().value(), participant.branchId());
+              join(spec, participants, index + 1);
+            } else {
+              clientDone(spec.gid() + " join rejected: " + answer);
+            }
+          },
+          () -> decide(spec, false, "join unanswered"));
+    }
+
+    /** The last participant leaves the LRA (its work stays: it is called for nothing). */
+    private void leave(TransactionSpec spec, BranchSpec participant) {
+      request(
+          "leave " + spec.gid() + "/" + participant.branchId(),
+          reply ->
+              coordinator.request(spec.gid(), new Event.BranchLeft(participant.branchId()), reply),
+          answer -> decide(spec, world.random.nextDouble() < 0.7, "a participant left"),
+          () -> decide(spec, false, "leave unanswered"));
     }
 
     private void tccInitiator(TransactionSpec spec, List<BranchSpec> branches) {

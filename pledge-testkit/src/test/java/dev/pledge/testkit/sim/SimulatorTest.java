@@ -7,6 +7,7 @@ import dev.pledge.core.Status;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.core.engine.Transition;
 import dev.pledge.core.engine.Trigger;
+import dev.pledge.core.lra.LraDecider;
 import dev.pledge.core.threepc.ThreePcDecider;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -86,15 +87,25 @@ class SimulatorTest {
     // without partitions, and within the bounds 3pc assumes, that never happens (which is what the
     // simulator checks); ThreePcSimulationTest fires the do-commit one under a partition. Unit
     // tests prove both.
-    // Not fired since the one runtime landed (it was before, with the same seeds and six modes, and
-    // 2,000 more msg-only seeds did not fire it either): a check-back answer arriving after the
-    // producer's own commit. Left for the runtime's owners to explain; MsgDeciderTest proves the
-    // row.
-    assertThat(never)
-        .containsExactly(
-            "tcc: begun --stale-answer--> begun / ignore an answer that belongs to no call",
-            ThreePcDecider.TABLE.transition(Status.PREPARED, Trigger.OP_FAILED).toString(),
-            ThreePcDecider.TABLE.transition(Status.COMMITTING, Trigger.OP_FAILED).toString(),
-            "msg: committing --stale-answer--> committing / ignore a late check-back answer");
+    // msg's late check-back answer after the producer's own commit was not fired with six modes;
+    // with lra as the seventh, the seeds draw other schedules and it is fired again.
+    // lra: the simulated LRAs are top-level and their participants never report FailedTo…, and an
+    // open LRA makes no call; nested LRAs and failed participants are proven by LraDeciderTest and
+    // against the server (LraCoordinatorTest, the LRA TCK).
+    List<String> expected =
+        new ArrayList<>(
+            List.of(
+                "tcc: begun --stale-answer--> begun / ignore an answer that belongs to no call",
+                ThreePcDecider.TABLE.transition(Status.PREPARED, Trigger.OP_FAILED).toString(),
+                ThreePcDecider.TABLE.transition(Status.COMMITTING, Trigger.OP_FAILED).toString()));
+    for (Transition row : LraDecider.TABLE.rows()) {
+      if (row.from() == Status.PREPARED
+          || row.trigger() == Trigger.NESTED_CLOSE_REQUESTED
+          || row.trigger() == Trigger.OP_FAILED_FINALLY
+          || (row.from() == Status.BEGUN && row.trigger() == Trigger.STALE_ANSWER)) {
+        expected.add(row.toString());
+      }
+    }
+    assertThat(never).containsExactlyInAnyOrderElementsOf(expected);
   }
 }
