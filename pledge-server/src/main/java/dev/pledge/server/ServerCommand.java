@@ -163,7 +163,9 @@ final class ServerCommand implements Callable<Integer> {
     ServerMetrics metrics = new ServerMetrics();
     try (tracing;
         JdbcTransactionLog log = JdbcTransactionLog.open(config, metrics.writerListener());
-        BrokerSinks brokers = BrokerSinks.discover()) {
+        BrokerSinks brokers = BrokerSinks.discover();
+        HttpEffects participants =
+            new HttpEffects(policy.callTimeout(), allowList, tracing.outgoingHeaders())) {
       metrics.bindLog(log);
       LOG.info(
           "pledge server: broker targets {}",
@@ -177,11 +179,7 @@ final class ServerCommand implements Callable<Integer> {
                   .withMaxEffectsInFlight(settings.maxEffectsInFlight()),
               new Engine(limits, policy),
               log,
-              tracing.transport(
-                  new DeliveryRouter(
-                      new HttpEffects(policy.callTimeout(), allowList, tracing.outgoingHeaders()),
-                      brokers,
-                      allowList)),
+              tracing.transport(new DeliveryRouter(participants, brokers, allowList)),
               subscriptions,
               settings.maxLongPolls(),
               List.of(tracing.listener()),
