@@ -167,7 +167,9 @@ final class ServerCommand implements Callable<Integer> {
     ServerMetrics metrics = new ServerMetrics();
     try (tracing;
         JdbcTransactionLog log = JdbcTransactionLog.open(config, metrics.writerListener());
-        BrokerSinks brokers = BrokerSinks.discover()) {
+        BrokerSinks brokers = BrokerSinks.discover();
+        HttpEffects participants =
+            new HttpEffects(policy.callTimeout(), allowList, tracing.outgoingHeaders(), lraIds)) {
       metrics.bindLog(log);
       LOG.info(
           "pledge server: broker targets {}",
@@ -181,12 +183,7 @@ final class ServerCommand implements Callable<Integer> {
                   .withMaxEffectsInFlight(settings.maxEffectsInFlight()),
               new Engine(limits, policy),
               log,
-              tracing.transport(
-                  new DeliveryRouter(
-                      new HttpEffects(
-                          policy.callTimeout(), allowList, tracing.outgoingHeaders(), lraIds),
-                      brokers,
-                      allowList)),
+              tracing.transport(new DeliveryRouter(participants, brokers, allowList)),
               subscriptions,
               settings.maxLongPolls(),
               List.of(tracing.listener()),

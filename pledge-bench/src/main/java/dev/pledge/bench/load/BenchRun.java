@@ -31,8 +31,26 @@ import java.util.concurrent.atomic.LongAdder;
  * would, and R1 a file of its own.
  */
 final class BenchRun {
-  static final String LOG_DATABASE = "pledge_bench";
-  static final String PARTICIPANTS_DATABASE = "pledge_bench_participants";
+  /**
+   * The coordinator's log database: {@code pledge_bench}, or env {@code PLEDGE_BENCH_DB} when set
+   * (so that engineers sharing one PostgreSQL do not drop each other's databases); the
+   * participants' and DBOS's databases take it as their prefix.
+   */
+  static final String LOG_DATABASE = databaseName();
+
+  static final String PARTICIPANTS_DATABASE = LOG_DATABASE + "_participants";
+
+  private static String databaseName() {
+    String name = System.getenv("PLEDGE_BENCH_DB");
+    if (name == null || name.isBlank()) {
+      return "pledge_bench";
+    }
+    if (!name.matches("[a-z_][a-z0-9_]{0,40}")) {
+      throw new BenchException("PLEDGE_BENCH_DB must be a lower-case SQL name, not " + name);
+    }
+    return name;
+  }
+
   static final int SERVICES = 5;
   static final int PARK_TIMEOUT_SECONDS = 3600;
 

@@ -21,7 +21,7 @@ import java.util.List;
  * transaction is final.
  */
 final class DbosPeer implements AutoCloseable {
-  static final String SYSTEM_DATABASE = "pledge_bench_dbos";
+  static final String SYSTEM_DATABASE = BenchRun.LOG_DATABASE + "_dbos";
   static final String LABEL = "DBOS";
 
   /** The workflow's interface: DBOS proxies it and runs the annotated implementation durably. */

@@ -181,19 +181,24 @@ public final class Coordinator implements AutoCloseable {
     ReentrantLock lock = lockOf(spec.gid());
     lock.lock();
     try {
-      Transaction existing = current(spec.gid());
+      // No log read before the create: a new gid has nothing to read, and a replay of a gid this
+      // coordinator does not hold is found by the create's conflict (DuplicateGidException).
+      Transaction existing = owned.get(spec.gid());
       if (existing != null) {
-        return same(existing, spec); // a replay is answered even when new work is refused
+        return same(existing, spec);
       }
       long inFlight = effectsInFlight.get();
       if (inFlight >= config.maxEffectsInFlight()) {
+        existing = log.load(spec.gid()).orElse(null);
+        if (existing != null) {
+          return same(existing, spec); // a replay is answered even when new work is refused
+        }
         throw new OverloadedException(
             inFlight + " calls are awaiting answers (at most " + config.maxEffectsInFlight() + ")");
       }
       Set<Gid> handled = recoveredOrNew;
-      if (handled != null) {
-        handled.add(spec.gid()); // new in this run: nothing to recover
-      }
+      // New in this run: nothing to recover (undone below if the gid turns out to exist).
+      boolean noted = handled != null && handled.add(spec.gid());
       Instant now = clock.instant();
       decision = engine.start(spec, now);
       listener.decided(decision);
@@ -203,12 +208,20 @@ public final class Coordinator implements AutoCloseable {
       try {
         log.create(decision.next(), History.ofStart(decision, now));
       } catch (DuplicateGidException e) {
+        if (noted) {
+          handled.remove(spec.gid()); // an earlier run's: left to recovery
+        }
         Transaction raced =
             log.load(spec.gid())
                 .orElseThrow(() ->
                     new LogUnavailableException(
                         "gid " + spec.gid() + " exists but cannot be loaded"));
         return same(raced, spec);
+      } catch (RuntimeException e) {
+        if (noted) {
+          handled.remove(spec.gid()); // may or may not exist: recovery or the next event decides
+        }
+        throw e;
       }
       own(decision.next());
     } finally {

@@ -1,10 +1,9 @@
 package dev.pledge.store.jdbc;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pledge.core.Branch;
 import dev.pledge.core.Delivery;
 import dev.pledge.core.Gid;
@@ -15,6 +14,8 @@ import dev.pledge.core.OpStatus;
 import dev.pledge.core.Progress;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
+import java.io.IOException;
+import java.io.StringWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -22,6 +23,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A transaction's whole state as JSON, the way the log stores it. The mapping is written out field
@@ -38,77 +40,104 @@ public final class TransactionCodec {
 
   private final ObjectMapper mapper = new ObjectMapper();
 
+  /**
+   * Writes {@code tx} with Jackson's streaming generator, field by field in the stored layout's
+   * order (no tree is built: one pass, a few small buffers).
+   */
   public String encode(Transaction tx) {
-    ObjectNode root = mapper.createObjectNode();
-    root.put("format", FORMAT);
-    root.put("gid", tx.gid().value());
-    root.put("mode", tx.mode().code());
-    root.put("status", tx.status().label());
-    root.put("version", tx.version());
-    root.put("createdAt", tx.createdAt().toString());
-    root.put("updatedAt", tx.updatedAt().toString());
-    root.put("deadline", tx.deadline().toString());
-    if (tx.checkUrl() != null) {
-      root.put("checkUrl", tx.checkUrl());
-    }
-    root.set("check", progress(tx.check()));
-    ArrayNode branches = root.putArray("branches");
-    for (Branch branch : tx.branches()) {
-      ObjectNode b = branches.addObject();
-      b.put("branchId", branch.branchId());
-      ObjectNode urls = b.putObject("urls");
-      ObjectNode ops = b.putObject("ops");
-      for (Op op : Op.values()) {
-        if (branch.urls().containsKey(op)) {
-          urls.put(op.label(), branch.urls().get(op));
+    StringWriter out = new StringWriter(512 + 384 * tx.branches().size());
+    try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeNumberField("format", FORMAT);
+      g.writeStringField("gid", tx.gid().value());
+      g.writeStringField("mode", tx.mode().code());
+      g.writeStringField("status", tx.status().label());
+      g.writeNumberField("version", tx.version());
+      g.writeStringField("createdAt", tx.createdAt().toString());
+      g.writeStringField("updatedAt", tx.updatedAt().toString());
+      g.writeStringField("deadline", tx.deadline().toString());
+      if (tx.checkUrl() != null) {
+        g.writeStringField("checkUrl", tx.checkUrl());
+      }
+      g.writeFieldName("check");
+      progress(g, tx.check());
+      g.writeArrayFieldStart("branches");
+      for (Branch branch : tx.branches()) {
+        g.writeStartObject();
+        g.writeStringField("branchId", branch.branchId());
+        g.writeObjectFieldStart("urls");
+        for (Op op : Op.values()) {
+          String url = branch.urls().get(op);
+          if (url != null) {
+            g.writeStringField(op.label(), url);
+          }
         }
-        if (branch.ops().containsKey(op)) {
-          ops.set(op.label(), progress(branch.ops().get(op)));
+        g.writeEndObject();
+        g.writeObjectFieldStart("ops");
+        for (Op op : Op.values()) {
+          Progress progress = branch.ops().get(op);
+          if (progress != null) {
+            g.writeFieldName(op.label());
+            progress(g, progress);
+          }
         }
+        g.writeEndObject();
+        g.writeStringField("payload", branch.payload());
+        g.writeArrayFieldStart("after");
+        for (String after : branch.after()) {
+          g.writeString(after);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
       }
-      b.put("payload", branch.payload());
-      ArrayNode after = b.putArray("after");
-      branch.after().forEach(after::add);
-    }
-    ArrayNode messages = root.putArray("messages");
-    for (Message message : tx.messages()) {
-      ObjectNode m = messages.addObject();
-      m.put("messageId", message.messageId());
-      m.put("topic", message.topic());
-      if (message.key() != null) {
-        m.put("key", message.key());
+      g.writeEndArray();
+      g.writeArrayFieldStart("messages");
+      for (Message message : tx.messages()) {
+        g.writeStartObject();
+        g.writeStringField("messageId", message.messageId());
+        g.writeStringField("topic", message.topic());
+        if (message.key() != null) {
+          g.writeStringField("key", message.key());
+        }
+        g.writeStringField("payload", message.payload());
+        g.writeObjectFieldStart("headers");
+        for (Map.Entry<String, String> header : new TreeMap<>(message.headers()).entrySet()) {
+          g.writeStringField(header.getKey(), header.getValue());
+        }
+        g.writeEndObject();
+        g.writeArrayFieldStart("deliveries");
+        for (Delivery delivery : message.deliveries()) {
+          g.writeStartObject();
+          g.writeStringField("subscription", delivery.subscription());
+          g.writeFieldName("progress");
+          progress(g, delivery.progress());
+          g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
       }
-      m.put("payload", message.payload());
-      ObjectNode headers = m.putObject("headers");
-      new java.util.TreeMap<>(message.headers()).forEach(headers::put);
-      ArrayNode deliveries = m.putArray("deliveries");
-      for (Delivery delivery : message.deliveries()) {
-        ObjectNode d = deliveries.addObject();
-        d.put("subscription", delivery.subscription());
-        d.set("progress", progress(delivery.progress()));
+      g.writeEndArray();
+      if (tx.flag() != null) {
+        g.writeStringField("flag", tx.flag());
       }
-    }
-    if (tx.flag() != null) {
-      root.put("flag", tx.flag());
-    }
-    try {
-      return mapper.writeValueAsString(root);
-    } catch (JsonProcessingException e) {
+      g.writeEndObject();
+    } catch (IOException e) {
       throw new IllegalStateException("a transaction could not be written as JSON: " + tx.gid(), e);
     }
+    return out.toString();
   }
 
-  private ObjectNode progress(Progress progress) {
-    ObjectNode p = mapper.createObjectNode();
-    p.put("status", progress.status().code());
-    p.put("attempts", progress.attempts());
+  private static void progress(JsonGenerator g, Progress progress) throws IOException {
+    g.writeStartObject();
+    g.writeNumberField("status", progress.status().code());
+    g.writeNumberField("attempts", progress.attempts());
     if (progress.dueAt() != null) {
-      p.put("dueAt", progress.dueAt().toString());
+      g.writeStringField("dueAt", progress.dueAt().toString());
     }
     if (progress.lastError() != null) {
-      p.put("lastError", progress.lastError());
+      g.writeStringField("lastError", progress.lastError());
     }
-    return p;
+    g.writeEndObject();
   }
 
   public Transaction decode(String json) {
