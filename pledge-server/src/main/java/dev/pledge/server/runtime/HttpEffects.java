@@ -119,10 +119,10 @@ public final class HttpEffects implements Transport {
             .header("Pledge-Topic", delivery.topic())
             .header("Pledge-Gid", delivery.gid().value());
     if (delivery.key() != null) {
-      request.header("Pledge-Key", delivery.key());
+      request.header("Pledge-Key", headerValue(delivery.key()));
     }
     try {
-      delivery.headers().forEach(request::header);
+      delivery.headers().forEach((name, value) -> request.header(name, headerValue(value)));
     } catch (IllegalArgumentException e) {
       // The API refuses such headers; a message stored before it did is reported, not thrown.
       return CompletableFuture.completedFuture(
@@ -133,6 +133,22 @@ public final class HttpEffects implements Transport {
             answer.status() / 100 == 2
                 ? Outcome.SUCCEEDED
                 : new Outcome.Unknown("HTTP " + answer.status()));
+  }
+
+  /**
+   * A header value as HTTP carries it: as it is when it is printable ASCII, else as one RFC 2047
+   * encoded word of its UTF-8 bytes, {@code =?UTF-8?B?<base64>?=} (HTTP headers are not UTF-8).
+   */
+  static String headerValue(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c > 0x7e) {
+        return "=?UTF-8?B?"
+            + java.util.Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8))
+            + "?=";
+      }
+    }
+    return value;
   }
 
   private static CompletableFuture<Outcome> refused(String url) {
