@@ -73,6 +73,17 @@ public final class MessageBuilder {
     return this;
   }
 
+  /**
+   * Adds a message with the producer's own id ({@code messages[].id}, {@code
+   * [A-Za-z0-9._:#-]{1,200}}), delivered as {@code Pledge-Message-Id} instead of {@code <gid>#<n>}.
+   */
+  public MessageBuilder namedMessage(
+      String id, String topic, String key, Object payload, Map<String, String> headers) {
+    message(topic, key, payload, headers);
+    ((ObjectNode) messages.get(messages.size() - 1)).put("id", Objects.requireNonNull(id, "id"));
+    return this;
+  }
+
   public MessageBuilder message(String topic, String key, Object payload) {
     return message(topic, key, payload, null);
   }

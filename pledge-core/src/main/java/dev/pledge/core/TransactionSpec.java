@@ -90,8 +90,18 @@ public record TransactionSpec(
                   "messages",
                   "at most " + limits.maxMessages() + " messages, got " + messages.size()));
         }
+        Map<String, Integer> ids = new HashMap<>();
         for (int i = 0; i < messages.size(); i++) {
           validateMessage(messages.get(i), "messages[" + i + "]", limits, errors);
+          String id = messages.get(i).id();
+          if (id != null) {
+            Integer first = ids.putIfAbsent(id, i);
+            if (first != null) {
+              errors.add(
+                  new FieldError(
+                      "messages[" + i + "].id", "the same as messages[" + first + "].id"));
+            }
+          }
         }
         if (checkUrl == null || checkUrl.isBlank()) {
           errors.add(new FieldError("checkUrl", "required for msg"));
@@ -187,6 +197,9 @@ public record TransactionSpec(
 
   private static void validateMessage(
       MessageSpec message, String path, Limits limits, List<FieldError> errors) {
+    if (message.id() != null && !MessageSpec.ID.matcher(message.id()).matches()) {
+      errors.add(new FieldError(path + ".id", "must match [A-Za-z0-9._:#-]{1,200}"));
+    }
     if (message.topic().isEmpty()
         || message.topic().length() > 255
         || !Gid.isValid(message.topic())) {

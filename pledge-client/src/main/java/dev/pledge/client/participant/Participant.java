@@ -9,6 +9,7 @@ import dev.pledge.client.barrier.BusinessRefusal;
 import dev.pledge.client.barrier.CheckBackStatus;
 import dev.pledge.client.barrier.LocalTransactions;
 import dev.pledge.client.inbox.InboxConflictException;
+import dev.pledge.client.outbox.CoordinatorSink;
 import dev.pledge.core.Mode;
 import dev.pledge.core.Op;
 import dev.pledge.core.TransactionalMessage;
@@ -248,8 +249,10 @@ public final class Participant {
   /**
    * Answers one delivery: builds the message from {@code Pledge-Message-Id}, {@code Pledge-Topic},
    * {@code Pledge-Key}, {@code Pledge-Gid} and the producer's own headers, and hands it to {@code
-   * handler}. {@code 200} acknowledges; a conflict of ids is {@code 409}, any other failure {@code
-   * 500}: the coordinator delivers again.
+   * handler}. A message relayed by a {@link CoordinatorSink} (its {@code Pledge-Gid} is the sink's
+   * gid for its id) gets back the gid it was published with, from {@code Outbox-Gid}, or none.
+   * {@code 200} acknowledges; a conflict of ids is {@code 409}, any other failure {@code 500}: the
+   * coordinator delivers again.
    */
   public static Answer answerDelivery(
       Map<String, String> headers, byte[] body, MessageHandler handler) {
@@ -263,17 +266,22 @@ public final class Participant {
       Map<String, String> own = new LinkedHashMap<>();
       headers.forEach((name, value) -> {
         if (!DELIVERY_HEADERS.contains(name) && !TRANSPORT_HEADERS.contains(name)) {
-          own.put(name, value);
+          own.put(name, headerValue(value));
         }
       });
+      String gid = headers.get("pledge-gid");
+      if (gid != null && gid.equals(CoordinatorSink.gidFor(id))) {
+        // Relayed from an outbox through the coordinator: the message's own gid is in a header.
+        gid = own.remove(CoordinatorSink.GID_HEADER.toLowerCase(Locale.ROOT));
+      }
       message =
           new TransactionalMessage(
               id,
               topic,
-              headers.get("pledge-key"),
+              headers.get("pledge-key") == null ? null : headerValue(headers.get("pledge-key")),
               new String(body, StandardCharsets.UTF_8),
               own,
-              headers.get("pledge-gid"));
+              gid);
     } catch (IllegalArgumentException e) {
       return Answer.error(400, "invalid_request", e.getMessage());
     }
@@ -287,6 +295,24 @@ public final class Participant {
       LOG.warn("delivery of {} not handled: {}", id, e.toString());
       return Answer.error(500, "not_handled", String.valueOf(e.getMessage()));
     }
+  }
+
+  /**
+   * A delivered header's value: the coordinator sends a value that is not printable ASCII as one
+   * RFC 2047 encoded word of its UTF-8 bytes ({@code =?UTF-8?B?<base64>?=}); anything else as it
+   * is.
+   */
+  static String headerValue(String value) {
+    if (value.startsWith("=?UTF-8?B?") && value.endsWith("?=") && value.length() >= 12) {
+      try {
+        return new String(
+            java.util.Base64.getDecoder().decode(value.substring(10, value.length() - 2)),
+            StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException notBase64) {
+        return value;
+      }
+    }
+    return value;
   }
 
   /** The modes whose branches have {@code op}: prepare, commit and rollback are 2pc's and xa's. */

@@ -188,11 +188,12 @@ public final class MsgDecider implements Decider {
   }
 
   /**
-   * A message's id: its transaction's gid and its position, so a retried prepare yields the same
-   * ids.
+   * A message's id: the producer's when it named one, else its transaction's gid and its position;
+   * either way a retried prepare yields the same ids.
    */
   public static String messageId(TransactionSpec spec, int index) {
-    return spec.gid().value() + "#" + (index + 1);
+    String given = spec.messages().get(index).id();
+    return given != null ? given : spec.gid().value() + "#" + (index + 1);
   }
 
   @Override

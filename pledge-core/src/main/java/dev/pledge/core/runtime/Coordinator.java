@@ -714,7 +714,9 @@ public final class Coordinator implements AutoCloseable {
     for (int i = 0; i < spec.messages().size(); i++) {
       Message had = tx.messages().get(i);
       MessageSpec asked = spec.messages().get(i);
-      if (!had.topic().equals(asked.topic())
+      String askedId = asked.id() != null ? asked.id() : spec.gid().value() + "#" + (i + 1);
+      if (!had.messageId().equals(askedId)
+          || !had.topic().equals(asked.topic())
           || !Objects.equals(had.key(), asked.key())
           || !had.payload().equals(asked.payload())
           || !had.headers().equals(asked.headers())) {

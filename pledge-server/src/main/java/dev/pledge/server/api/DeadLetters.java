@@ -27,8 +27,9 @@ import java.util.concurrent.locks.LockSupport;
  * that failed past their retry bound, and {@code POST /api/v1/deliveries/redrive} sends them again,
  * at a bounded rate, with a dry run, audited.
  *
- * <p>A delivery is named {@code <messageId>-><subscription>}, as in its transaction's history (a
- * message id is {@code <gid>#<n>}). A page of the listing holds the dead deliveries of at most
+ * <p>A delivery is named {@code <gid>#<n>-><subscription>}, {@code n} the message's position in its
+ * transaction (from 1): that is its message id, as in the history, unless the producer named the
+ * message ({@code messages[].id}). A page of the listing holds the dead deliveries of at most
  * {@code limit} transactions, newest transaction first. A re-drive handles at most {@value
  * #MAX_REDRIVE} deliveries and at most {@value #MAX_REDRIVE_SECONDS} s of work at its rate per
  * call, paced in the request: when it answers, every re-drive it names has been decided and logged
@@ -58,7 +59,11 @@ final class DeadLetters {
   /** One dead delivery, as listed. */
   private record Dead(Transaction tx, Message message, Delivery delivery) {
     String id() {
-      return message.messageId() + "->" + delivery.subscription();
+      return tx.gid().value()
+          + "#"
+          + (tx.messages().indexOf(message) + 1)
+          + "->"
+          + delivery.subscription();
     }
   }
 
@@ -290,7 +295,8 @@ final class DeadLetters {
     if (tx == null) {
       return null;
     }
-    Message message = tx.message(parts[1]);
+    int position = Integer.parseInt(parts[1].substring(parts[1].lastIndexOf('#') + 1));
+    Message message = position <= tx.messages().size() ? tx.messages().get(position - 1) : null;
     Delivery delivery = message == null ? null : message.delivery(parts[2]);
     if (delivery == null || delivery.progress().status() != OpStatus.DEAD) {
       return null;

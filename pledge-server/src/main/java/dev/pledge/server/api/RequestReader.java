@@ -26,7 +26,8 @@ import java.util.Set;
 final class RequestReader {
   private static final Set<String> TRANSACTION_FIELDS =
       Set.of("gid", "mode", "timeoutSeconds", "branches", "messages", "checkUrl");
-  private static final Set<String> MESSAGE_FIELDS = Set.of("topic", "key", "payload", "headers");
+  private static final Set<String> MESSAGE_FIELDS =
+      Set.of("id", "topic", "key", "payload", "headers");
 
   private final ObjectMapper json;
   private final List<FieldError> errors = new ArrayList<>();
@@ -196,7 +197,11 @@ final class RequestReader {
       }
     }
     return new MessageSpec(
-        topic, optionalText(node, "key", path + "."), payload(node.get("payload")), headers);
+        topic,
+        optionalText(node, "key", path + "."),
+        payload(node.get("payload")),
+        headers,
+        optionalText(node, "id", path + "."));
   }
 
   /** The payload as JSON text: any JSON value; absent means an empty object. */

@@ -185,7 +185,7 @@ public final class HttpEffects implements Transport, AutoCloseable {
         switch (op) {
           case COMPLETE, COMPENSATE -> {
             SimpleRequestBuilder put = SimpleRequestBuilder.put(url);
-            if (!call.payload().isEmpty() && isHeaderValue(call.payload())) {
+            if (!call.payload().isEmpty() && headerValue(call.payload()).equals(call.payload())) {
               put.addHeader(LraCoordinatorApi.PARTICIPANT_DATA_HEADER, call.payload());
             } // data that cannot be a header still goes as the body
             yield put.setBody(call.payload(), TEXT);
@@ -207,17 +207,6 @@ public final class HttpEffects implements Transport, AutoCloseable {
     }
     outgoing.addTo(request::addHeader);
     return send(request.build()).thenApply(answer -> lraOutcome(op, answer));
-  }
-
-  /** True if {@code value} can be sent as a header value as it is: visible ASCII and spaces. */
-  private static boolean isHeaderValue(String value) {
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c < 0x20 || c > 0x7e) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** How an LRA participant's answer reads: see docs/protocols/lra.md. */
@@ -291,14 +280,15 @@ public final class HttpEffects implements Transport, AutoCloseable {
         .addHeader("Pledge-Topic", delivery.topic())
         .addHeader("Pledge-Gid", delivery.gid().value());
     if (delivery.key() != null) {
-      request.addHeader("Pledge-Key", delivery.key());
+      request.addHeader("Pledge-Key", headerValue(delivery.key()));
     }
     try {
       delivery
           .headers()
           .forEach((name, value) -> {
-            checkHeader(name, value);
-            request.addHeader(name, value);
+            String sent = headerValue(value);
+            checkHeader(name, sent);
+            request.addHeader(name, sent);
           });
     } catch (IllegalArgumentException e) {
       // The API refuses such headers; a message stored before it did is reported, not thrown.
@@ -339,6 +329,22 @@ public final class HttpEffects implements Transport, AutoCloseable {
 
   private static boolean isTokenChar(int c) {
     return c > 32 && c < 127 && "\"(),/:;<=>?@[\\]{}".indexOf(c) < 0;
+  }
+
+  /**
+   * A header value as HTTP carries it: as it is when it is printable ASCII, else as one RFC 2047
+   * encoded word of its UTF-8 bytes, {@code =?UTF-8?B?<base64>?=} (HTTP headers are not UTF-8).
+   */
+  static String headerValue(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c > 0x7e) {
+        return "=?UTF-8?B?"
+            + java.util.Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8))
+            + "?=";
+      }
+    }
+    return value;
   }
 
   private static CompletableFuture<Outcome> refused(String url) {
