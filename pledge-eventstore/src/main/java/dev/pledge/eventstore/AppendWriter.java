@@ -4,10 +4,15 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 import javax.sql.DataSource;
@@ -37,6 +42,13 @@ final class AppendWriter implements AutoCloseable {
   private final LongConsumer committed;
   private final BlockingQueue<Pending> queue;
   private final Thread thread;
+  private final int lanes;
+  private final ExecutorService laneThreads;
+
+  /** Streams of the batches in flight (guarded by itself); never shared by two batches. */
+  private final Set<String> inFlightStreams = new HashSet<>();
+
+  private int inFlightBatches;
   private volatile boolean closed;
 
   AppendWriter(
@@ -45,6 +57,7 @@ final class AppendWriter implements AutoCloseable {
       Clock clock,
       int maxBatch,
       int maxPending,
+      int lanes,
       LongConsumer committed) {
     this.pool = pool;
     this.appender = appender;
@@ -52,6 +65,14 @@ final class AppendWriter implements AutoCloseable {
     this.maxBatch = maxBatch;
     this.committed = committed;
     this.queue = new ArrayBlockingQueue<>(maxPending);
+    // More than one batch in flight only where one batch is one auto-committed call, whose
+    // position lock is taken in the server: the next call waits there while the previous commits.
+    this.lanes = appender.oneStatement() ? lanes : 1;
+    this.laneThreads =
+        this.lanes == 1
+            ? null
+            : Executors.newFixedThreadPool(
+                this.lanes, Thread.ofPlatform().name("pledge-es-writer-", 1).daemon().factory());
     this.thread = Thread.ofPlatform().name("pledge-es-writer").daemon().start(this::run);
   }
 
@@ -79,7 +100,11 @@ final class AppendWriter implements AutoCloseable {
         }
         batch.add(first);
         queue.drainTo(batch, maxBatch - 1);
-        write(batch);
+        if (laneThreads == null) {
+          write(batch);
+        } else {
+          dispatch(List.copyOf(batch));
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -94,6 +119,39 @@ final class AppendWriter implements AutoCloseable {
     for (Pending pending; (pending = queue.poll()) != null; ) {
       pending.result().completeExceptionally(new EventStoreException("the event store is closed"));
     }
+    if (laneThreads != null) {
+      laneThreads.shutdown();
+    }
+  }
+
+  /**
+   * Hands {@code batch} to a lane once fewer than {@code lanes} batches are in flight and none of
+   * them names a stream of this one (so that each stream's appends commit in submission order).
+   */
+  private void dispatch(List<Pending> batch) throws InterruptedException {
+    Set<String> streams = new HashSet<>();
+    batch.forEach(p -> streams.add(p.request().streamId()));
+    synchronized (inFlightStreams) {
+      while (inFlightBatches >= lanes || !Collections.disjoint(inFlightStreams, streams)) {
+        inFlightStreams.wait();
+      }
+      inFlightStreams.addAll(streams);
+      inFlightBatches++;
+    }
+    laneThreads.execute(() -> {
+      try {
+        write(batch);
+      } catch (RuntimeException e) {
+        log.error("event store writer: unexpected failure of a batch", e);
+        batch.forEach(p -> p.result().completeExceptionally(e));
+      } finally {
+        synchronized (inFlightStreams) {
+          inFlightStreams.removeAll(streams);
+          inFlightBatches--;
+          inFlightStreams.notifyAll();
+        }
+      }
+    });
   }
 
   private void write(List<Pending> batch) {
@@ -214,6 +272,10 @@ final class AppendWriter implements AutoCloseable {
     closed = true;
     try {
       thread.join(TimeUnit.SECONDS.toMillis(30));
+      if (laneThreads != null) {
+        laneThreads.shutdown();
+        laneThreads.awaitTermination(30, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -90,6 +90,7 @@ public final class EventStore implements AutoCloseable {
             clock,
             config.maxAppendsPerCommit(),
             config.maxPendingAppends(),
+            config.writerConnections(),
             feed::committed);
     log.info("event store open: {}", config);
   }

@@ -20,6 +20,10 @@ import java.util.Objects;
  *     is then unknown: it may still commit)
  * @param pollInterval how often a subscription looks for new events when no notification comes (on
  *     PostgreSQL a notification wakes it at once; this is the fallback)
+ * @param writerConnections batches the group-commit writer may have in flight at once (default 1).
+ *     Above 1, only on PostgreSQL without a publisher: the next batch's call waits in the server on
+ *     the position lock while the previous one commits, so positions still commit in order; a batch
+ *     sharing a stream with one in flight waits for it, so each stream's appends keep their order.
  */
 public record EventStoreConfig(
     String jdbcUrl,
@@ -32,7 +36,8 @@ public record EventStoreConfig(
     int maxAppendsPerCommit,
     int maxPendingAppends,
     Duration appendTimeout,
-    Duration pollInterval) {
+    Duration pollInterval,
+    int writerConnections) {
   public static final int MAX_STREAM_ID_LENGTH = 200;
 
   public EventStoreConfig {
@@ -48,6 +53,14 @@ public record EventStoreConfig(
     range("maxPendingAppends", maxPendingAppends, 1, 1_000_000);
     positive("appendTimeout", appendTimeout);
     positive("pollInterval", pollInterval);
+    range("writerConnections", writerConnections, 1, 16);
+    if (writerConnections >= poolSize) {
+      throw new IllegalArgumentException(
+          "writerConnections must be less than poolSize "
+              + poolSize
+              + " (readers need a connection too), got "
+              + writerConnections);
+    }
   }
 
   /** The defaults for a database. */
@@ -63,7 +76,8 @@ public record EventStoreConfig(
         256,
         10_000,
         Duration.ofSeconds(30),
-        Duration.ofMillis(200));
+        Duration.ofMillis(200),
+        1);
   }
 
   public EventStoreConfig withCredentials(String user, String password) {
@@ -78,7 +92,8 @@ public record EventStoreConfig(
         maxAppendsPerCommit,
         maxPendingAppends,
         appendTimeout,
-        pollInterval);
+        pollInterval,
+        writerConnections);
   }
 
   public EventStoreConfig withPoolSize(int poolSize) {
@@ -93,7 +108,8 @@ public record EventStoreConfig(
         maxAppendsPerCommit,
         maxPendingAppends,
         appendTimeout,
-        pollInterval);
+        pollInterval,
+        writerConnections);
   }
 
   public EventStoreConfig withLimits(
@@ -109,7 +125,8 @@ public record EventStoreConfig(
         maxAppendsPerCommit,
         maxPendingAppends,
         appendTimeout,
-        pollInterval);
+        pollInterval,
+        writerConnections);
   }
 
   public EventStoreConfig withPollInterval(Duration pollInterval) {
@@ -124,7 +141,25 @@ public record EventStoreConfig(
         maxAppendsPerCommit,
         maxPendingAppends,
         appendTimeout,
-        pollInterval);
+        pollInterval,
+        writerConnections);
+  }
+
+  /** {@code writerConnections}: see the record's description. */
+  public EventStoreConfig withWriterConnections(int writerConnections) {
+    return new EventStoreConfig(
+        jdbcUrl,
+        user,
+        password,
+        poolSize,
+        maxEventBytes,
+        maxEventsPerAppend,
+        maxReadPageSize,
+        maxAppendsPerCommit,
+        maxPendingAppends,
+        appendTimeout,
+        pollInterval,
+        writerConnections);
   }
 
   /** The URL with any password masked, fit for logs and messages. */
@@ -154,6 +189,8 @@ public record EventStoreConfig(
         + appendTimeout
         + ", pollInterval="
         + pollInterval
+        + ", writerConnections="
+        + writerConnections
         + "]";
   }
 

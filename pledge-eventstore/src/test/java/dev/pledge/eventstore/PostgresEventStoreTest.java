@@ -51,4 +51,30 @@ class PostgresEventStoreTest extends EventStoreContract {
       }
     }
   }
+
+  /**
+   * With two batches in flight, a batch that names a stream of the other waits for it: appends of
+   * one stream submitted in order each find the version the previous one left.
+   */
+  @Test
+  void withTwoWriterConnections_eachStreamsAppendsKeepTheirOrder() {
+    String prefix = "ordered-" + UUID.randomUUID();
+    int streams = 10;
+    try (EventStore store = EventStore.open(database().withWriterConnections(2))) {
+      List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        appends.add(
+            store.appendAsync(
+                prefix + "-" + (i % streams),
+                ExpectedVersion.exactly(i / streams),
+                List.of(TestEvents.deposited(i))));
+      }
+      for (int i = 0; i < appends.size(); i++) {
+        assertThat(appends.get(i).join().nextExpectedVersion()).isEqualTo(i / streams + 1);
+      }
+      for (int k = 0; k < streams; k++) {
+        assertThat(store.streamVersion(prefix + "-" + k)).isEqualTo(300 / streams);
+      }
+    }
+  }
 }

@@ -82,6 +82,13 @@ public final class EventStoreBench implements Callable<Integer> {
   int lagRate;
 
   @Option(
+      names = "--writer-connections",
+      defaultValue = "1",
+      description =
+          "Batches the store's writer keeps in flight (PostgreSQL; default ${DEFAULT-VALUE}).")
+  int writerConnections;
+
+  @Option(
       names = "--axon",
       arity = "1",
       defaultValue = "true",
@@ -135,13 +142,14 @@ public final class EventStoreBench implements Callable<Integer> {
         String.format(
             Locale.ROOT,
             "`bin/pledge bench eventstore --db %s --seconds %d --warmup-seconds %d --concurrency %d"
-                + " --catchup-events %d --lag-rate %d`",
+                + " --catchup-events %d --lag-rate %d --writer-connections %d`",
             String.join(",", databases),
             seconds,
             warmupSeconds,
             concurrency,
             catchupEvents,
-            lagRate));
+            lagRate,
+            writerConnections));
     lines.add("");
     lines.add(
         "Cores: "
@@ -189,7 +197,10 @@ public final class EventStoreBench implements Callable<Integer> {
       }
       default -> throw new IllegalArgumentException("--db: unknown database '" + db + "'");
     }
-    config = config.withPoolSize(Math.min(64, concurrency + 4));
+    config =
+        config
+            .withPoolSize(Math.min(64, concurrency + 4 + writerConnections))
+            .withWriterConnections(writerConnections);
     lines.add("");
     lines.add("## " + db + " (load average before: " + loadAverage() + ")");
     lines.add("");
