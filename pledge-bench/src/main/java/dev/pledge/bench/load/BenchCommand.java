@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
     subcommands = {
       dev.pledge.bench.eventstore.EventStoreBench.class,
       dev.pledge.bench.brokers.BrokerBench.class,
-      dev.pledge.bench.outbox.OutboxBench.class
+      dev.pledge.bench.outbox.OutboxBench.class,
+      XaBench.class
     },
     description =
         "Load saga, tcc, 2pc and msg through a coordinator process, measure the baselines in the"

@@ -1,0 +1,594 @@
+package dev.pledge.bench.load;
+
+import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.pledge.client.PledgeClient;
+import dev.pledge.client.PledgeClientConfig;
+import dev.pledge.client.TransactionView;
+import dev.pledge.client.participant.XaParticipant;
+import dev.pledge.client.xa.XaBranches;
+import jakarta.transaction.Transaction;
+import jakarta.transaction.TransactionManager;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.XAConnection;
+import javax.sql.XADataSource;
+import javax.transaction.xa.XAResource;
+import org.mariadb.jdbc.MariaDbDataSource;
+import org.postgresql.xa.PGXADataSource;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code pledge bench xa}: the same two-branch work (one row inserted on PostgreSQL, one on
+ * MariaDB, both committed or neither) four ways, one after the other in the same run on the same
+ * databases:
+ *
+ * <ul>
+ *   <li><b>R2</b>: raw prepared transactions without a coordinator: {@code BEGIN; INSERT; PREPARE
+ *       TRANSACTION} on PostgreSQL and {@code XA START; INSERT; XA END; XA PREPARE} on MariaDB,
+ *       then {@code COMMIT PREPARED} and {@code XA COMMIT}, on each client's own two connections;
+ *   <li><b>pledge xa-2</b>: an {@code xa} transaction of a coordinator process (on its SQLite log)
+ *       whose two branches are the SDK's {@code XaParticipant}s in this JVM (HTTP on loopback),
+ *       each branch prepared and committed by {@code XaBranches};
+ *   <li><b>Narayana JTA</b> and <b>Atomikos</b>: their transaction manager in this JVM, each client
+ *       enlisting the {@code XAResource}s of its own PostgreSQL and MariaDB {@code XAConnection}s,
+ *       the inserts on their connections, then {@code commit()} (two-phase, the manager's log on
+ *       local disk).
+ * </ul>
+ *
+ * <p>Closed loop: {@code --concurrency} clients, a warm-up, then {@code --seconds} measured. Prints
+ * a Markdown table (transactions per second, and each rate over R2's) and writes it to {@code
+ * xa.md} in the output folder.
+ */
+@Command(
+    name = "xa",
+    mixinStandardHelpOptions = true,
+    description =
+        "Two-branch XA work (PostgreSQL + MariaDB): raw prepared transactions (R2), Pledge xa-2,"
+            + " Narayana JTA and Atomikos, in the same run on the same databases.")
+public final class XaBench implements Callable<Integer> {
+  @ParentCommand BenchCommand parent;
+
+  @Option(names = "--seconds", defaultValue = "15", description = "Measured seconds per system.")
+  int seconds;
+
+  @Option(names = "--warmup-seconds", defaultValue = "5", description = "Warm-up per system.")
+  int warmupSeconds;
+
+  @Option(names = "--concurrency", defaultValue = "8", description = "Closed-loop clients.")
+  int concurrency;
+
+  @Option(
+      names = "--systems",
+      split = ",",
+      defaultValue = "r2,pledge,narayana,atomikos",
+      description = "Which to run, in order (default: ${DEFAULT-VALUE}).")
+  List<String> systems;
+
+  @Option(
+      names = "--pg-admin-url",
+      defaultValue = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres",
+      description = "PostgreSQL server; the bench (re)creates database pledge_bench_xa there.")
+  String pgAdminUrl;
+
+  @Option(
+      names = "--mariadb-admin-url",
+      defaultValue = "jdbc:mariadb://127.0.0.1:3306/?user=root",
+      description = "MariaDB server; the bench (re)creates database pledge_bench_xa there.")
+  String mariadbAdminUrl;
+
+  @Option(names = "--out", description = "Output folder (default: bench-results/xa-<UTC time>).")
+  Path out;
+
+  private static final String DATABASE = "pledge_bench_xa";
+  private final AtomicLong ids = new AtomicLong();
+
+  /** One client's two-branch transaction. */
+  @FunctionalInterface
+  private interface Client {
+    void transact(long id) throws Exception;
+  }
+
+  /** A system under test: opens a client per worker, closes what it opened. */
+  private interface SystemUnderTest extends AutoCloseable {
+    Client client() throws Exception;
+
+    @Override
+    void close() throws Exception;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Instant started = Instant.now();
+    Path folder =
+        out != null
+            ? out
+            : Path.of(
+                System.getenv().getOrDefault("PLEDGE_BENCH_RESULTS", "bench-results"),
+                "xa-"
+                    + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                        .withZone(ZoneOffset.UTC)
+                        .format(started));
+    Files.createDirectories(folder);
+    recreate(pgAdminUrl, "pledge_bench_xa");
+    recreate(mariadbAdminUrl, "pledge_bench_xa");
+    String pgUrl = withDatabase(pgAdminUrl);
+    String mariaUrl = withDatabase(mariadbAdminUrl);
+    for (String url : List.of(pgUrl, mariaUrl)) {
+      try (Connection c = DriverManager.getConnection(url);
+          Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE bench_xa (id BIGINT PRIMARY KEY, who VARCHAR(16) NOT NULL)");
+      }
+    }
+    String loadBefore = BenchCommand.loadAverage();
+    Map<String, Double> rates = new LinkedHashMap<>();
+    Map<String, String> notes = new LinkedHashMap<>();
+    for (String system : systems) {
+      System.err.printf("xa bench: %s, %d clients%n", system, concurrency);
+      try (SystemUnderTest sut = open(system, pgUrl, mariaUrl, folder)) {
+        rates.put(system, measure(sut));
+      } catch (Exception e) {
+        notes.put(system, "could not run: " + e);
+        System.err.printf("xa bench: %s could not run: %s%n", system, e);
+      }
+      System.err.printf("xa bench: %s -> %s tx/s%n", system, rates.get(system));
+    }
+    String report = report(started, loadBefore, rates, notes);
+    Files.writeString(folder.resolve("xa.md"), report);
+    System.out.print(report);
+    System.out.println(folder.resolve("xa.md"));
+    return 0;
+  }
+
+  private double measure(SystemUnderTest sut) throws Exception {
+    List<Client> clients = new ArrayList<>();
+    for (int i = 0; i < concurrency; i++) {
+      clients.add(sut.client());
+    }
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicBoolean counting = new AtomicBoolean();
+    AtomicLong done = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    List<Thread> threads = new ArrayList<>();
+    for (Client client : clients) {
+      threads.add(
+          Thread.ofPlatform()
+              .start(() -> {
+                while (!stop.get()) {
+                  try {
+                    client.transact(ids.incrementAndGet());
+                    if (counting.get()) {
+                      done.incrementAndGet();
+                    }
+                  } catch (Exception e) {
+                    if (failed.incrementAndGet() <= 3) {
+                      System.err.println("xa bench: a transaction failed: " + e);
+                    }
+                  }
+                }
+              }));
+    }
+    Thread.sleep(Duration.ofSeconds(warmupSeconds));
+    counting.set(true);
+    long start = System.nanoTime();
+    Thread.sleep(Duration.ofSeconds(seconds));
+    counting.set(false);
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    long count = done.get();
+    stop.set(true);
+    for (Thread thread : threads) {
+      thread.join(Duration.ofSeconds(60));
+    }
+    if (failed.get() > 0) {
+      System.err.println("xa bench: " + failed.get() + " transactions failed");
+    }
+    return count / elapsed;
+  }
+
+  private SystemUnderTest open(String system, String pgUrl, String mariaUrl, Path folder)
+      throws Exception {
+    return switch (system) {
+      case "r2" -> new Raw(pgUrl, mariaUrl);
+      case "pledge" -> new Pledge(pgUrl, mariaUrl, folder);
+      case "narayana" -> new Jta(pgUrl, mariaUrl, narayana(folder));
+      case "atomikos" -> new Atomikos(pgUrl, mariaUrl, folder);
+      default -> throw new IllegalArgumentException("unknown system " + system);
+    };
+  }
+
+  // ---- R2: raw prepared transactions ----
+
+  /** Each client keeps one connection per database and prepares, then commits, both branches. */
+  private static final class Raw implements SystemUnderTest {
+    private final String pgUrl;
+    private final String mariaUrl;
+    private final List<Connection> opened = new ArrayList<>();
+
+    Raw(String pgUrl, String mariaUrl) {
+      this.pgUrl = pgUrl;
+      this.mariaUrl = mariaUrl;
+    }
+
+    @Override
+    public Client client() throws SQLException {
+      Connection pg = DriverManager.getConnection(pgUrl);
+      Connection maria = DriverManager.getConnection(mariaUrl);
+      opened.add(pg);
+      opened.add(maria);
+      Statement pgs = pg.createStatement();
+      Statement ms = maria.createStatement();
+      return id -> {
+        String xid = "'r2-" + id + "'";
+        pgs.execute("BEGIN");
+        pgs.executeUpdate("INSERT INTO bench_xa (id, who) VALUES (" + id + ", 'r2')");
+        pgs.execute("PREPARE TRANSACTION " + xid);
+        ms.execute("XA START " + xid);
+        ms.executeUpdate("INSERT INTO bench_xa (id, who) VALUES (" + id + ", 'r2')");
+        ms.execute("XA END " + xid);
+        ms.execute("XA PREPARE " + xid);
+        pgs.execute("COMMIT PREPARED " + xid);
+        ms.execute("XA COMMIT " + xid);
+      };
+    }
+
+    @Override
+    public void close() throws SQLException {
+      for (Connection c : opened) {
+        c.close();
+      }
+    }
+  }
+
+  // ---- Pledge xa-2 ----
+
+  /** A coordinator process, the two branches' XaParticipants here, a PledgeClient per client. */
+  private final class Pledge implements SystemUnderTest {
+    private final ServerProcess server;
+    private final HttpServer participants;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final HikariDataSource pgPool;
+    private final PledgeClient client;
+    private final String base;
+    private final Map<String, long[]> timings = new java.util.concurrent.ConcurrentHashMap<>();
+
+    Pledge(String pgUrl, String mariaUrl, Path folder) throws IOException, SQLException {
+      server =
+          ServerProcess.start(
+              new ServerProcess.Launch(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  parent.serverClasspath != null
+                      ? parent.serverClasspath
+                      : System.getProperty("java.class.path"),
+                  parent.serverMain,
+                  parent.serverJvmOptions.isBlank()
+                      ? List.of()
+                      : List.of(parent.serverJvmOptions.strip().split("\\s+")),
+                  folder.resolve("coordinator"),
+                  null,
+                  null,
+                  null,
+                  folder.resolve("coordinator.log")));
+      HikariConfig config = new HikariConfig();
+      config.setJdbcUrl(pgUrl);
+      config.setMaximumPoolSize(concurrency * 2);
+      pgPool = new HikariDataSource(config);
+      // MariaDB: a new connection per op, closed for real (a prepared branch stays attached to its
+      // session until it disconnects).
+      MariaDbDataSource maria = new MariaDbDataSource(mariaUrl);
+      XaParticipant pg = XaParticipant.create(XaBranches.create(pgPool));
+      XaParticipant mdb = XaParticipant.create(XaBranches.create(maria));
+      participants =
+          HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
+      participants.setExecutor(executor);
+      for (Map.Entry<String, XaParticipant> branch : Map.of("pg", pg, "mdb", mdb).entrySet()) {
+        String who = branch.getKey();
+        XaParticipant participant = branch.getValue();
+        participants.createContext(
+            "/" + who + "/prepare",
+            timed(
+                who + "/prepare",
+                participant.prepare((c, request) -> {
+                  try (PreparedStatement insert =
+                      c.prepareStatement("INSERT INTO bench_xa (id, who) VALUES (?, ?)")) {
+                    insert.setLong(1, request.payload().path("id").asLong());
+                    insert.setString(2, "pledge");
+                    insert.executeUpdate();
+                  }
+                })));
+        participants.createContext(
+            "/" + who + "/commit", timed(who + "/commit", participant.commit()));
+        participants.createContext("/" + who + "/rollback", participant.rollback());
+      }
+      participants.start();
+      base = "http://127.0.0.1:" + participants.getAddress().getPort();
+      client = PledgeClient.create(PledgeClientConfig.of(server.base()));
+    }
+
+    @Override
+    public Client client() {
+      return id -> {
+        var builder = client.xa("xa2-" + id).timeout(Duration.ofSeconds(30));
+        for (String who : List.of("pg", "mdb")) {
+          builder.branch(
+              who,
+              base + "/" + who + "/prepare",
+              base + "/" + who + "/commit",
+              base + "/" + who + "/rollback",
+              Map.of("id", id));
+        }
+        TransactionView view = builder.run(Duration.ofSeconds(30));
+        if (!view.status().equals("committed")) {
+          throw new IllegalStateException("xa2-" + id + " ended " + view.status());
+        }
+      };
+    }
+
+    private com.sun.net.httpserver.HttpHandler timed(
+        String name, com.sun.net.httpserver.HttpHandler handler) {
+      return exchange -> {
+        long start = System.nanoTime();
+        try {
+          handler.handle(exchange);
+        } finally {
+          timings.computeIfAbsent(name, k -> new long[2]);
+          synchronized (timings) {
+            long[] t = timings.get(name);
+            t[0]++;
+            t[1] += System.nanoTime() - start;
+          }
+        }
+      };
+    }
+
+    @Override
+    public void close() {
+      timings.forEach((name, t) ->
+          System.err.printf(
+              Locale.ROOT,
+              "xa bench: pledge participant %s: %d calls, %.1f ms mean%n",
+              name,
+              t[0],
+              t[0] == 0 ? 0 : t[1] / 1e6 / t[0]));
+      client.close();
+      participants.stop(0);
+      executor.shutdownNow();
+      pgPool.close();
+      server.close();
+    }
+  }
+
+  // ---- Narayana JTA and Atomikos ----
+
+  private static TransactionManager narayana(Path folder) {
+    String store = folder.resolve("narayana-store").toAbsolutePath().toString();
+    System.setProperty("ObjectStoreEnvironmentBean.objectStoreDir", store);
+    System.setProperty("com.arjuna.ats.arjuna.objectstore.objectStoreDir", store);
+    System.setProperty("CoreEnvironmentBean.nodeIdentifier", "pledge-bench");
+    return com.arjuna.ats.jta.TransactionManager.transactionManager();
+  }
+
+  /**
+   * Atomikos as its users run it: an {@code AtomikosDataSourceBean} (its pool of XA connections,
+   * enlisted by itself) per database, and its {@code UserTransactionManager}.
+   */
+  private final class Atomikos implements SystemUnderTest {
+    private final com.atomikos.icatch.jta.UserTransactionManager manager;
+    private final com.atomikos.jdbc.AtomikosDataSourceBean pg;
+    private final com.atomikos.jdbc.AtomikosDataSourceBean maria;
+
+    Atomikos(String pgUrl, String mariaUrl, Path folder) throws Exception {
+      String dir = folder.resolve("atomikos").toAbsolutePath().toString();
+      Files.createDirectories(Path.of(dir));
+      System.setProperty("com.atomikos.icatch.log_base_dir", dir);
+      System.setProperty("com.atomikos.icatch.output_dir", dir);
+      System.setProperty("com.atomikos.icatch.max_actives", "-1");
+      PGXADataSource pgXa = new PGXADataSource();
+      pgXa.setUrl(pgUrl);
+      pg = bean("pledge-bench-pg", pgXa);
+      maria = bean("pledge-bench-mariadb", new MariaDbDataSource(mariaUrl));
+      manager = new com.atomikos.icatch.jta.UserTransactionManager();
+      manager.setForceShutdown(true);
+      manager.init();
+    }
+
+    private com.atomikos.jdbc.AtomikosDataSourceBean bean(String name, XADataSource xa)
+        throws SQLException {
+      com.atomikos.jdbc.AtomikosDataSourceBean bean =
+          new com.atomikos.jdbc.AtomikosDataSourceBean();
+      bean.setUniqueResourceName(name);
+      bean.setXaDataSource(xa);
+      bean.setMinPoolSize(concurrency);
+      bean.setMaxPoolSize(concurrency * 2);
+      bean.init();
+      return bean;
+    }
+
+    @Override
+    public Client client() {
+      return id -> {
+        manager.begin();
+        try {
+          try (Connection c = pg.getConnection()) {
+            Jta.insert(c, id, "atomikos");
+          }
+          try (Connection c = maria.getConnection()) {
+            Jta.insert(c, id, "atomikos");
+          }
+        } catch (Exception e) {
+          manager.rollback();
+          throw e;
+        }
+        manager.commit();
+      };
+    }
+
+    @Override
+    public void close() {
+      pg.close();
+      maria.close();
+      manager.close();
+    }
+  }
+
+  /** A JTA transaction manager driving each client's two XA connections. */
+  private static final class Jta implements SystemUnderTest {
+    private final TransactionManager manager;
+    private final PGXADataSource pg = new PGXADataSource();
+    private final XADataSource maria;
+    private final List<XAConnection> opened = new ArrayList<>();
+
+    Jta(String pgUrl, String mariaUrl, TransactionManager manager) throws SQLException {
+      this.manager = manager;
+      pg.setUrl(pgUrl);
+      maria = new MariaDbDataSource(mariaUrl);
+    }
+
+    @Override
+    public Client client() throws SQLException {
+      XAConnection pgXa = pg.getXAConnection();
+      XAConnection mariaXa = maria.getXAConnection();
+      opened.add(pgXa);
+      opened.add(mariaXa);
+      XAResource pgResource = pgXa.getXAResource();
+      XAResource mariaResource = mariaXa.getXAResource();
+      Connection pgConnection = pgXa.getConnection();
+      Connection mariaConnection = mariaXa.getConnection();
+      String who = "narayana";
+      return id -> {
+        manager.begin();
+        try {
+          Transaction tx = manager.getTransaction();
+          tx.enlistResource(pgResource);
+          tx.enlistResource(mariaResource);
+          insert(pgConnection, id, who);
+          insert(mariaConnection, id, who);
+          tx.delistResource(pgResource, XAResource.TMSUCCESS);
+          tx.delistResource(mariaResource, XAResource.TMSUCCESS);
+        } catch (Exception e) {
+          manager.rollback();
+          throw e;
+        }
+        manager.commit();
+      };
+    }
+
+    static void insert(Connection c, long id, String who) throws SQLException {
+      try (PreparedStatement insert =
+          c.prepareStatement("INSERT INTO bench_xa (id, who) VALUES (?, ?)")) {
+        insert.setLong(1, id);
+        insert.setString(2, who);
+        insert.executeUpdate();
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      for (XAConnection c : opened) {
+        c.close();
+      }
+    }
+  }
+
+  // ---- databases and report ----
+
+  private static void recreate(String adminUrl, String database) throws SQLException {
+    try (Connection c = DriverManager.getConnection(adminUrl);
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS " + database);
+      s.execute("CREATE DATABASE " + database);
+    }
+  }
+
+  private static String withDatabase(String adminUrl) {
+    return adminUrl.replaceFirst("^(jdbc:[a-z]+://[^/?]+)(/[^?]*)?", "$1/" + DATABASE);
+  }
+
+  private String report(
+      Instant started, String loadBefore, Map<String, Double> rates, Map<String, String> notes) {
+    StringBuilder md = new StringBuilder();
+    md.append("## bench xa, ")
+        .append(
+            DateTimeFormatter.ISO_INSTANT.format(
+                started.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)))
+        .append("\n\n");
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "`bin/pledge bench xa --seconds %d --warmup-seconds %d --concurrency %d"
+                + " --systems %s`; load average %s before, %s after; %d cores.%n%n",
+            seconds,
+            warmupSeconds,
+            concurrency,
+            String.join(",", systems),
+            loadBefore,
+            BenchCommand.loadAverage(),
+            Runtime.getRuntime().availableProcessors()));
+    md.append("| system | 2-branch tx/s | over R2 |\n|---|---:|---:|\n");
+    Double r2 = rates.get("r2");
+    for (Map.Entry<String, Double> rate : rates.entrySet()) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.1f | %s |%n",
+              label(rate.getKey()),
+              rate.getValue(),
+              r2 == null || r2 == 0
+                  ? "-"
+                  : String.format(Locale.ROOT, "%.2f", rate.getValue() / r2)));
+    }
+    for (Map.Entry<String, String> note : notes.entrySet()) {
+      md.append("| ")
+          .append(label(note.getKey()))
+          .append(" | ")
+          .append(note.getValue())
+          .append(" | |\n");
+    }
+    Double pledge = rates.get("pledge");
+    for (String peer : List.of("narayana", "atomikos")) {
+      if (pledge != null && rates.get(peer) != null && rates.get(peer) > 0) {
+        md.append(
+            String.format(
+                Locale.ROOT, "%nPledge xa-2 / %s: %.2f", label(peer), pledge / rates.get(peer)));
+      }
+    }
+    md.append("\n");
+    return md.toString();
+  }
+
+  private static String label(String system) {
+    return switch (system) {
+      case "r2" -> "R2 (raw PREPARE TRANSACTION + XA PREPARE, then both commits; no coordinator)";
+      case "pledge" -> "Pledge xa-2 (coordinator process on SQLite, XaParticipant over HTTP)";
+      case "narayana" ->
+          "Narayana JTA 7.2.2.Final (in-process, file object store, one XAConnection per client"
+              + " and database)";
+      case "atomikos" -> "Atomikos 6.0.0 (in-process, file log, AtomikosDataSourceBean pools)";
+      default -> system;
+    };
+  }
+}
