@@ -101,6 +101,11 @@ public final class LraDecider implements Decider {
           .row(PREPARED, OP_SUCCEEDED, PREPARED, "record the participant's completion")
           .row(
               PREPARED,
+              BRANCH_REGISTERED,
+              PREPARED,
+              "an after listener joins: it hears the end with the others")
+          .row(
+              PREPARED,
               OP_FAILED_FINALLY,
               PREPARED,
               "record that the participant failed to complete")
@@ -127,6 +132,11 @@ public final class LraDecider implements Decider {
               ABORTING,
               "the parent cancelled: compensate every participant, completed or not, in reverse"
                   + " join order")
+          .row(
+              COMMITTING,
+              BRANCH_REGISTERED,
+              COMMITTING,
+              "an after listener joins while closing: it hears the end with the others")
           .row(
               COMMITTING,
               OP_SUCCEEDED,
@@ -156,6 +166,11 @@ public final class LraDecider implements Decider {
               ALL_ENDED,
               COMMITTED,
               "none: every participant completed (or failed to), forgot, and heard the end")
+          .row(
+              ABORTING,
+              BRANCH_REGISTERED,
+              ABORTING,
+              "an after listener joins while cancelling: it hears the end with the others")
           .row(
               ABORTING,
               OP_SUCCEEDED,
@@ -372,7 +387,8 @@ public final class LraDecider implements Decider {
     if (state.branch(spec.branchId()) != null) {
       return draft.finish(); // the same participant again: already in
     }
-    if (state.status() != BEGUN) {
+    boolean listener = spec.urls().keySet().equals(java.util.Set.of(Op.AFTER));
+    if (state.status() != BEGUN && !(listener && !state.status().isFinal())) {
       return draft.reject("too late to join: the LRA is " + lraStatus(state));
     }
     List<FieldError> errors = new ArrayList<>();
@@ -389,6 +405,7 @@ public final class LraDecider implements Decider {
     branches.add(Branch.of(spec, Mode.LRA));
     draft.change(state.withBranches(branches));
     draft.fire(BRANCH_REGISTERED);
+    advance(draft); // an after listener joining an ending LRA
     return draft.finish();
   }
 
@@ -455,8 +472,7 @@ public final class LraDecider implements Decider {
     }
     Progress main = branch.op(mainOp(tx.status()));
     return main.status() == OpStatus.FAILED
-        || (main.status() == OpStatus.SUCCEEDED && ACCEPTED.equals(main.lastError()))
-        || (isNested(tx.gid().value()) && tx.status() == COMMITTING);
+        || (main.status() == OpStatus.SUCCEEDED && ACCEPTED.equals(main.lastError()));
   }
 
   /**

@@ -140,6 +140,7 @@ public class TransitionCoverageTest {
             lra::start_opensTheLra_andCallsNothing_withoutTimeLimitNoWakeUpSoon,
             lra::join_recordsParticipantsInOrder_sameParticipantAgainChangesNothing,
             lra::leave_removesTheParticipant_whichIsThenCalledForNothing,
+            lra::afterListener_mayJoinWhileTheLraEnds_othersMayNot,
             lra::close_completesEveryParticipantAtOnce_thenAfterCallbacksWithClosed,
             lra::cancel_compensatesOneAtATime_inReverseJoinOrder,
             lra::timeLimit_cancels_onlyOnceItIsReached,

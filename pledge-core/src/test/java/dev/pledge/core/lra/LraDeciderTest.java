@@ -169,6 +169,26 @@ public class LraDeciderTest {
   }
 
   @Test
+  public void afterListener_mayJoinWhileTheLraEnds_othersMayNot() {
+    for (Status phase : List.of(COMMITTING, ABORTING)) {
+      Driver run = open(Gid.of("listener-" + phase.label()), "p1");
+      run.on(phase == COMMITTING ? new Event.CommitRequested() : new Event.AbortRequested());
+      assertThat(run.on(new Event.BranchRegistered(participant("p2"))).rejection())
+          .contains("too late to join");
+      Decision joined = run.on(new Event.BranchRegistered(participant("l1", AFTER)));
+      assertThat(joined.fired()).containsExactly(run.row(phase, BRANCH_REGISTERED));
+      assertThat(joined.effects()).isEmpty(); // the after callbacks wait for p1
+      Decision done = run.succeed("p1", phase == COMMITTING ? COMPLETE : COMPENSATE);
+      assertThat(calls(done)).containsExactly("p1 after", "l1 after");
+      run.succeed("p1", AFTER);
+      run.succeed("l1", AFTER);
+      assertThat(run.status()).isEqualTo(phase == COMMITTING ? COMMITTED : ABORTED);
+      assertThat(run.on(new Event.BranchRegistered(participant("l2", AFTER))).isRejected())
+          .isTrue();
+    }
+  }
+
+  @Test
   public void cancel_compensatesOneAtATime_inReverseJoinOrder() {
     Driver run = open(gid(), "p1", "p2", "p3");
     Decision cancel = run.on(new Event.AbortRequested());
@@ -398,11 +418,13 @@ public class LraDeciderTest {
         .containsExactly(run.row(PREPARED, OP_SUCCEEDED), run.row(PREPARED, ALL_ENDED));
     assertThat(completed.effects()).isEmpty(); // waits for the parent
     assertThat(LraDecider.lraStatus(run.tx())).isEqualTo("Closed");
+    Decision listener = run.on(new Event.BranchRegistered(participant("l1", AFTER)));
+    assertThat(listener.fired()).containsExactly(run.row(PREPARED, BRANCH_REGISTERED));
     Decision parentClosed = run.on(new Event.CommitRequested());
     assertThat(parentClosed.fired()).containsExactly(run.row(PREPARED, COMMIT_REQUESTED));
-    assertThat(calls(parentClosed)).containsExactly("p1 forget");
-    run.succeed("p1", FORGET);
+    assertThat(calls(parentClosed)).containsExactly("p1 after", "l1 after"); // nothing to forget
     run.succeed("p1", AFTER);
+    run.succeed("l1", AFTER);
     assertThat(run.status()).isEqualTo(COMMITTED);
   }
 

@@ -353,7 +353,7 @@ class LraCoordinatorTest {
     end(parent, "close");
     awaitFinished(parent);
     awaitFinished(child);
-    assertThat(calls).containsExactly("n complete", "n forget", "n after Closed");
+    assertThat(calls).containsExactly("n complete", "n after Closed");
   }
 
   @Test
