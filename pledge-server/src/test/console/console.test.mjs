@@ -1,7 +1,10 @@
 // The console's browser scenarios: Playwright (playwright-core) driving the system's headless
 // Chromium against a running coordinator that ConsoleBrowserTest has seeded.
 //
-//   node console.test.mjs <coordinator base URL> <screenshot folder> <participants base URL>
+//   node console.test.mjs <coordinator base URL> <screenshot folder> <participants base URL> <secured coordinator base URL>
+//
+// The secured coordinator is the same coordinator behind a server that asks for tokens: the client's
+// and the operator's are in PLEDGE_CLIENT_TOKEN and PLEDGE_OPERATOR_TOKEN.
 //
 // Prints "ok <scenario>" or "FAIL <scenario>: <why>" per scenario and exits non-zero if any failed.
 // Each scenario gets a fresh browser context (so a fresh sessionStorage); an uncaught page error or a
@@ -9,11 +12,13 @@
 import { chromium } from "playwright-core";
 import path from "node:path";
 
-const [base, shots] = process.argv.slice(2);
-if (!base || !shots) {
-  console.log("FAIL usage: node console.test.mjs <base URL> <screenshot folder> <participants URL>");
+const [base, shots, services, secured] = process.argv.slice(2);
+if (!base || !shots || !services || !secured) {
+  console.log("FAIL usage: node console.test.mjs <base URL> <screenshot folder> <participants URL> <secured base URL>");
   process.exit(2);
 }
+const CLIENT_TOKEN = process.env.PLEDGE_CLIENT_TOKEN;
+const OPERATOR_TOKEN = process.env.PLEDGE_OPERATOR_TOKEN;
 const WAIT = { timeout: 20000 };
 
 const browser = await chromium.launch({
@@ -28,9 +33,32 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-async function api(pathAndQuery) {
-  const response = await fetch(base + pathAndQuery);
-  return { status: response.status, body: await response.json() };
+async function api(pathAndQuery, method = "GET", body = undefined) {
+  const response = await fetch(base + pathAndQuery, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Polls until test() answers true, or fails after WAIT with what it last saw. */
+async function until(what, test) {
+  const deadline = Date.now() + WAIT.timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await test();
+    if (last === true) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("waited " + WAIT.timeout + " ms for " + what + "; last saw " + JSON.stringify(last));
+}
+
+/** A delivery's status, read through the API: "dead", "waiting", "succeeded", … */
+async function deliveryStatus(gid, subscription) {
+  const tx = (await api("/api/v1/transactions/" + gid)).body;
+  return tx.messages[0].deliveries.find((d) => d.subscription === subscription)?.status;
 }
 
 async function scenario(name, body) {
@@ -58,6 +86,11 @@ async function scenario(name, body) {
 async function open(page, hash, ready) {
   await page.goto(base + "/console/" + hash);
   await page.waitForFunction((r) => document.body.dataset.ready === r, ready, WAIT);
+}
+
+/** Waits until the page's banner shows text containing what. */
+async function bannerSays(page, what) {
+  await page.waitForFunction((w) => !document.querySelector("#banner").hidden && document.querySelector("#banner").textContent.includes(w), what, WAIT);
 }
 
 async function listedGids(page) {
@@ -212,28 +245,149 @@ await scenario("force-dry-run", async (page) => {
 });
 
 await scenario("dead-letters", async (page) => {
-  await open(page, "#/dead-letters", "dead");
-  await page.waitForSelector("#dead-letters-unavailable, #dead-letters-empty, #dead-table", WAIT);
-  if (await page.$("#dead-letters-unavailable")) {
-    const said = await page.textContent("#dead-letters-unavailable");
-    check(said.includes("not available"), "says cleanly that dead letters are not available: " + said);
-    check(!(await page.$("#redrive")), "no re-drive button where there is nothing to re-drive");
-    return;
+  // Real dead letters: a subscriber that answers 503 until it is fixed, and two committed messages
+  // to it; each delivery fails past the retry bound (3 attempts) and is dead.
+  const sub = "console-inbox";
+  check((await api("/api/v1/subscriptions/" + sub, "PUT", { topic: "console-orders", target: services + "/inbox" })).status === 200, "subscribed");
+  for (const gid of ["inbox-order-1", "inbox-order-2"]) {
+    const created = await api("/api/v1/transactions", "POST", { gid, mode: "msg", checkUrl: services + "/ok", messages: [{ topic: "console-orders", key: gid, payload: { order: gid } }] });
+    check(created.status === 201, "created " + gid + ": " + JSON.stringify(created.body));
+    check((await api("/api/v1/transactions/" + gid + "/commit", "POST", {})).status === 200, "committed " + gid);
   }
-  if (await page.$("#dead-letters-empty")) return;
-  await page.check("#dead-table tbody tr:first-child input[type=checkbox]");
-  await page.click("#redrive");
-  check((await page.textContent("#redrive-result")).includes("reason"), "a re-drive asks for a reason");
+  await until("two dead letters", async () => {
+    const items = (await api("/api/v1/deliveries?status=dead")).body.items.map((d) => d.id);
+    return items.includes("inbox-order-1#1->" + sub) && items.includes("inbox-order-2#1->" + sub) ? true : items;
+  });
+
+  await open(page, "#/dead-letters", "dead");
+  const one = 'tr[data-id="inbox-order-1#1->console-inbox"]';
+  await page.waitForSelector(one, WAIT);
+  check((await page.textContent(one + " td.num")) === "3", "attempts up to the bound: " + (await page.textContent(one)));
+  check((await page.textContent(one)).includes("HTTP 503"), "the last error shows: " + (await page.textContent(one)));
+  // The subscription filter is in the address.
+  await page.fill("#d-subscription", sub);
+  await page.click("#dead-filters button[type=submit]");
+  await page.waitForFunction(() => location.hash === "#/dead-letters?subscription=console-inbox", null, WAIT);
+  await page.waitForSelector(one, WAIT);
+  check((await page.$$("#dead-table tbody tr")).length === 2, "two dead letters to " + sub);
+
+  check(await page.isDisabled("#redrive"), "Re-drive is disabled before a dry run");
+  await page.check(one + " input[type=checkbox]");
+  await page.click("#redrive-dry-run");
+  check((await page.textContent("#redrive-result")).includes("reason"), "a re-drive asks for a reason first");
   await page.fill("#redrive-reason", "OPS-43: the inbox is back");
+  await page.fill("#redrive-rate", "0");
+  await page.click("#redrive-dry-run");
+  check((await page.textContent("#redrive-result")).includes("1 to 1000"), "the rate is bounded: " + (await page.textContent("#redrive-result")));
+  await page.fill("#redrive-rate", "5");
+  await page.click("#redrive-dry-run");
+  await page.waitForSelector("#redrive-dry-run-result", WAIT);
+  const dry = await page.textContent("#redrive-dry-run-result");
+  check(dry.includes("nothing sent yet") && dry.includes("inbox-order-1#1->console-inbox") && !dry.includes("inbox-order-2"), "the dry run names what it would send: " + dry);
+  check((await deliveryStatus("inbox-order-1", sub)) === "dead", "still dead after the dry run");
+  check(!(await page.isDisabled("#redrive")), "Re-drive is enabled by a dry run that matched");
+  // Editing the reason asks for a new dry run.
+  await page.fill("#redrive-reason", "OPS-43: the inbox is back (checked)");
+  check(await page.isDisabled("#redrive"), "an edit disables Re-drive until the next dry run");
+  await page.click("#redrive-dry-run");
+  await page.waitForSelector("#redrive-dry-run-result", WAIT);
+
+  // The subscriber is fixed; the re-drive sends the one dead letter again.
+  check((await fetch(services + "/inbox-fix", { method: "POST" })).status === 200, "the inbox is fixed");
   await page.click("#redrive");
   await page.waitForSelector("#redrive-answer", WAIT);
-  check((await page.textContent("#redrive-answer")).startsWith("Re-driven"), await page.textContent("#redrive-answer"));
+  const said = await page.textContent("#redrive-answer");
+  check(said.startsWith("Re-driven: 1 of 1"), said);
+  await page.waitForSelector("#redrive-audit-entry", WAIT);
+  const entry = await page.textContent("#redrive-audit-entry");
+  check(entry.includes("redrive") && entry.includes("OPS-43: the inbox is back (checked)") && entry.includes("inbox-order-1#1->console-inbox"), "the audit entry shows: " + entry);
+  await until("the re-driven delivery is delivered", async () => ((await deliveryStatus("inbox-order-1", sub)) === "succeeded" ? true : await deliveryStatus("inbox-order-1", sub)));
+  check((await deliveryStatus("inbox-order-2", sub)) === "dead", "the other stays dead: only what was chosen is sent");
+  // The list no longer holds the re-driven one.
+  await page.waitForFunction(() => !document.querySelector('tr[data-id="inbox-order-1#1->console-inbox"]') && document.querySelector('tr[data-id="inbox-order-2#1->console-inbox"]'), null, WAIT);
+  await page.screenshot({ path: path.join(shots, "dead-letters.png"), fullPage: true });
+
+  // Its transaction's page shows the delivery done and the operator's action on it.
+  await open(page, "#/transactions/inbox-order-1", "tx:inbox-order-1");
+  const delivered = 'tr[data-message="inbox-order-1#1"][data-subscription="console-inbox"] [data-status]';
+  check((await page.textContent(delivered)) === "succeeded", "delivered: " + (await page.textContent(delivered)));
+  await page.waitForSelector("#tx-audit #audit-table", WAIT);
+  check((await page.textContent("#tx-audit #audit-table")).includes("OPS-43"), "the re-drive is among the operator actions on it");
+  const history = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
+  check(history.some((e) => e.kind === "operator" && e.text.includes("redrive") && e.text.includes("delivery inbox-order-1#1 to console-inbox")), "the timeline shows the re-drive: " + JSON.stringify(history));
+  check(history.some((e) => e.kind === "answer" && e.text.includes("deliver on delivery inbox-order-1#1 to console-inbox") && e.text.includes("done")), "and the delivery after it: " + JSON.stringify(history));
+  // The other's page says what a dead letter is, and links to its re-drive.
+  await open(page, "#/transactions/inbox-order-2", "tx:inbox-order-2");
+  check((await page.textContent("#explain")).includes("dead letter"), "the status explains the dead letter: " + (await page.textContent("#explain")));
+  const died = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => li.textContent));
+  check(died.some((t) => t.includes("delivery inbox-order-2#1 to console-inbox") && t.includes("the last attempt: a dead letter")), "the timeline says which answer was the last: " + JSON.stringify(died));
+  await page.click('tr[data-message="inbox-order-2#1"] a[href^="#/dead-letters"]');
+  await page.waitForFunction(() => document.body.dataset.ready === "dead" && location.hash === "#/dead-letters?subscription=console-inbox", null, WAIT);
+
+  // The rest: every one on the page, chosen at once.
+  await page.waitForSelector('tr[data-id="inbox-order-2#1->console-inbox"]', WAIT);
+  await page.check("#dead-all");
+  await page.fill("#redrive-reason", "OPS-44: the rest");
+  await page.click("#redrive-dry-run");
+  await page.waitForSelector("#redrive-dry-run-result", WAIT);
+  await page.click("#redrive");
+  await page.waitForSelector("#redrive-answer", WAIT);
+  check((await page.textContent("#redrive-answer")).startsWith("Re-driven: 1 of 1"), await page.textContent("#redrive-answer"));
+  await page.waitForSelector("#dead-letters-empty", WAIT);
+  await until("the rest is delivered", async () => ((await deliveryStatus("inbox-order-2", sub)) === "succeeded" ? true : await deliveryStatus("inbox-order-2", sub)));
 });
 
 await scenario("audit", async (page) => {
   await open(page, "#/audit", "audit");
-  await page.waitForSelector("#audit-unavailable, #audit-empty, #audit-table", WAIT);
+  await page.waitForSelector("#audit-table", WAIT);
   check((await page.getAttribute('nav a[data-page="audit"]', "aria-current")) === "page", "the menu shows where we are");
+  const rows = await page.$$eval("#audit-table tbody tr", (trs) => trs.map((tr) => tr.textContent));
+  check(rows.some((r) => r.includes("redrive") && r.includes("OPS-43")), "the re-drive is in the audit log: " + rows);
+  check(rows.some((r) => r.includes("force abort") && r.includes("OPS-42")), "the forced abort is in the audit log: " + rows);
+});
+
+await scenario("roles", async (page) => {
+  // The same coordinator behind a server with a tokens file: the console's files need no token, the
+  // API does, and the page says which answer it got.
+  await page.goto(secured + "/console/#/transactions");
+  await page.waitForFunction(() => document.body.dataset.ready === "list", null, WAIT);
+  await bannerSays(page, "401");
+  check(!(await page.$("#transactions")), "no list without a token");
+
+  await page.fill("#token", CLIENT_TOKEN);
+  await page.click("#token-form button[type=submit]");
+  await bannerSays(page, "403");
+  await page.waitForSelector("#results .refused", WAIT);
+  check(!(await page.$("#transactions")), "no list for a client");
+  // A client may read a transaction whose gid it knows, but not act on it as an operator.
+  await page.goto(secured + "/console/#/transactions/stuck-payment-1");
+  await page.waitForFunction(() => document.body.dataset.ready === "tx:stuck-payment-1", null, WAIT);
+  check((await page.textContent("#summary h1")) === "stuck-payment-1", "a client reads one transaction");
+  await page.click("#retry");
+  await page.waitForSelector("#retry-result .result", WAIT);
+  check((await page.textContent("#retry-result")).includes("403"), "a client's retry is refused: " + (await page.textContent("#retry-result")));
+  await page.fill("#force-reason", "a client trying");
+  await page.click("#force-dry-run");
+  await page.waitForSelector("#force-result .refused", WAIT);
+  check((await page.textContent("#force-result")).includes("403"), "a client's force is refused: " + (await page.textContent("#force-result")));
+  check(await page.isDisabled("#force-apply"), "nothing to apply");
+  await page.goto(secured + "/console/#/dead-letters");
+  await page.waitForFunction(() => document.body.dataset.ready === "dead", null, WAIT);
+  check((await page.textContent("#dead-letters")).includes("403"), "a client may not read dead letters: " + (await page.textContent("#dead-letters")));
+  await page.goto(secured + "/console/#/audit");
+  await page.waitForFunction(() => document.body.dataset.ready === "audit", null, WAIT);
+  check((await page.textContent("#audit")).includes("403"), "a client may not read the audit log: " + (await page.textContent("#audit")));
+  const audit = (await api("/api/v1/audit")).body.items;
+  check(!audit.some((a) => a.reason === "a client trying"), "a refused request leaves no audit entry");
+
+  // An operator's token opens everything.
+  await page.click("#token-forget");
+  await page.fill("#token", OPERATOR_TOKEN);
+  await page.click("#token-form button[type=submit]");
+  await page.waitForSelector("#audit-table", WAIT);
+  await page.goto(secured + "/console/#/transactions");
+  await page.waitForSelector("#transactions", WAIT);
+  check((await listedGids(page)).length === 50, "an operator lists");
 });
 
 await scenario("token", async (page, context) => {

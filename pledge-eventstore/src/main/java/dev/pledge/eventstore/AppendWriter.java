@@ -168,6 +168,21 @@ final class AppendWriter implements AutoCloseable {
     List<Appender.Request> requests = new ArrayList<>(batch.size());
     batch.forEach(p -> requests.add(p.request()));
     try (Connection connection = pool.getConnection()) {
+      if (appender.oneStatement()) {
+        // One auto-committed statement is the whole transaction (PostgreSQL, nothing to publish):
+        // an error the server answered means nothing was stored; a connection lost on the way
+        // leaves the outcome unknown. Auto-commit is set here, not assumed from the pool: a call
+        // left in an open transaction would be rolled back when the connection goes back.
+        connection.setAutoCommit(true);
+        try {
+          return appender.append(connection, requests, clock.instant());
+        } catch (SQLException e) {
+          if (e.getSQLState() == null || e.getSQLState().startsWith("08")) {
+            throw new CommitUnknown(e);
+          }
+          throw e;
+        }
+      }
       connection.setAutoCommit(false);
       List<Appender.Outcome> outcomes;
       try {

@@ -34,9 +34,22 @@ final class Appender {
     this.publisher = publisher;
   }
 
-  /** Runs {@code requests} in order on {@code connection}, inside the caller's transaction. */
+  /**
+   * Runs {@code requests} in order on {@code connection}, inside the caller's transaction; or, on
+   * PostgreSQL with the connection in auto-commit mode, as one statement that is its own
+   * transaction (possible only when the publisher has nothing to write, see {@link #oneStatement}).
+   */
   List<Outcome> append(Connection connection, List<Request> requests, Instant now)
       throws SQLException {
+    if (dialect == Dialect.POSTGRESQL) {
+      List<Outcome> outcomes = appendByFunction(connection, requests, now);
+      for (Outcome outcome : outcomes) {
+        if (outcome instanceof Outcome.Appended appended) {
+          publisher.publish(connection, appended.result().events());
+        }
+      }
+      return outcomes;
+    }
     long last = dialect.lockPositions(connection);
     long start = last;
     List<Outcome> outcomes = new ArrayList<>(requests.size());
@@ -109,6 +122,104 @@ final class Appender {
         throw new IllegalStateException(
             "es_position moved while this transaction held its lock: the lock is not working");
       }
+    }
+    return outcomes;
+  }
+
+  /**
+   * Whether a batch can run as one auto-committed statement: on PostgreSQL, when the publisher
+   * writes nothing (it must write in the append's transaction, after the append).
+   */
+  boolean oneStatement() {
+    return dialect == Dialect.POSTGRESQL && publisher == EventPublisher.NONE;
+  }
+
+  /**
+   * PostgreSQL: the whole batch in one round trip, through {@code es_append_v2} (see {@link
+   * Dialect#appendFunction}), which does in the server what {@link #append} does from here: lock
+   * the counter, check each append's version, insert, advance the counter and notify. Every
+   * statement of the function reads a fresh snapshot, taken after the lock was granted.
+   */
+  private static List<Outcome> appendByFunction(
+      Connection connection, List<Request> requests, Instant now) throws SQLException {
+    int appends = requests.size();
+    String[] streams = new String[appends];
+    Long[] expected = new Long[appends];
+    Integer[] counts = new Integer[appends];
+    List<String> types = new ArrayList<>();
+    List<Integer> schemas = new ArrayList<>();
+    List<String> payloads = new ArrayList<>();
+    List<String> metadata = new ArrayList<>();
+    for (int i = 0; i < appends; i++) {
+      Request request = requests.get(i);
+      streams[i] = request.streamId();
+      expected[i] =
+          switch (request.expected()) {
+            case ExpectedVersion.Any a -> -1L;
+            case ExpectedVersion.NoStream n -> 0L;
+            case ExpectedVersion.Exactly e -> e.version();
+          };
+      counts[i] = request.events().size();
+      for (EventData data : request.events()) {
+        types.add(data.type());
+        schemas.add(data.schemaVersion());
+        payloads.add(data.payload());
+        metadata.add(Metadata.write(data.metadata()));
+      }
+    }
+    long[] actual = new long[appends];
+    long[] first = new long[appends];
+    try (PreparedStatement statement =
+        connection.prepareStatement(
+            "SELECT idx, actual, first_position FROM es_append_v2(?, ?, ?, ?, ?, ?, ?, ?)")) {
+      statement.setArray(1, connection.createArrayOf("text", streams));
+      statement.setArray(2, connection.createArrayOf("int8", expected));
+      statement.setArray(3, connection.createArrayOf("int4", counts));
+      statement.setArray(4, connection.createArrayOf("text", types.toArray()));
+      statement.setArray(5, connection.createArrayOf("int4", schemas.toArray()));
+      statement.setArray(6, connection.createArrayOf("text", payloads.toArray()));
+      statement.setArray(7, connection.createArrayOf("text", metadata.toArray()));
+      statement.setLong(8, now.toEpochMilli());
+      int rowsSeen = 0;
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          int i = rows.getInt(1) - 1;
+          actual[i] = rows.getLong(2);
+          first[i] = rows.getLong(3);
+          rowsSeen++;
+        }
+      }
+      if (rowsSeen != appends) {
+        throw new IllegalStateException(
+            "es_append_v2 answered " + rowsSeen + " rows for " + appends + " appends");
+      }
+    }
+    List<Outcome> outcomes = new ArrayList<>(appends);
+    for (int i = 0; i < appends; i++) {
+      Request request = requests.get(i);
+      if (first[i] == 0) {
+        outcomes.add(
+            new Outcome.Conflict(
+                new WrongExpectedVersionException(
+                    request.streamId(), request.expected(), actual[i])));
+        continue;
+      }
+      List<RecordedEvent> events = new ArrayList<>(request.events().size());
+      long version = actual[i];
+      long position = first[i];
+      for (EventData data : request.events()) {
+        events.add(
+            new RecordedEvent(
+                position++,
+                request.streamId(),
+                ++version,
+                data.type(),
+                data.schemaVersion(),
+                data.payload(),
+                data.metadata(),
+                now));
+      }
+      outcomes.add(new Outcome.Appended(new AppendResult(request.streamId(), version, events)));
     }
     return outcomes;
   }

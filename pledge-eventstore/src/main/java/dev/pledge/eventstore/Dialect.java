@@ -184,6 +184,97 @@ enum Dialect {
             + table);
   }
 
+  /** The signature of PostgreSQL's append function, for {@code to_regprocedure}. */
+  static final String APPEND_FUNCTION_SIGNATURE =
+      "es_append_v2(text[], int8[], int4[], text[], int4[], text[], text[], int8)";
+
+  /**
+   * PostgreSQL's append of a whole batch in one call: what {@link Appender} does statement by
+   * statement elsewhere, in the server, so that the position lock is held for no network round
+   * trip. Per append, in order, one row: {@code idx} (1-based), {@code actual} (the stream's
+   * version before the append) and {@code first_position} (0 when the expected version did not
+   * match, and nothing of that append was written). {@code p_expected}: -1 any, 0 no stream, n
+   * exactly n. The function is VOLATILE, so each of its statements reads a snapshot taken after the
+   * lock was granted. Versioned by name: a changed function gets a new name.
+   */
+  static final String APPEND_FUNCTION =
+      """
+      CREATE FUNCTION es_append_v2(p_streams text[], p_expected int8[], p_counts int4[],
+          p_types text[], p_schemas int4[], p_payloads text[], p_metadata text[],
+          p_recorded_at int8)
+      RETURNS TABLE (idx int4, actual int8, first_position int8)
+      LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        v_start int8;
+        v_last int8;
+        v_current int8;
+        v_offset int4 := 0;
+        v_n int4;
+      BEGIN
+        SELECT last_position INTO v_last FROM es_position WHERE id = 1 FOR UPDATE;
+        IF v_last IS NULL THEN
+          RAISE EXCEPTION 'es_position has no row: the schema was not created';
+        END IF;
+        v_start := v_last;
+        FOR i IN 1 .. coalesce(array_length(p_streams, 1), 0) LOOP
+          v_n := p_counts[i];
+          SELECT coalesce(max(e.stream_version), 0) INTO v_current
+            FROM es_events e WHERE e.stream_id = p_streams[i];
+          idx := i;
+          actual := v_current;
+          IF p_expected[i] >= 0 AND p_expected[i] <> v_current THEN
+            first_position := 0;
+          ELSE
+            INSERT INTO es_events (global_position, stream_id, stream_version, event_type,
+                schema_version, payload, metadata, recorded_at)
+              SELECT v_last + k, p_streams[i], v_current + k, p_types[v_offset + k],
+                  p_schemas[v_offset + k], p_payloads[v_offset + k], p_metadata[v_offset + k],
+                  p_recorded_at
+                FROM generate_series(1, v_n) AS k;
+            first_position := v_last + 1;
+            v_last := v_last + v_n;
+          END IF;
+          v_offset := v_offset + v_n;
+          RETURN NEXT;
+        END LOOP;
+        IF v_last > v_start THEN
+          UPDATE es_position SET last_position = v_last WHERE id = 1 AND last_position = v_start;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'es_position moved while this transaction held its lock';
+          END IF;
+          PERFORM pg_notify('pledge_es', v_last::text);
+        END IF;
+      END
+      $fn$
+      """;
+
+  /**
+   * Creates what the schema needs beyond its tables (PostgreSQL's append function) unless present.
+   * Two stores opening at once may both try: the loser's error is ignored when the function is
+   * there afterwards.
+   */
+  void createFunctions(Connection connection) throws SQLException {
+    if (this != POSTGRESQL || appendFunctionExists(connection)) {
+      return;
+    }
+    try {
+      execute(connection, APPEND_FUNCTION);
+    } catch (SQLException e) {
+      if (!appendFunctionExists(connection)) {
+        throw e;
+      }
+    }
+  }
+
+  private static boolean appendFunctionExists(Connection connection) throws SQLException {
+    try (var statement =
+            connection.prepareStatement(
+                "SELECT to_regprocedure('" + APPEND_FUNCTION_SIGNATURE + "') IS NOT NULL");
+        var rows = statement.executeQuery()) {
+      return rows.next() && rows.getBoolean(1);
+    }
+  }
+
   static void execute(Connection connection, String sql) throws SQLException {
     try (Statement statement = connection.createStatement()) {
       statement.execute(sql);

@@ -97,6 +97,15 @@ public final class EventCodec {
               + "', which this codec does not know (register it, or skip it by type)");
     }
     try {
+      if (event.schemaVersion() == registration.schemaVersion()) {
+        // Already of the current schema (the usual case): straight into the record, without the
+        // tree that upcasters work on, which would parse and copy every payload twice.
+        if (!isJsonObject(event.payload())) {
+          throw new EventStoreException(
+              "event at position " + event.position() + " has a payload that is not a JSON object");
+        }
+        return json.readValue(event.payload(), registration.type());
+      }
       JsonNode node = json.readTree(event.payload());
       if (!(node instanceof ObjectNode object)) {
         throw new EventStoreException(
@@ -114,6 +123,16 @@ public final class EventCodec {
               + e.getOriginalMessage(),
           e);
     }
+  }
+
+  private static boolean isJsonObject(String payload) {
+    for (int i = 0; i < payload.length(); i++) {
+      char c = payload.charAt(i);
+      if (!Character.isWhitespace(c)) {
+        return c == '{';
+      }
+    }
+    return false;
   }
 
   /** Like {@link #decode(RecordedEvent)}, checking that the event is a {@code type}. */

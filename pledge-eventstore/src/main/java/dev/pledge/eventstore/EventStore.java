@@ -80,7 +80,8 @@ public final class EventStore implements AutoCloseable {
     this.appender = new Appender(dialect, publisher);
     this.feed =
         dialect == Dialect.POSTGRESQL
-            ? new PostgresChangeFeed(config.jdbcUrl(), config.user(), config.password())
+            ? new PostgresChangeFeed(
+                config.jdbcUrl(), config.user(), config.password(), PostgresChangeFeed.CHANNEL)
             : new SignalledFeed();
     this.writer =
         new AppendWriter(
@@ -462,6 +463,7 @@ public final class EventStore implements AutoCloseable {
       for (String sql : dialect.schema()) {
         Dialect.execute(c, sql);
       }
+      dialect.createFunctions(c);
     } catch (SQLException e) {
       throw new EventStoreException(
           "cannot create the event store's tables on " + config.redactedUrl() + ": " + e, e);

@@ -22,12 +22,21 @@ final class PostgresChangeFeed extends SignalledFeed {
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
   private final String url;
+  private final String channel;
   private final Properties properties;
   private final Thread thread;
   private volatile boolean closed;
 
-  PostgresChangeFeed(String url, String user, String password) {
+  /** Listens on {@code channel}: {@link #CHANNEL}, the one every append notifies. */
+  PostgresChangeFeed(String url, String user, String password, String channel) {
+    if (!channel.matches("[a-z_][a-z0-9_]{0,62}")) {
+      throw new IllegalArgumentException(
+          "channel must be a lower-case SQL identifier of at most 63 characters, got '"
+              + channel
+              + "'");
+    }
     this.url = url;
+    this.channel = channel;
     this.properties = new Properties();
     properties.setProperty("user", user);
     properties.setProperty("password", password);
@@ -40,7 +49,7 @@ final class PostgresChangeFeed extends SignalledFeed {
     Duration backoff = Duration.ofMillis(100);
     while (!closed) {
       try (Connection c = DriverManager.getConnection(url, properties)) {
-        Dialect.execute(c, "LISTEN " + CHANNEL);
+        Dialect.execute(c, "LISTEN " + channel);
         // Anything committed while no one listened is found by the subscriptions' next read.
         signal();
         backoff = Duration.ofMillis(100);

@@ -7,6 +7,7 @@ import dev.pledge.example.shop.Faults;
 import dev.pledge.example.shop.Shop;
 import dev.pledge.example.shop.ShopBroker;
 import dev.pledge.example.shop.ShopException;
+import dev.pledge.example.shop.XaDatabases;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -50,6 +51,12 @@ import picocli.CommandLine.Spec;
  * faults, waits (bounded) until every transaction is final and every message delivered, and prints
  * the consistency report of {@link Audit}. Exit code 0 when consistent, 1 when not, 2 when the run
  * itself could not be carried out.
+ *
+ * <p>With {@code --mode xa} every order is an {@code xa} transaction: inventory keeps its books in
+ * a fresh PostgreSQL database and payment in a fresh MariaDB database (both named {@code
+ * pledge_demo_<run>}, created for the run and dropped after it), and each order's two branches are
+ * real prepared transactions of those databases, driven by the SDK's {@code XaParticipant}. The
+ * report then also checks that none of the run's branches is left prepared in either database.
  */
 @Command(
     name = "demo",
@@ -108,6 +115,34 @@ final class DemoCommand implements Callable<Integer> {
               + " shipping's consumer adapter feeds its inbox.")
   String broker;
 
+  @Option(
+      names = "--mode",
+      description =
+          "How orders are placed: mixed (a seeded mix of saga and 2pc, on the services' SQLite"
+              + " databases), saga, 2pc, or xa (inventory on PostgreSQL and payment on MariaDB,"
+              + " each order's branches real prepared transactions of those databases; needs both"
+              + " servers, see --postgres-url and --mariadb-url). Default: ${DEFAULT-VALUE}.",
+      defaultValue = "mixed")
+  String mode;
+
+  @Option(
+      names = "--postgres-url",
+      description =
+          "xa mode: a PostgreSQL server with the right to create databases; the run creates"
+              + " database pledge_demo_<run> there for inventory and drops it afterwards"
+              + " (default: ${DEFAULT-VALUE}).",
+      defaultValue = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres")
+  String postgresUrl;
+
+  @Option(
+      names = "--mariadb-url",
+      description =
+          "xa mode: a MariaDB server (10.5 or later) with the right to create databases; the run"
+              + " creates database pledge_demo_<run> there for payment and drops it afterwards"
+              + " (default: ${DEFAULT-VALUE}).",
+      defaultValue = "jdbc:mariadb://127.0.0.1:3306/?user=root")
+  String mariadbUrl;
+
   @Option(names = "--keep", description = "Keep the data folder after the run.")
   boolean keep;
 
@@ -131,6 +166,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     if (maxMinutes < 1 || maxMinutes > 60) {
       throw new IllegalArgumentException("--max-minutes must be in [1, 60], got " + maxMinutes);
+    }
+    if (!List.of("mixed", "saga", "2pc", "xa").contains(mode)) {
+      throw new IllegalArgumentException("--mode must be mixed, saga, 2pc or xa, got " + mode);
     }
     ShopBroker.Kind brokerKind = broker == null ? null : ShopBroker.Kind.parse(broker);
     quietShopLogs();
@@ -173,28 +211,77 @@ final class DemoCommand implements Callable<Integer> {
   private int run(Path root, CoordinatorProcess coordinator, ShopBroker.Kind brokerKind)
       throws Exception {
     out.printf(
-        "Pledge demo: %d orders from %d customers; the shop under faults; the coordinator killed"
-            + " with -9 once%s%n",
+        "Pledge demo: %d %s orders from %d customers; the shop under faults; the coordinator"
+            + " killed with -9 once%s%n",
         orders,
+        mode.equals("mixed") ? "saga and 2pc" : mode,
         clients,
         brokerKind == null
             ? ""
             : "; order-placed over " + brokerKind.label() + " (outbox, relay, inbox)");
-    if (brokerKind == null) {
-      return run(root, coordinator, (ShopBroker) null);
-    }
     String runId = Long.toString(System.currentTimeMillis(), 36);
+    if (!mode.equals("xa")) {
+      return run(root, coordinator, brokerKind, runId, null);
+    }
+    String database =
+        "pledge_demo_" + runId + "_" + Long.toString(ProcessHandle.current().pid(), 36);
+    XaDatabases databases;
+    try {
+      databases = XaDatabases.create(database, postgresUrl, mariadbUrl);
+    } catch (ShopException e) {
+      out.printf(
+          "[%5s] --mode xa needs PostgreSQL (--postgres-url) and MariaDB 10.5+ (--mariadb-url),"
+              + " with the right to create a database: %s%n",
+          elapsed(), e.getMessage());
+      return 2;
+    }
+    try {
+      out.printf(
+          "[%5s] xa: inventory on PostgreSQL, payment on MariaDB, database %s on both (%s, %s)%n",
+          elapsed(),
+          database,
+          postgresUrl.replaceAll("password=[^&]*", "password=…"),
+          mariadbUrl.replaceAll("password=[^&]*", "password=…"));
+      int exit =
+          run(
+              root,
+              coordinator,
+              brokerKind,
+              runId,
+              new Shop.Xa(databases.postgres(), databases.mariadb(), "xa-" + runId + "-"));
+      if (keep) {
+        databases.keep();
+        out.printf("xa databases kept: %s on PostgreSQL and on MariaDB%n", database);
+      }
+      return exit;
+    } finally {
+      for (String left : databases.drop()) {
+        out.printf("[%5s] could not drop an xa database: %s%n", elapsed(), left);
+      }
+    }
+  }
+
+  private int run(
+      Path root,
+      CoordinatorProcess coordinator,
+      ShopBroker.Kind brokerKind,
+      String runId,
+      Shop.Xa xa)
+      throws Exception {
+    if (brokerKind == null) {
+      return run(root, coordinator, (ShopBroker) null, xa);
+    }
     try (ShopBroker shopBroker = ShopBroker.start(brokerKind, runId, root.resolve("broker"))) {
       out.printf(
           "[%5s] broker %s: %s%n",
           elapsed(),
           brokerKind.label(),
           shopBroker.target().toString().replaceFirst("//[^@/]*@", "//"));
-      return run(root, coordinator, shopBroker);
+      return run(root, coordinator, shopBroker, xa);
     }
   }
 
-  private int run(Path root, CoordinatorProcess coordinator, ShopBroker shopBroker)
+  private int run(Path root, CoordinatorProcess coordinator, ShopBroker shopBroker, Shop.Xa xa)
       throws Exception {
     // The coordinator boots in its own process while the shop opens its databases here.
     FutureTask<Void> booting =
@@ -213,7 +300,8 @@ final class DemoCommand implements Callable<Integer> {
                 seed,
                 Duration.ofSeconds(8),
                 Duration.ofSeconds(5),
-                Duration.ofSeconds(60)),
+                Duration.ofSeconds(60),
+                xa),
             shopBroker)) {
       try {
         booting.get();
@@ -230,7 +318,14 @@ final class DemoCommand implements Callable<Integer> {
           "[%5s] console: %s/console/ (open it to watch the orders while the demo runs)%n",
           elapsed(), coordinator.url());
       Customers customers =
-          new Customers(new Customers.Plan(orders, clients, seed, 0.5), shop.orders());
+          new Customers(
+              new Customers.Plan(
+                  orders,
+                  clients,
+                  seed,
+                  mode.equals("saga") ? 0 : 0.5,
+                  mode.equals("2pc") || mode.equals("xa") ? mode : null),
+              shop.orders());
       shop.inventory().stock(customers.catalog().stock());
       shop.payment().open(customers.catalog().balances());
       shop.subscribe();

@@ -2,9 +2,19 @@ package dev.pledge.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -20,29 +30,45 @@ class DemoCommandTest {
   @TempDir Path dataDir;
 
   @Test
-  void demoWithAKillMinus9_endsConsistent() {
+  void demoWithAKillMinus9_endsConsistent() throws InterruptedException {
     StringWriter output = new StringWriter();
     CommandLine command = new CommandLine(new Main());
     command.setOut(new PrintWriter(output, true));
     command.setErr(new PrintWriter(output, true));
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicReference<String> consoleSaw = new AtomicReference<>();
+    Thread watcher = Thread.ofVirtual().start(() -> watchTheConsole(output, done, consoleSaw));
 
-    int exit =
-        command.execute(
-            "demo",
-            "--orders",
-            "60",
-            "--clients",
-            "8",
-            "--seed",
-            "3",
-            "--data-dir",
-            dataDir.toString());
+    int exit;
+    try {
+      exit =
+          command.execute(
+              "demo",
+              "--orders",
+              "60",
+              "--clients",
+              "8",
+              "--seed",
+              "3",
+              "--data-dir",
+              dataDir.toString());
+    } finally {
+      done.set(true);
+    }
+    watcher.join(Duration.ofSeconds(30));
 
     String out = output.toString();
     System.out.println(out);
+    System.out.println("the console while the demo ran: " + consoleSaw.get());
     assertThat(exit).as(out).isZero();
     assertThat(out).contains("CONSISTENT: every order committed or aborted everywhere");
     assertThat(out).containsPattern("console: http://127\\.0\\.0\\.1:\\d+/console/");
+    // While the demo ran, the printed address served the console, and the list the console reads
+    // held the demo's orders.
+    assertThat(consoleSaw.get())
+        .as("what the console showed while the demo ran; output:%n%s", out)
+        .isNotNull()
+        .startsWith("page 200, ");
     assertThat(out).doesNotContain("[FAIL]").doesNotContain("INCONSISTENT");
     // The kill really happened, and a new process took over on the same data.
     Matcher killed = Pattern.compile("coordinator pid (\\d+) killed with SIGKILL").matcher(out);
@@ -68,5 +94,127 @@ class DemoCommandTest {
             "[ok]   money conserved",
             "[ok]   one shipment per committed order, none for an aborted one",
             "[ok]   every barrier consistent");
+  }
+
+  /**
+   * Waits for the demo to print the console's address, then reads what the console reads, as an
+   * operator who opens it would: the page, and the list of transactions, until the list holds one
+   * of the demo's orders. Records what it saw; gives up when the demo is done. A read that fails
+   * (the coordinator is being killed and restarted) is tried again.
+   */
+  private static void watchTheConsole(
+      StringWriter output, AtomicBoolean done, AtomicReference<String> saw) {
+    Pattern address = Pattern.compile("console: (http://127\\.0\\.0\\.1:\\d+)/console/");
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    ObjectMapper json = new ObjectMapper();
+    while (!done.get()) {
+      Matcher found = address.matcher(output.toString());
+      if (found.find()) {
+        String base = found.group(1);
+        try {
+          HttpResponse<String> page =
+              client.send(
+                  HttpRequest.newBuilder(URI.create(base + "/console/"))
+                      .timeout(Duration.ofSeconds(5))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+          HttpResponse<String> list =
+              client.send(
+                  HttpRequest.newBuilder(URI.create(base + "/api/v1/transactions?limit=50"))
+                      .timeout(Duration.ofSeconds(5))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+          if (page.statusCode() == 200
+              && page.body().contains("Pledge console")
+              && list.statusCode() == 200) {
+            JsonNode items = json.readTree(list.body()).path("items");
+            if (!items.isEmpty()) {
+              saw.set(
+                  "page "
+                      + page.statusCode()
+                      + ", "
+                      + items.size()
+                      + " transactions listed, the newest "
+                      + items.get(0).path("gid").asText()
+                      + " ("
+                      + items.get(0).path("mode").asText()
+                      + ")");
+              return;
+            }
+          }
+        } catch (IOException e) {
+          // The coordinator is down for a moment (the demo's kill -9): read again.
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /**
+   * {@code --mode xa}: inventory on PostgreSQL and payment on MariaDB, every order's branches real
+   * prepared transactions, the coordinator killed with -9 mid-run; consistent, and nothing left
+   * prepared in either database. The servers are {@code PLEDGE_TEST_XA_ADMIN_POSTGRES_URL} and
+   * {@code PLEDGE_TEST_XA_ADMIN_MARIADB_URL}, or the local ones; the run makes databases of its
+   * own.
+   */
+  @Test
+  void xaDemoWithAKillMinus9_endsConsistentWithNothingPrepared() {
+    StringWriter output = new StringWriter();
+    CommandLine command = new CommandLine(new Main());
+    command.setOut(new PrintWriter(output, true));
+    command.setErr(new PrintWriter(output, true));
+
+    int exit =
+        command.execute(
+            "demo",
+            "--mode",
+            "xa",
+            "--orders",
+            "40",
+            "--clients",
+            "6",
+            "--seed",
+            "5",
+            "--postgres-url",
+            env(
+                "PLEDGE_TEST_XA_ADMIN_POSTGRES_URL",
+                "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres"),
+            "--mariadb-url",
+            env("PLEDGE_TEST_XA_ADMIN_MARIADB_URL", "jdbc:mariadb://127.0.0.1:3306/?user=root"),
+            "--data-dir",
+            dataDir.toString());
+
+    String out = output.toString();
+    System.out.println(out);
+    assertThat(exit).as(out).isZero();
+    assertThat(out).contains("CONSISTENT: every order committed or aborted everywhere");
+    assertThat(out).doesNotContain("[FAIL]").doesNotContain("INCONSISTENT");
+    assertThat(out).containsPattern("coordinator pid \\d+ killed with SIGKILL");
+    assertThat(out).containsPattern("coordinator back as pid \\d+");
+    Matcher xa = Pattern.compile("xa\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)").matcher(out);
+    assertThat(xa.find()).as(out).isTrue();
+    assertThat(Integer.parseInt(xa.group(1))).isEqualTo(40);
+    assertThat(Integer.parseInt(xa.group(2))).as("some xa orders commit").isPositive();
+    assertThat(Integer.parseInt(xa.group(4))).isZero();
+    assertThat(out)
+        .contains(
+            "[ok]   stock conserved",
+            "[ok]   money conserved",
+            "[ok]   every barrier consistent",
+            "[ok]   no prepared transaction left");
+    assertThat(out).doesNotContain("could not drop an xa database");
+  }
+
+  private static String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isEmpty() ? fallback : value;
   }
 }

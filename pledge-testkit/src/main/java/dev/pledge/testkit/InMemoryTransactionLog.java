@@ -6,6 +6,7 @@ import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.DuplicateGidException;
+import dev.pledge.core.spi.KeyQueues;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.core.spi.VersionConflictException;
@@ -13,9 +14,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -67,6 +70,13 @@ public final class InMemoryTransactionLog implements TransactionLog {
 
     final Map<Gid, List<HistoryEntry>> history = new HashMap<>();
     final Map<Gid, Lease> leases = new HashMap<>();
+
+    /** The (subscription, key) queues, each in commit order. */
+    final Map<QueueKey, List<Queued>> queues = new HashMap<>();
+
+    /** Transactions made due by a write that freed the head of one of their queues. */
+    final Map<Gid, Instant> nudged = new HashMap<>();
+
     long nextSequence;
     long lastEpoch;
 
@@ -80,6 +90,18 @@ public final class InMemoryTransactionLog implements TransactionLog {
   }
 
   private record Lease(long epoch, Instant until) {}
+
+  private static final class Queued {
+    final Gid gid;
+    final String messageId;
+    boolean started;
+
+    Queued(Gid gid, String messageId, boolean started) {
+      this.gid = gid;
+      this.messageId = messageId;
+      this.started = started;
+    }
+  }
 
   @Override
   public long epoch() {
@@ -99,6 +121,7 @@ public final class InMemoryTransactionLog implements TransactionLog {
       storage.byGid.put(first.gid(), first);
       storage.sequence.put(first.gid(), storage.nextSequence++);
       appendHistory(first.gid(), history);
+      keepQueues(first);
     }
   }
 
@@ -131,8 +154,83 @@ public final class InMemoryTransactionLog implements TransactionLog {
                 + epoch);
       }
       storage.byGid.put(next.gid(), next);
+      storage.nudged.remove(next.gid());
       appendHistory(next.gid(), history);
+      keepQueues(next);
     }
+  }
+
+  /** Called holding the storage's monitor: the queues after a write of {@code tx}. */
+  private void keepQueues(Transaction tx) {
+    for (KeyQueues.Entry entry : KeyQueues.entries(tx)) {
+      List<Queued> queue = storage.queues.computeIfAbsent(entry.queue(), q -> new ArrayList<>());
+      int at = -1;
+      for (int i = 0; i < queue.size(); i++) {
+        if (queue.get(i).messageId.equals(entry.messageId())) {
+          at = i;
+          break;
+        }
+      }
+      switch (entry.place()) {
+        case OUT -> {
+          if (at >= 0) {
+            queue.remove(at);
+            Queued head = head(queue);
+            if (head != null && !head.gid.equals(tx.gid())) {
+              storage.nudged.merge(head.gid, tx.updatedAt(), (a, b) -> a.isBefore(b) ? a : b);
+            }
+          }
+        }
+        case QUEUED -> {
+          if (at < 0) {
+            queue.add(new Queued(tx.gid(), entry.messageId(), false));
+          }
+        }
+        case STARTED -> {
+          if (at < 0) {
+            queue.add(new Queued(tx.gid(), entry.messageId(), true));
+          } else {
+            queue.get(at).started = true;
+          }
+        }
+      }
+      if (queue.isEmpty()) {
+        storage.queues.remove(entry.queue());
+      }
+    }
+  }
+
+  private static Queued head(List<Queued> queue) {
+    for (Queued queued : queue) {
+      if (queued.started) {
+        return queued;
+      }
+    }
+    return queue.isEmpty() ? null : queue.get(0);
+  }
+
+  @Override
+  public List<QueueHead> heads(Collection<QueueKey> queues) {
+    synchronized (storage) {
+      List<QueueHead> heads = new ArrayList<>();
+      for (QueueKey key : new LinkedHashSet<>(queues)) {
+        Queued head = head(storage.queues.getOrDefault(key, List.of()));
+        if (head != null) {
+          heads.add(new QueueHead(key, head.gid, head.messageId, head.started));
+        }
+      }
+      return heads;
+    }
+  }
+
+  /** When {@code tx} is due: its own wake-up, or earlier when a freed queue head nudged it. */
+  private Instant wakeOf(Transaction tx) {
+    Instant wake = tx.wakeAt();
+    Instant nudge = storage.nudged.get(tx.gid());
+    if (nudge == null || tx.isSettled()) {
+      return wake;
+    }
+    return wake == null || nudge.isBefore(wake) ? nudge : wake;
   }
 
   @Override
@@ -147,12 +245,12 @@ public final class InMemoryTransactionLog implements TransactionLog {
     synchronized (storage) {
       List<Transaction> due = new ArrayList<>();
       for (Transaction tx : storage.byGid.values()) {
-        Instant wake = tx.wakeAt();
+        Instant wake = wakeOf(tx);
         if (wake != null && !wake.isAfter(now)) {
           due.add(tx);
         }
       }
-      due.sort(Comparator.comparing(Transaction::wakeAt).thenComparing(Transaction::gid));
+      due.sort(Comparator.comparing(this::wakeOf).thenComparing(Transaction::gid));
       return List.copyOf(due.subList(0, Math.min(limit, due.size())));
     }
   }

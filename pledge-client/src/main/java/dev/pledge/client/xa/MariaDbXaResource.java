@@ -13,9 +13,19 @@ import java.util.List;
 
 /**
  * MariaDB's XA transactions: {@code XA START xid … XA END xid; XA PREPARE xid}, then {@code XA
- * COMMIT xid} or {@code XA ROLLBACK xid} from any session (MariaDB 10.5 and later keep a prepared
- * XA transaction across a disconnect and a restart). The xid is written as hex literals {@code
- * X'<gtrid>',X'<bqual>',formatID}.
+ * COMMIT xid} or {@code XA ROLLBACK xid} from another session (MariaDB 10.5 and later keep a
+ * prepared XA transaction across a disconnect and a restart). The xid is written as hex literals
+ * {@code X'<gtrid>',X'<bqual>',formatID}.
+ *
+ * <p>A prepared XA transaction stays attached to the session that prepared it until that session
+ * disconnects: while it is attached, {@code XA RECOVER} lists it but {@code XA COMMIT} and {@code
+ * XA ROLLBACK} from any other session fail with {@code XAER_NOTA} (unknown XID). So the connection
+ * a branch was prepared on must be closed for real, not returned to a pool: give {@link XaBranches}
+ * a data source that opens a new connection each time ({@code MariaDbDataSource}, not a pool).
+ * {@link #commit} and {@link #rollback} tell this case from a branch that is not prepared: an xid
+ * that {@code XA RECOVER} still lists is waited for (the preparing session is going away) for up to
+ * {@link #ATTACHED_WAIT}, then reported as an {@link SQLException} (the coordinator calls again),
+ * never as "not prepared".
  *
  * <p>{@code XA RECOVER} gives no time of preparation: {@link Prepared#preparedAt()} is null, and
  * recovery measures a branch's age from when it first saw it.
@@ -26,6 +36,9 @@ final class MariaDbXaResource implements XaResource {
 
   /** XAER_DUPID: the XID already exists (prepared, or active on another connection). */
   private static final int DUPLICATE_XID = 1440;
+
+  /** How long an end waits for a prepared branch still attached to its preparing session. */
+  static final Duration ATTACHED_WAIT = Duration.ofSeconds(2);
 
   @Override
   public boolean begin(Connection connection, XaXid xid) throws SQLException {
@@ -82,23 +95,52 @@ final class MariaDbXaResource implements XaResource {
 
   @Override
   public boolean commit(Connection connection, XaXid xid) throws SQLException {
-    return finish(connection, "XA COMMIT " + literal(xid));
+    return finish(connection, xid, "XA COMMIT " + literal(xid));
   }
 
   @Override
   public boolean rollback(Connection connection, XaXid xid) throws SQLException {
-    return finish(connection, "XA ROLLBACK " + literal(xid));
+    return finish(connection, xid, "XA ROLLBACK " + literal(xid));
   }
 
-  private static boolean finish(Connection connection, String sql) throws SQLException {
-    try (Statement statement = connection.createStatement()) {
-      statement.execute(sql);
-      return true;
-    } catch (SQLException e) {
-      if (e.getErrorCode() == NOT_A_XID) {
-        return false;
+  private boolean finish(Connection connection, XaXid xid, String sql) throws SQLException {
+    long deadline = System.nanoTime() + ATTACHED_WAIT.toNanos();
+    long pauseMillis = 5;
+    while (true) {
+      try (Statement statement = connection.createStatement()) {
+        statement.execute(sql);
+        return true;
+      } catch (SQLException e) {
+        if (e.getErrorCode() != NOT_A_XID) {
+          throw e;
+        }
+        if (!isPrepared(connection, xid)) {
+          return false;
+        }
+        // Listed but not ours to end: still attached to the session that prepared it.
+        if (System.nanoTime() > deadline) {
+          throw new SQLException(
+              "branch "
+                  + xid
+                  + " is prepared but still attached to the session that prepared it after "
+                  + ATTACHED_WAIT
+                  + " (MariaDB lets another session end it only once that session has"
+                  + " disconnected: was its connection returned to a pool instead of closed?)",
+              "HY000",
+              e);
+        }
+        sleep(pauseMillis);
+        pauseMillis = Math.min(100, pauseMillis * 2);
       }
-      throw e;
+    }
+  }
+
+  private static void sleep(long millis) throws SQLException {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SQLException("interrupted while waiting for an attached XA branch", e);
     }
   }
 

@@ -82,4 +82,16 @@ public sealed interface Event {
       Objects.requireNonNull(subscription, "subscription");
     }
   }
+
+  /**
+   * msg: the delivery of {@code messageId} to {@code subscription}, whose message has a key, heads
+   * its (subscription, key) queue in the log: send it. The runtime feeds it after reading the
+   * queue's head from the log; a turn for a delivery that is not idle any more changes nothing.
+   */
+  record KeyTurn(String messageId, String subscription) implements Event {
+    public KeyTurn {
+      Objects.requireNonNull(messageId, "messageId");
+      Objects.requireNonNull(subscription, "subscription");
+    }
+  }
 }

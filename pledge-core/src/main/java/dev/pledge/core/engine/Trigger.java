@@ -28,7 +28,8 @@ public enum Trigger {
   SUBSCRIBERS_RESOLVED,
   DELIVERED,
   ALL_DELIVERED,
-  REDRIVEN;
+  REDRIVEN,
+  KEY_TURN;
 
   public String label() {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');

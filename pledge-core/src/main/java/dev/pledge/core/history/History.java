@@ -164,6 +164,7 @@ public final class History {
               Kind.OPERATOR,
               redrive.messageId() + ">" + redrive.subscription(),
               "redrive");
+      case Event.KeyTurn turn -> null;
       case Event.Tick tick -> null;
       case Event.Recovered recovered -> null;
       case Event.SubscribersResolved resolved -> null;

@@ -12,6 +12,7 @@ import static dev.pledge.core.engine.Trigger.CHECK_PENDING;
 import static dev.pledge.core.engine.Trigger.CHECK_ROLLED_BACK;
 import static dev.pledge.core.engine.Trigger.COMMIT_REQUESTED;
 import static dev.pledge.core.engine.Trigger.DELIVERED;
+import static dev.pledge.core.engine.Trigger.KEY_TURN;
 import static dev.pledge.core.engine.Trigger.OPERATOR_RETRY;
 import static dev.pledge.core.engine.Trigger.OP_RETRY;
 import static dev.pledge.core.engine.Trigger.RECOVERED;
@@ -46,7 +47,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -58,10 +58,14 @@ import java.util.Set;
  * <p>After the commit decision is logged, the runtime resolves the topics' subscriptions; every
  * message then gets one delivery per subscription, retried until acknowledged. A delivery that
  * fails past the retry bound becomes a dead letter ({@link OpStatus#DEAD}): kept in the log, never
- * dropped, not sent again until an operator re-drives it. Messages with the same key reach a
- * subscription in the order they were prepared: the next is sent only once the one before is
- * acknowledged, or dead (a dead letter steps out of its key's sequence, as in a broker's
- * dead-letter queue, so one poison message does not hold its key up for ever).
+ * dropped, not sent again until an operator re-drives it.
+ *
+ * <p>Order per key, across transactions: a delivery of a message with a key waits, idle, until the
+ * runtime tells it ({@link Event.KeyTurn}) that it heads its (subscription, key) queue, which the
+ * log keeps in commit order (see {@link dev.pledge.core.spi.TransactionLog#heads}); only then is it
+ * sent. It leaves the queue when acknowledged, or dead (a dead letter steps out of its key's
+ * sequence, as in a broker's dead-letter queue, so one poison message does not hold its key up for
+ * ever; re-driven, it joins the tail). Messages without a key are sent at once.
  */
 public final class MsgDecider implements Decider {
   public static final TransitionTable TABLE =
@@ -110,14 +114,15 @@ public final class MsgDecider implements Decider {
               COMMITTING,
               SUBSCRIBERS_RESOLVED,
               COMMITTED,
-              "one delivery per message and subscription; send the first of each key")
+              "one delivery per message and subscription, queued by (subscription, key) in the"
+                  + " same write; send those without a key")
           .row(COMMITTING, RECOVERED, COMMITTING, "resolve the subscriptions again")
           .row(COMMITTING, STALE_ANSWER, COMMITTING, "ignore a late check-back answer")
           .row(
               COMMITTED,
               DELIVERED,
               COMMITTED,
-              "send the next message of the same key to that subscription")
+              "the delivery leaves its (subscription, key) queue; the next one there gets its turn")
           .row(
               COMMITTED,
               ALL_DELIVERED,
@@ -141,7 +146,13 @@ public final class MsgDecider implements Decider {
               COMMITTED,
               REDRIVEN,
               COMMITTED,
-              "an operator re-drives a dead letter: send it again with a fresh retry budget")
+              "an operator re-drives a dead letter: send it again with a fresh retry budget (with a"
+                  + " key: at the tail of its queue)")
+          .row(
+              COMMITTED,
+              KEY_TURN,
+              COMMITTED,
+              "the delivery heads its (subscription, key) queue: send it")
           .build();
 
   @Override
@@ -252,7 +263,6 @@ public final class MsgDecider implements Decider {
           }
         } else if (status == COMMITTED) {
           draft.onDue(draft.deliverySlots(), OP_RETRY);
-          sendReadyDeliveries(draft); // a dead letter lets the next of its key go
         }
       }
       case Event.Recovered recovered -> {
@@ -302,6 +312,17 @@ public final class MsgDecider implements Decider {
         draft.set(slot, delivery.progress().redriven());
         draft.fire(REDRIVEN);
         sendReadyDeliveries(draft);
+      }
+      case Event.KeyTurn turn -> {
+        Message message = state.message(turn.messageId());
+        Delivery delivery = message == null ? null : message.delivery(turn.subscription());
+        if (status == COMMITTED
+            && delivery != null
+            && message.key() != null
+            && delivery.progress().status() == OpStatus.IDLE) {
+          draft.send(new Slot.MessageDelivery(turn.messageId(), turn.subscription()));
+          draft.fire(KEY_TURN);
+        }
       }
       case Event.OpCompleted done -> {
         if (!status.isFinal() || status == COMMITTED) {
@@ -364,39 +385,25 @@ public final class MsgDecider implements Decider {
       case SUCCEEDED -> {
         draft.set(slot, draft.progress(slot).succeeded());
         draft.fire(DELIVERED);
-        if (draft.state().hasPendingDeliveries()) {
-          sendReadyDeliveries(draft);
-        } else {
+        if (!draft.state().hasPendingDeliveries()) {
           draft.fire(ALL_DELIVERED);
         }
       }
-      case RETRY, FAILED -> {
-        draft.retryLater(slot, Draft.reason(done.outcome()), OP_RETRY);
-        sendReadyDeliveries(draft); // a dead letter lets the next of its key go
-      }
+      case RETRY, FAILED -> draft.retryLater(slot, Draft.reason(done.outcome()), OP_RETRY);
     }
   }
 
   /**
-   * Sends every idle delivery whose earlier same-key messages that subscription has acknowledged.
+   * Sends every idle delivery of a message without a key. Those with a key wait for their turn in
+   * their (subscription, key) queue ({@link Event.KeyTurn}).
    */
   private static void sendReadyDeliveries(Draft draft) {
-    List<Message> messages = draft.state().messages();
-    for (int i = 0; i < messages.size(); i++) {
-      Message message = messages.get(i);
+    for (Message message : draft.state().messages()) {
+      if (message.key() != null) {
+        continue;
+      }
       for (Delivery delivery : message.deliveries()) {
-        if (delivery.progress().status() != OpStatus.IDLE) {
-          continue;
-        }
-        boolean ready = true;
-        for (int j = 0; j < i && message.key() != null; j++) {
-          Message earlier = messages.get(j);
-          if (Objects.equals(earlier.key(), message.key())) {
-            Delivery before = earlier.delivery(delivery.subscription());
-            ready &= before == null || before.progress().status().isDone();
-          }
-        }
-        if (ready) {
+        if (delivery.progress().status() == OpStatus.IDLE) {
           draft.send(new Slot.MessageDelivery(message.messageId(), delivery.subscription()));
         }
       }

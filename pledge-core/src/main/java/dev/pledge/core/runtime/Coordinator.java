@@ -17,6 +17,7 @@ import dev.pledge.core.engine.Transition;
 import dev.pledge.core.history.History;
 import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.DuplicateGidException;
+import dev.pledge.core.spi.KeyQueues;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.TransactionLog;
@@ -259,6 +260,7 @@ public final class Coordinator implements AutoCloseable {
     Transaction next;
     List<Transition> fired;
     List<Effect> effects;
+    Set<TransactionLog.QueueKey> queues;
     ReentrantLock lock = lockOf(gid);
     lock.lock();
     try {
@@ -295,6 +297,7 @@ public final class Coordinator implements AutoCloseable {
           }
           state = decision.next();
         }
+        queues = KeyQueues.toCheck(before, state, wakesWaiting(events));
         if (state.version() == before.version()) {
           next = state; // nothing to write (a recovery re-sending what the log says): act at once
           break;
@@ -333,7 +336,47 @@ public final class Coordinator implements AutoCloseable {
       lock.unlock();
     }
     afterWrite(next, fired, effects);
+    passTurns(queues);
     return new Answer.Accepted(next);
+  }
+
+  /** Whether {@code events} should look again at every delivery waiting for its key's turn. */
+  private static boolean wakesWaiting(List<History.Noted> events) {
+    for (History.Noted noted : events) {
+      if (noted.event() instanceof Event.Recovered
+          || noted.event() instanceof Event.Tick
+          || noted.event() instanceof Event.RetryNow) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Order per key: reads the heads of {@code queues} from the log and gives each head not sent yet
+   * its turn ({@link Event.KeyTurn}), in whichever transaction holds it. Run after the write that
+   * queued or freed them, so the log's queues already hold it. A failed read is tried again after
+   * the poll interval.
+   */
+  private void passTurns(Set<TransactionLog.QueueKey> queues) {
+    if (queues.isEmpty() || !running) {
+      return;
+    }
+    List<TransactionLog.QueueHead> heads;
+    try {
+      heads = log.heads(queues);
+    } catch (LogUnavailableException e) {
+      listener.logFailed("reading the heads of " + queues.size() + " key queue(s)", e);
+      scheduler.schedule(config.pollInterval(), () -> passTurns(queues));
+      return;
+    }
+    for (TransactionLog.QueueHead head : heads) {
+      if (!head.started()) {
+        submit(
+            head.gid(),
+            History.Noted.of(new Event.KeyTurn(head.messageId(), head.queue().subscription())));
+      }
+    }
   }
 
   private long nanos() {

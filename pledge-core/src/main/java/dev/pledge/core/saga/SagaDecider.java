@@ -149,6 +149,9 @@ public final class SagaDecider implements Decider {
       case Event.Redrive r -> {
         return draft.reject(Draft.NO_DELIVERIES);
       }
+      case Event.KeyTurn t -> {
+        return draft.reject(Draft.NO_DELIVERIES);
+      }
       default -> {
         if (status.isFinal()) {
           return draft.finish();
@@ -182,6 +185,7 @@ public final class SagaDecider implements Decider {
       case Event.AbortRequested a -> throw new IllegalStateException("handled above");
       case Event.BranchRegistered b -> throw new IllegalStateException("handled above");
       case Event.Redrive r -> throw new IllegalStateException("handled above");
+      case Event.KeyTurn t -> throw new IllegalStateException("handled above");
     }
     return draft.finish();
   }

@@ -7,7 +7,9 @@ import dev.pledge.core.Transaction;
 import dev.pledge.core.history.HistoryEntry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -38,6 +40,7 @@ import java.util.regex.Pattern;
  *       transaction, an {@link #update} through an older handle throws {@link LeaseHeldException}
  *       and changes nothing: a coordinator that paused, or whose clock is skewed, is fenced off
  *       work another coordinator has taken over.
+ *   <li>Key queues (order per key across transactions): see {@link #heads}.
  * </ul>
  */
 public interface TransactionLog {
@@ -112,6 +115,46 @@ public interface TransactionLog {
    * in the order written. Empty for an unknown gid.
    */
   List<HistoryEntry> history(Gid gid);
+
+  /**
+   * The heads of the given (subscription, key) queues, one per queue that is not empty, in no
+   * particular order.
+   *
+   * <p>Every create and update of a msg transaction keeps these queues in the same write: a
+   * delivery of a message that has a key is in the queue of its (subscription, key) from the first
+   * write in which it is owed (its status not done) until the write in which it is done
+   * (acknowledged, or dead); a write that makes it owed again (a re-drive) puts it at the tail. A
+   * queue's order is the order of those writes, and within one write the order of the transaction's
+   * messages: commit order. A delivery written active (in flight or waiting) is <em>started</em>,
+   * and stays so while it is queued.
+   *
+   * <p>A queue's head is its started delivery, if it has one (at most one has, since only the head
+   * is ever sent), and otherwise its earliest. A write that removes a queue's head whose next
+   * delivery belongs to another transaction also makes that transaction due (for {@link #due} and
+   * {@link #claimDue}) at the write's {@code updatedAt}, unless it was due earlier: a coordinator
+   * that did not see the head leave, sharing the log, still finds the next one's work.
+   */
+  List<QueueHead> heads(Collection<QueueKey> queues);
+
+  /** A (subscription, key) queue of deliveries. */
+  record QueueKey(String subscription, String key) {
+    public QueueKey {
+      Objects.requireNonNull(subscription, "subscription");
+      Objects.requireNonNull(key, "key");
+    }
+  }
+
+  /**
+   * The delivery at the head of a queue: of message {@code messageId} of transaction {@code gid};
+   * {@code started} when it was written active (it has been sent).
+   */
+  record QueueHead(QueueKey queue, Gid gid, String messageId, boolean started) {
+    public QueueHead {
+      Objects.requireNonNull(queue, "queue");
+      Objects.requireNonNull(gid, "gid");
+      Objects.requireNonNull(messageId, "messageId");
+    }
+  }
 
   /**
    * A page request. Every criterion but {@code limit} is optional (null or false: any).

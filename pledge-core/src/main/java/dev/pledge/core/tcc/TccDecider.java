@@ -145,6 +145,9 @@ public final class TccDecider implements Decider {
       case Event.Redrive r -> {
         return draft.reject(Draft.NO_DELIVERIES);
       }
+      case Event.KeyTurn t -> {
+        return draft.reject(Draft.NO_DELIVERIES);
+      }
       case Event.CommitRequested commit -> {
         if (status == COMMITTING || status == COMMITTED) {
           return draft.finish();

@@ -270,6 +270,9 @@ public final class ThreePcDecider implements Decider {
       case Event.Redrive r -> {
         return draft.reject(Draft.NO_DELIVERIES);
       }
+      case Event.KeyTurn t -> {
+        return draft.reject(Draft.NO_DELIVERIES);
+      }
     }
     return draft.finish();
   }

@@ -203,6 +203,9 @@ public final class TwoPcDecider implements Decider {
       case Event.Redrive r -> {
         return draft.reject(Draft.NO_DELIVERIES);
       }
+      case Event.KeyTurn t -> {
+        return draft.reject(Draft.NO_DELIVERIES);
+      }
     }
     return draft.finish();
   }

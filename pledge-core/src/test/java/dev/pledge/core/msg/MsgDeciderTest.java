@@ -23,6 +23,7 @@ import static dev.pledge.core.engine.Trigger.CHECK_PENDING;
 import static dev.pledge.core.engine.Trigger.CHECK_ROLLED_BACK;
 import static dev.pledge.core.engine.Trigger.COMMIT_REQUESTED;
 import static dev.pledge.core.engine.Trigger.DELIVERED;
+import static dev.pledge.core.engine.Trigger.KEY_TURN;
 import static dev.pledge.core.engine.Trigger.OPERATOR_RETRY;
 import static dev.pledge.core.engine.Trigger.OP_RETRY;
 import static dev.pledge.core.engine.Trigger.RECOVERED;
@@ -34,6 +35,7 @@ import static dev.pledge.core.engine.Trigger.STARTED;
 import static dev.pledge.core.engine.Trigger.SUBSCRIBERS_RESOLVED;
 import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.pledge.core.Op;
 import dev.pledge.core.Outcome;
@@ -44,6 +46,7 @@ import dev.pledge.core.engine.Driver;
 import dev.pledge.core.engine.Effect;
 import dev.pledge.core.engine.Event;
 import dev.pledge.core.engine.Specs;
+import dev.pledge.core.spi.KeyQueues;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,9 +62,9 @@ public class MsgDeciderTest {
   private static final Event SUBSCRIBED =
       new Event.SubscribersResolved(Map.of("orders", List.of("billing", "shipping")));
 
-  /** A prepared msg transaction with one message on topic {@code orders}. */
+  /** A prepared msg transaction with one message, without a key, on topic {@code orders}. */
   private static Driver prepareOne(dev.pledge.core.Gid gid) {
-    return Driver.start(msg(gid, message("orders", "o-1", "placed")));
+    return Driver.start(msg(gid, message("orders", null, "placed")));
   }
 
   private static String id(Driver run, int index) {
@@ -103,11 +106,13 @@ public class MsgDeciderTest {
             new Event.SubscribersResolved(
                 Map.of("orders", List.of("billing", "shipping"), "mail", List.of("smtp"))));
     assertThat(d.fired()).containsExactly(run.row(COMMITTING, SUBSCRIBERS_RESOLVED));
-    assertThat(d.effects())
-        .containsExactly(
-            run.deliver(id(run, 1), "billing", 1),
-            run.deliver(id(run, 1), "shipping", 1),
-            run.deliver(id(run, 2), "smtp", 1));
+    // The message without a key goes at once; the keyed one waits for its turn in its queues.
+    assertThat(d.effects()).containsExactly(run.deliver(id(run, 2), "smtp", 1));
+    d = run.on(new Event.KeyTurn(id(run, 1), "billing"));
+    assertThat(d.fired()).containsExactly(run.row(COMMITTED, KEY_TURN));
+    assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", 1));
+    assertThat(run.on(new Event.KeyTurn(id(run, 1), "shipping")).effects())
+        .containsExactly(run.deliver(id(run, 1), "shipping", 1));
     assertThat(d.effects().get(0))
         .isEqualTo(
             new Effect.Deliver(
@@ -392,50 +397,56 @@ public class MsgDeciderTest {
   }
 
   @Test
-  public void msgDeliveries_sameKeyInOrder() {
+  public void keyedDeliveries_waitForTheirTurn_andATurnSendsOnlyAnIdleOne() {
     Driver run =
         Driver.start(
             msg(
                 gid(),
                 message("orders", "o-1", "placed"),
-                message("orders", "o-2", "placed"),
-                message("orders", "o-1", "paid"),
                 message("orders", null, "audit"),
-                message("orders", "o-1", "shipped")));
+                message("orders", "o-1", "paid")));
+    // Before the commit a turn changes nothing.
+    Decision d = run.on(new Event.KeyTurn(id(run, 1), "billing"));
+    assertThat(d.fired()).isEmpty();
+    assertThat(d.effects()).isEmpty();
     run.on(new Event.CommitRequested());
-    Decision d = run.on(SUBSCRIBED);
-    // The first message of each key goes out to each subscription; a message without a key is free.
+    d = run.on(SUBSCRIBED);
+    // Only the message without a key goes at once.
     assertThat(d.effects())
         .containsExactly(
-            run.deliver(id(run, 1), "billing", 1),
-            run.deliver(id(run, 1), "shipping", 1),
-            run.deliver(id(run, 2), "billing", 1),
-            run.deliver(id(run, 2), "shipping", 1),
-            run.deliver(id(run, 4), "billing", 1),
-            run.deliver(id(run, 4), "shipping", 1));
-    // An unacknowledged delivery holds back the next of its key on that subscription only.
-    d = run.deliveryAnswer(id(run, 1), "billing", UNKNOWN);
-    assertThat(d.effects()).isEmpty();
-    d = run.deliveryAnswer(id(run, 1), "shipping", Outcome.SUCCEEDED);
-    assertThat(d.effects()).containsExactly(run.deliver(id(run, 3), "shipping", 1));
-    d = run.tickWhenDue();
-    assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", 2));
+            run.deliver(id(run, 2), "billing", 1), run.deliver(id(run, 2), "shipping", 1));
+    d = run.on(new Event.KeyTurn(id(run, 1), "billing"));
+    assertThat(d.fired()).containsExactly(run.row(COMMITTED, KEY_TURN));
+    assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", 1));
+    // A turn for a delivery already sent, one without a key, or an unknown one: nothing.
+    for (Event turn :
+        List.of(
+            new Event.KeyTurn(id(run, 1), "billing"),
+            new Event.KeyTurn(id(run, 2), "billing"),
+            new Event.KeyTurn(id(run, 1), "nobody"),
+            new Event.KeyTurn("other#1", "billing"))) {
+      d = run.on(turn);
+      assertThat(d.fired()).isEmpty();
+      assertThat(d.effects()).isEmpty();
+      assertThat(d.changes(run.tx())).isFalse();
+    }
+    // An acknowledgement sends nothing by itself: the runtime gives the next in the queue its turn.
     d = run.deliveryAnswer(id(run, 1), "billing", Outcome.SUCCEEDED);
-    assertThat(d.effects()).containsExactly(run.deliver(id(run, 3), "billing", 1));
-    d = run.deliveryAnswer(id(run, 3), "billing", Outcome.SUCCEEDED);
-    assertThat(d.effects()).containsExactly(run.deliver(id(run, 5), "billing", 1));
+    assertThat(d.fired()).containsExactly(run.row(COMMITTED, DELIVERED));
+    assertThat(d.effects()).isEmpty();
     assertThat(run.deliveries())
         .containsExactly(
             id(run, 1) + " -> billing: SUCCEEDED",
-            id(run, 1) + " -> shipping: SUCCEEDED",
+            id(run, 1) + " -> shipping: IDLE",
             id(run, 2) + " -> billing: IN_FLIGHT",
             id(run, 2) + " -> shipping: IN_FLIGHT",
-            id(run, 3) + " -> billing: SUCCEEDED",
-            id(run, 3) + " -> shipping: IN_FLIGHT",
-            id(run, 4) + " -> billing: IN_FLIGHT",
-            id(run, 4) + " -> shipping: IN_FLIGHT",
-            id(run, 5) + " -> billing: IN_FLIGHT",
-            id(run, 5) + " -> shipping: IDLE");
+            id(run, 3) + " -> billing: IDLE",
+            id(run, 3) + " -> shipping: IDLE");
+    // A waiting keyed delivery is not due: nothing wakes the transaction for it.
+    run.deliveryAnswer(id(run, 2), "billing", Outcome.SUCCEEDED);
+    run.deliveryAnswer(id(run, 2), "shipping", Outcome.SUCCEEDED);
+    assertThat(run.tx().wakeAt()).isNull();
+    assertThat(run.tx().isSettled()).isFalse();
   }
 
   @Test
@@ -545,22 +556,40 @@ public class MsgDeciderTest {
   }
 
   @Test
-  public void deadLetter_stepsOutOfItsKeysSequence_soTheNextOfItsKeyGoes() {
+  public void deadLetter_leavesItsKeyQueue_andReDrivenJoinsItsTail() {
     Driver run =
         Driver.start(
             msg(gid(), message("orders", "o-1", "placed"), message("orders", "o-1", "paid")));
     run.on(new Event.CommitRequested());
     Decision d = run.on(new Event.SubscribersResolved(Map.of("orders", List.of("billing"))));
+    assertThat(d.effects()).isEmpty();
+    assertThat(KeyQueues.entries(run.tx()))
+        .extracting(KeyQueues.Entry::messageId, KeyQueues.Entry::place)
+        .containsExactly(
+            tuple(id(run, 1), KeyQueues.Place.QUEUED), tuple(id(run, 2), KeyQueues.Place.QUEUED));
+    d = run.on(new Event.KeyTurn(id(run, 1), "billing"));
     assertThat(d.effects()).containsExactly(run.deliver(id(run, 1), "billing", 1));
     int bound = RetryPolicy.DEFAULT.flagAfterAttempts();
     for (int attempt = 1; attempt < bound; attempt++) {
       run.deliveryAnswer(id(run, 1), "billing", UNKNOWN);
+      assertThat(KeyQueues.entries(run.tx()).get(0).place()).isEqualTo(KeyQueues.Place.STARTED);
       assertThat(run.tickWhenDue().effects())
           .containsExactly(run.deliver(id(run, 1), "billing", attempt + 1));
     }
     d = run.deliveryAnswer(id(run, 1), "billing", UNKNOWN);
     assertThat(run.delivery(id(run, 1), "billing").status()).isEqualTo(DEAD);
-    assertThat(d.effects()).containsExactly(run.deliver(id(run, 2), "billing", 1));
+    assertThat(d.effects()).isEmpty();
+    assertThat(KeyQueues.entries(run.tx()).get(0).place()).isEqualTo(KeyQueues.Place.OUT);
+    assertThat(run.on(new Event.KeyTurn(id(run, 2), "billing")).effects())
+        .containsExactly(run.deliver(id(run, 2), "billing", 1));
+    // Re-driven, the dead letter is queued again (the log puts it at the tail) and waits its turn.
+    d = run.on(new Event.Redrive(id(run, 1), "billing"));
+    assertThat(d.fired()).containsExactly(run.row(COMMITTED, REDRIVEN));
+    assertThat(d.effects()).isEmpty();
+    assertThat(KeyQueues.entries(run.tx()).get(0).place()).isEqualTo(KeyQueues.Place.QUEUED);
+    run.deliveryAnswer(id(run, 2), "billing", Outcome.SUCCEEDED);
+    assertThat(run.on(new Event.KeyTurn(id(run, 1), "billing")).effects())
+        .containsExactly(run.deliver(id(run, 1), "billing", 1));
   }
 
   /** A committed transaction whose delivery to billing is dead and to shipping acknowledged. */

@@ -14,6 +14,7 @@ import dev.pledge.core.spi.AuditLog;
 import dev.pledge.core.spi.AuditLog.AuditEntry;
 import dev.pledge.server.operator.Force;
 import java.time.InstantSource;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -189,11 +190,15 @@ final class Operations {
     return out;
   }
 
-  /** Appends an operator action to the audit log, bounding each field to what the log keeps. */
+  /**
+   * Appends an operator action to the audit log, bounding each field to what the log keeps: the
+   * time to the millisecond (what the database log stores), so that the entry an answer reports
+   * ({@code audit.at}, {@code auditedAt}) is the one {@code GET /api/v1/audit} lists, to the digit.
+   */
   AuditEntry record(String actor, String action, Gid gid, String reason, String result) {
     AuditEntry entry =
         new AuditEntry(
-            clock.instant(),
+            clock.instant().truncatedTo(ChronoUnit.MILLIS),
             bound(actor, AuditEntry.MAX_ACTOR),
             bound(action, AuditEntry.MAX_ACTION),
             gid,

@@ -216,6 +216,10 @@ class DeadLetterApiTest {
 
     JsonNode audit = get("/api/v1/audit", OPERATOR).path("items");
     assertThat(audit.get(0).path("action").asText()).isEqualTo("redrive");
+    assertThat(audit.get(0).path("at").asText())
+        .as("the answer's auditedAt names the entry the audit log lists")
+        .isEqualTo(json.readTree(rest.body()).path("auditedAt").asText());
+    assertThat(audit.get(1).path("at").asText()).isEqualTo(oneBody.path("auditedAt").asText());
     assertThat(audit.get(0).path("actor").asText()).startsWith("operator@");
     assertThat(audit.get(0).path("result").asText())
         .startsWith("re-drove 2 of 2 dead deliveries at most 20/s: ");

@@ -11,6 +11,7 @@ import dev.pledge.core.Limits;
 import dev.pledge.core.RetryPolicy;
 import dev.pledge.core.engine.Engine;
 import dev.pledge.server.api.Api;
+import dev.pledge.server.auth.Tokens;
 import dev.pledge.server.http.HttpApiServer;
 import dev.pledge.server.runtime.AllowList;
 import dev.pledge.server.runtime.HttpEffects;
@@ -34,10 +35,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,6 +54,14 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code playwright-core}) and prints {@code ok <name>} or {@code FAIL <name>} per scenario. This
  * test fails when node, the Playwright package or Chromium is missing ({@code scripts/services.sh}
  * installs them): it never skips.
+ *
+ * <p>The dead letters are real: the browser test subscribes to a subscriber here that answers 503
+ * until the test fixes it, commits two messages whose deliveries fail past the retry bound, and
+ * re-drives them through the console (dry run, reason, re-drive); this test then checks, from the
+ * coordinator and the subscriber, that each was delivered once and each re-drive audited. The same
+ * coordinator is also served behind a second HTTP server with a tokens file, where the console is
+ * driven without a token, with a client's and with an operator's ({@code 401} and {@code 403}
+ * shown).
  *
  * <p>The scenarios take screenshots into {@code target/console-screenshots}; with {@code
  * -Dpledge.updateDocs=true} they are also copied to {@code docs/console/}, where {@code
@@ -74,7 +85,13 @@ class ConsoleBrowserTest {
           "force-dry-run",
           "dead-letters",
           "audit",
+          "roles",
           "token");
+
+  private static final List<String> SCREENSHOTS =
+      List.of("list.png", "timeline.png", "force.png", "dead-letters.png");
+  private static final String OPERATOR_TOKEN = "console-operator-token-0123456789";
+  private static final String CLIENT_TOKEN = "console-client-token-0123456789ab";
 
   @TempDir Path data;
 
@@ -82,12 +99,16 @@ class ConsoleBrowserTest {
   private final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final AtomicInteger participantCalls = new AtomicInteger();
+  private final AtomicBoolean inboxFixed = new AtomicBoolean();
+  private final List<String> inboxGot = new CopyOnWriteArrayList<>();
   private final List<String> output = new CopyOnWriteArrayList<>();
   private HttpServer participants;
   private JdbcTransactionLog log;
   private ServerRuntime coordinator;
   private HttpApiServer server;
+  private HttpApiServer securedServer;
   private String base;
+  private String securedBase;
   private String services;
 
   @BeforeEach
@@ -97,6 +118,22 @@ class ConsoleBrowserTest {
     participants.createContext("/ok", exchange -> answer(exchange, 200));
     participants.createContext("/no", exchange -> answer(exchange, 409));
     participants.createContext("/down", exchange -> answer(exchange, 503));
+    // A subscriber that refuses every delivery until the browser test fixes it: its deliveries go
+    // past the retry bound and are dead letters, which the console then re-drives.
+    participants.createContext(
+        "/inbox",
+        exchange -> {
+          if (inboxFixed.get()) {
+            inboxGot.add(exchange.getRequestHeaders().getFirst("Pledge-Message-Id"));
+          }
+          answer(exchange, inboxFixed.get() ? 200 : 503);
+        });
+    participants.createContext(
+        "/inbox-fix",
+        exchange -> {
+          inboxFixed.set(true);
+          answer(exchange, 200);
+        });
     participants.start();
     services = "http://127.0.0.1:" + participants.getAddress().getPort();
 
@@ -122,10 +159,22 @@ class ConsoleBrowserTest {
             () -> "generated-" + generated.incrementAndGet());
     server = HttpApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), api);
     base = "http://127.0.0.1:" + server.port();
+    // The same coordinator behind a server that asks for tokens, for the roles scenario.
+    securedServer =
+        HttpApiServer.start(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            api,
+            HttpApiServer.MAX_CONCURRENT_REQUESTS,
+            Tokens.parse(
+                List.of("operator " + OPERATOR_TOKEN, "client " + CLIENT_TOKEN), "test tokens"));
+    securedBase = "http://127.0.0.1:" + securedServer.port();
   }
 
   @AfterEach
   void stop() {
+    if (securedServer != null) {
+      securedServer.close();
+    }
     if (server != null) {
       server.close();
     }
@@ -168,13 +217,35 @@ class ConsoleBrowserTest {
     }
     assertThat(output).noneMatch(line -> line.startsWith("FAIL"));
     assertThat(exit).as("node's exit status; output:%n%s", String.join("\n", output)).isZero();
-    for (String picture : List.of("list.png", "timeline.png", "force.png")) {
+    for (String picture : SCREENSHOTS) {
       assertThat(shots.resolve(picture)).as("screenshot").isNotEmptyFile();
     }
+    // What the browser did, seen from the coordinator and the subscriber: both dead letters were
+    // re-driven by the console and delivered, each once, and each re-drive is audited.
+    assertThat(get("/api/v1/deliveries?status=dead").path("items")).isEmpty();
+    assertThat(inboxGot).containsExactlyInAnyOrder("inbox-order-1#1", "inbox-order-2#1");
+    for (String gid : List.of("inbox-order-1", "inbox-order-2")) {
+      JsonNode delivery = get("/api/v1/transactions/" + gid).path("messages").get(0);
+      assertThat(delivery.path("deliveries").get(0).path("status").asText())
+          .as("%s delivered", gid)
+          .isEqualTo("succeeded");
+    }
+    List<String> redrives = new ArrayList<>();
+    for (JsonNode entry : get("/api/v1/audit?limit=50").path("items")) {
+      if (entry.path("action").asText().equals("redrive")) {
+        redrives.add(entry.path("reason").asText() + " | " + entry.path("result").asText());
+      }
+    }
+    assertThat(redrives)
+        .containsExactly(
+            "OPS-44: the rest | re-drove 1 of 1 dead deliveries at most 10/s:"
+                + " inbox-order-2#1->console-inbox",
+            "OPS-43: the inbox is back (checked) | re-drove 1 of 1 dead deliveries at most 5/s:"
+                + " inbox-order-1#1->console-inbox");
     if (Boolean.getBoolean("pledge.updateDocs")) {
       Path docs = Path.of("../docs/console");
       Files.createDirectories(docs);
-      for (String picture : List.of("list.png", "timeline.png", "force.png")) {
+      for (String picture : SCREENSHOTS) {
         Files.copy(
             shots.resolve(picture), docs.resolve(picture), StandardCopyOption.REPLACE_EXISTING);
       }
@@ -284,10 +355,17 @@ class ConsoleBrowserTest {
         .isExecutable();
     ProcessBuilder builder =
         new ProcessBuilder(
-                "node", "console.test.mjs", base, shots.toAbsolutePath().toString(), services)
+                "node",
+                "console.test.mjs",
+                base,
+                shots.toAbsolutePath().toString(),
+                services,
+                securedBase)
             .directory(SCRIPTS.toFile())
             .redirectErrorStream(true);
     builder.environment().put("PLEDGE_CHROMIUM", chromium.toString());
+    builder.environment().put("PLEDGE_CLIENT_TOKEN", CLIENT_TOKEN);
+    builder.environment().put("PLEDGE_OPERATOR_TOKEN", OPERATOR_TOKEN);
     Process node;
     try {
       node = builder.start();

@@ -9,6 +9,7 @@ import dev.pledge.core.Transaction;
 import dev.pledge.core.history.HistoryEntry;
 import dev.pledge.core.spi.AuditLog;
 import dev.pledge.core.spi.DuplicateGidException;
+import dev.pledge.core.spi.KeyQueues;
 import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.LogUnavailableException;
 import dev.pledge.core.spi.SubscriptionStore;
@@ -25,8 +26,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedSet;
@@ -413,9 +418,17 @@ public final class JdbcTransactionLog
   private Object run(Connection connection, Write write) throws SQLException {
     return switch (write) {
       case Write.Create create ->
-          withHistory(connection, create(connection, create.tx()), create.tx(), create.history());
+          withQueues(
+              connection,
+              withHistory(
+                  connection, create(connection, create.tx()), create.tx(), create.history()),
+              create.tx());
       case Write.Update update ->
-          withHistory(connection, update(connection, update.tx()), update.tx(), update.history());
+          withQueues(
+              connection,
+              withHistory(
+                  connection, update(connection, update.tx()), update.tx(), update.history()),
+              update.tx());
       case Write.Claim claim -> claim(connection, claim);
     };
   }
@@ -526,9 +539,131 @@ public final class JdbcTransactionLog
     return null;
   }
 
+  /**
+   * Keeps the (subscription, key) queues of {@code tx}'s keyed deliveries in the same database
+   * transaction as its write, when that write was not refused ({@code result} null): removes the
+   * delivered and dead ones (making the next head's transaction due, when it is another), queues
+   * the owed ones not queued yet, in message order, and marks the sent ones started. Returns {@code
+   * result}.
+   */
+  private Object withQueues(Connection connection, Object result, Transaction tx)
+      throws SQLException {
+    if (result != null) {
+      return result;
+    }
+    List<KeyQueues.Entry> entries = KeyQueues.entries(tx);
+    if (entries.isEmpty()) {
+      return null;
+    }
+    List<KeyQueues.Entry> out = new ArrayList<>();
+    List<KeyQueues.Entry> owed = new ArrayList<>();
+    List<KeyQueues.Entry> started = new ArrayList<>();
+    for (KeyQueues.Entry entry : entries) {
+      switch (entry.place()) {
+        case OUT -> out.add(entry);
+        case QUEUED -> owed.add(entry);
+        case STARTED -> {
+          owed.add(entry);
+          started.add(entry);
+        }
+      }
+    }
+    if (!out.isEmpty()) {
+      int[] removed;
+      try (PreparedStatement delete = connection.prepareStatement(sql.dequeue)) {
+        for (KeyQueues.Entry entry : out) {
+          delete.setString(1, entry.messageId());
+          delete.setString(2, entry.queue().subscription());
+          delete.addBatch();
+        }
+        removed = delete.executeBatch();
+      }
+      for (int i = 0; i < out.size(); i++) {
+        if (removed[i] != 0) { // a count, or "succeeded, count unknown" (-2)
+          nudgeHead(connection, out.get(i).queue(), tx);
+        }
+      }
+    }
+    if (!owed.isEmpty()) {
+      try (PreparedStatement insert = connection.prepareStatement(sql.enqueue)) {
+        for (KeyQueues.Entry entry : owed) {
+          insert.setString(1, entry.queue().subscription());
+          insert.setString(2, KeyQueues.keyHash(entry.queue().key()));
+          insert.setString(3, entry.queue().key());
+          insert.setString(4, tx.gid().value());
+          insert.setString(5, entry.messageId());
+          insert.setBoolean(6, entry.place() == KeyQueues.Place.STARTED);
+          insert.addBatch();
+        }
+        insert.executeBatch();
+      }
+    }
+    if (!started.isEmpty()) {
+      try (PreparedStatement mark = connection.prepareStatement(sql.markStarted)) {
+        for (KeyQueues.Entry entry : started) {
+          mark.setString(1, entry.messageId());
+          mark.setString(2, entry.queue().subscription());
+          mark.addBatch();
+        }
+        mark.executeBatch();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Makes the transaction now heading {@code queue} due at {@code tx}'s write, if it is another.
+   */
+  private void nudgeHead(Connection connection, QueueKey queue, Transaction tx)
+      throws SQLException {
+    String next = null;
+    try (PreparedStatement head = connection.prepareStatement(sql.head)) {
+      head.setString(1, queue.subscription());
+      head.setString(2, KeyQueues.keyHash(queue.key()));
+      try (ResultSet row = head.executeQuery()) {
+        if (row.next()) {
+          next = row.getString(1);
+        }
+      }
+    }
+    if (next == null || next.equals(tx.gid().value())) {
+      return;
+    }
+    try (PreparedStatement nudge = connection.prepareStatement(sql.nudge)) {
+      long at = tx.updatedAt().toEpochMilli();
+      nudge.setLong(1, at);
+      nudge.setString(2, next);
+      nudge.setLong(3, at);
+      nudge.executeUpdate();
+    }
+  }
+
+  @Override
+  public List<QueueHead> heads(Collection<QueueKey> queues) {
+    List<QueueHead> heads = new ArrayList<>();
+    try (Connection connection = readerPool.getConnection();
+        PreparedStatement head = connection.prepareStatement(sql.head)) {
+      for (QueueKey queue : new LinkedHashSet<>(queues)) {
+        head.setString(1, queue.subscription());
+        head.setString(2, KeyQueues.keyHash(queue.key()));
+        try (ResultSet row = head.executeQuery()) {
+          if (row.next()) {
+            heads.add(
+                new QueueHead(
+                    queue, Gid.of(row.getString(1)), row.getString(2), row.getBoolean(3)));
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw new LogUnavailableException("reading the heads of key queues failed: " + e, e);
+    }
+    return heads;
+  }
+
   private List<Transaction> claim(Connection connection, Write.Claim claim) throws SQLException {
     List<String> gids = new ArrayList<>();
     List<Transaction> claimed = new ArrayList<>();
+    Map<Gid, Long> wakes = new HashMap<>();
     try (PreparedStatement select = connection.prepareStatement(sql.selectClaimable)) {
       select.setLong(1, claim.now().toEpochMilli());
       select.setLong(2, epoch);
@@ -536,7 +671,9 @@ public final class JdbcTransactionLog
       try (ResultSet rows = select.executeQuery()) {
         while (rows.next()) {
           gids.add(rows.getString(1));
-          claimed.add(codec.decode(rows.getString(2)));
+          Transaction tx = codec.decode(rows.getString(2));
+          claimed.add(tx);
+          wakes.put(tx.gid(), rows.getLong(3));
         }
       }
     }
@@ -552,7 +689,10 @@ public final class JdbcTransactionLog
       }
       lease.executeBatch();
     }
-    claimed.sort(Comparator.comparing(Transaction::wakeAt).thenComparing(Transaction::gid));
+    // By the stored wake-up, which a freed key queue may have made earlier than the state's own.
+    claimed.sort(
+        Comparator.comparing((Transaction tx) -> wakes.get(tx.gid()))
+            .thenComparing(Transaction::gid));
     return List.copyOf(claimed);
   }
 
@@ -916,6 +1056,11 @@ public final class JdbcTransactionLog
     final String lease;
     final String upsertSubscription;
     final String subscriptions;
+    final String enqueue;
+    final String dequeue;
+    final String markStarted;
+    final String head;
+    final String nudge;
 
     Sql(Dialect dialect, String prefix) {
       this.prefix = prefix;
@@ -960,7 +1105,7 @@ public final class JdbcTransactionLog
               + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
       insertEpoch = "INSERT INTO " + prefix + "epochs (opened_at_millis) VALUES (?)";
       selectClaimable =
-          "SELECT gid, state FROM "
+          "SELECT gid, state, wake_at_millis FROM "
               + transactions
               + " WHERE wake_at_millis <= ? AND (lease_epoch = ? OR lease_until_millis <= "
               + now
@@ -974,6 +1119,34 @@ public final class JdbcTransactionLog
               + " + ? WHERE gid = ?";
       upsertSubscription = dialect.upsertSubscription(prefix + "subscriptions");
       subscriptions = "SELECT name, topic, target FROM " + prefix + "subscriptions ORDER BY name";
+      String queue = prefix + "key_queue";
+      String enqueueColumns = " (subscription, key_hash, msg_key, gid, message_id, started)";
+      enqueue =
+          switch (dialect) {
+            case SQLITE, POSTGRESQL ->
+                "INSERT INTO "
+                    + queue
+                    + enqueueColumns
+                    + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, subscription) DO NOTHING";
+            // Only the duplicate key is ever ignored: every value is checked before (names, key
+            // length, the hash's shape).
+            case MARIADB ->
+                "INSERT IGNORE INTO " + queue + enqueueColumns + " VALUES (?, ?, ?, ?, ?, ?)";
+          };
+      dequeue = "DELETE FROM " + queue + " WHERE message_id = ? AND subscription = ?";
+      markStarted =
+          "UPDATE "
+              + queue
+              + " SET started = TRUE WHERE message_id = ? AND subscription = ? AND started = FALSE";
+      head =
+          "SELECT gid, message_id, started FROM "
+              + queue
+              + " WHERE subscription = ? AND key_hash = ? ORDER BY started DESC, seq LIMIT 1";
+      nudge =
+          "UPDATE "
+              + transactions
+              + " SET wake_at_millis = ? WHERE gid = ? AND settled = FALSE"
+              + " AND (wake_at_millis IS NULL OR wake_at_millis > ?)";
     }
   }
 }

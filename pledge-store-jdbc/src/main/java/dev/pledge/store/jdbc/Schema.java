@@ -36,6 +36,11 @@ import java.util.List;
  *       {@code ,name,name,} (null when none), so a subscription filter is a plain substring search.
  *   <li>{@code epochs}: one row per handle ever opened; its generated key is the handle's epoch.
  *   <li>{@code subscriptions}: where each topic's messages go, by subscription name.
+ *   <li>{@code key_queue}: one row per keyed delivery still owed, the (subscription, key) queues of
+ *       order per key ({@code TransactionLog.heads}); {@code seq} orders a queue, {@code key_hash}
+ *       (SHA-256 of the key, hex) indexes the key, which may be 1024 bytes long; {@code started}
+ *       once the delivery was written active. Written in the same database transaction as the
+ *       transaction row.
  * </ul>
  *
  * <p>Gids compare byte by byte everywhere ({@code COLLATE "C"}, {@code ascii_bin}), as {@code
@@ -270,7 +275,25 @@ final class Schema {
                     .formatted(p),
                 "ALTER TABLE %1$stransactions ADD COLUMN dead_subscriptions TEXT".formatted(p),
                 "CREATE INDEX IF NOT EXISTS %1$stransactions_dead ON %1$stransactions".formatted(p)
-                    + " (seq) WHERE dead = TRUE")));
+                    + " (seq) WHERE dead = TRUE")),
+        new Migration(
+            8,
+            "key queues",
+            List.of(
+                """
+                CREATE TABLE IF NOT EXISTS %1$skey_queue (
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                  subscription TEXT NOT NULL,
+                  key_hash TEXT NOT NULL,
+                  msg_key TEXT NOT NULL,
+                  gid TEXT NOT NULL,
+                  message_id TEXT NOT NULL,
+                  started INTEGER NOT NULL DEFAULT FALSE,
+                  UNIQUE (message_id, subscription))\
+                """
+                    .formatted(p),
+                "CREATE INDEX IF NOT EXISTS %1$skey_queue_head ON %1$skey_queue".formatted(p)
+                    + " (subscription, key_hash, seq)")));
   }
 
   private static List<Migration> postgres(String p) {
@@ -388,7 +411,25 @@ final class Schema {
                 """
                     .formatted(p),
                 "CREATE INDEX IF NOT EXISTS %1$stransactions_dead ON %1$stransactions".formatted(p)
-                    + " (seq) WHERE dead = TRUE")));
+                    + " (seq) WHERE dead = TRUE")),
+        new Migration(
+            8,
+            "key queues",
+            List.of(
+                """
+                CREATE TABLE IF NOT EXISTS %1$skey_queue (
+                  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                  subscription varchar(128) COLLATE "C" NOT NULL,
+                  key_hash char(64) COLLATE "C" NOT NULL,
+                  msg_key text NOT NULL,
+                  gid varchar(128) COLLATE "C" NOT NULL,
+                  message_id varchar(200) COLLATE "C" NOT NULL,
+                  started boolean NOT NULL DEFAULT FALSE,
+                  CONSTRAINT %1$skey_queue_delivery UNIQUE (message_id, subscription))\
+                """
+                    .formatted(p),
+                "CREATE INDEX IF NOT EXISTS %1$skey_queue_head ON %1$skey_queue".formatted(p)
+                    + " (subscription, key_hash, seq)")));
   }
 
   private static List<Migration> mariadb(String p) {
@@ -506,6 +547,25 @@ final class Schema {
                   ADD COLUMN IF NOT EXISTS dead_subscriptions MEDIUMTEXT CHARACTER SET ascii
                     COLLATE ascii_bin NULL,
                   ADD KEY IF NOT EXISTS %1$stransactions_dead (dead, seq)\
+                """
+                    .formatted(p))),
+        new Migration(
+            8,
+            "key queues",
+            List.of(
+                """
+                CREATE TABLE IF NOT EXISTS %1$skey_queue (
+                  seq BIGINT NOT NULL AUTO_INCREMENT,
+                  subscription VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                  key_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                  msg_key TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+                  gid VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                  message_id VARCHAR(200) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                  started BOOLEAN NOT NULL DEFAULT FALSE,
+                  PRIMARY KEY (seq),
+                  UNIQUE KEY %1$skey_queue_delivery (message_id, subscription),
+                  KEY %1$skey_queue_head (subscription, key_hash, seq)
+                ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin\
                 """
                     .formatted(p))));
   }

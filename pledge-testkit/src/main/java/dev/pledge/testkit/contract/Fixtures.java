@@ -316,7 +316,8 @@ final class Fixtures {
         .after(Duration.ofMillis(80))
         .on(new Event.CommitRequested())
         .after(Duration.ofMillis(2))
-        .on(new Event.SubscribersResolved(SUBSCRIPTIONS));
+        .on(new Event.SubscribersResolved(SUBSCRIPTIONS))
+        .takeTurns();
   }
 
   /**
@@ -330,6 +331,7 @@ final class Fixtures {
             .on(new Event.CommitRequested())
             .after(Duration.ofMillis(2))
             .on(new Event.SubscribersResolved(SUBSCRIPTIONS))
+            .takeTurns()
             .after(Duration.ofMillis(5));
     for (int round = 0; round < 100; round++) {
       String inFlight = null;
@@ -341,6 +343,11 @@ final class Fixtures {
         }
       }
       if (inFlight == null) {
+        List<Event> turns = Story.turns(story.latest(), deadTo);
+        if (!turns.isEmpty()) {
+          story.on(turns.get(0));
+          continue;
+        }
         return story.succeedEverythingInFlight();
       }
       story.answerDelivery(inFlight, deadTo, new Outcome.Unknown("HTTP 503"));
@@ -381,6 +388,7 @@ final class Fixtures {
         .after(Duration.ofMillis(15))
         .answerCheck(Outcome.SUCCEEDED)
         .on(new Event.SubscribersResolved(SUBSCRIPTIONS))
+        .takeTurns()
         .after(Duration.ofMillis(15))
         .answerDelivery(gid.value() + "#1", "billing", new Outcome.Unknown("HTTP 502"));
   }

@@ -16,7 +16,9 @@ import dev.pledge.core.history.HistoryEntry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The life of one transaction as the engine decides it: every logged version, oldest first, and the
@@ -112,6 +114,43 @@ final class Story {
     throw new IllegalStateException("fixture bug: calls kept coming in " + latest());
   }
 
+  /**
+   * Gives their turn to the keyed deliveries that head their (subscription, key) queue, as the
+   * runtime does once the log holds the queues: here with this transaction alone in them, so the
+   * head is the first of its key, in message order, not delivered or dead yet.
+   */
+  Story takeTurns() {
+    for (Event turn : turns(latest(), null)) {
+      on(turn);
+    }
+    return this;
+  }
+
+  /**
+   * The turns due in {@code tx} alone: one per (subscription, key) whose first owed delivery is
+   * idle; to {@code subscription} only, when not null.
+   */
+  static List<Event> turns(Transaction tx, String subscription) {
+    List<Event> turns = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (Message message : tx.messages()) {
+      if (message.key() == null) {
+        continue;
+      }
+      for (Delivery delivery : message.deliveries()) {
+        if (delivery.progress().status().isDone()
+            || (subscription != null && !subscription.equals(delivery.subscription()))
+            || !seen.add(delivery.subscription() + "\n" + message.key())) {
+          continue;
+        }
+        if (delivery.progress().status() == OpStatus.IDLE) {
+          turns.add(new Event.KeyTurn(message.messageId(), delivery.subscription()));
+        }
+      }
+    }
+    return turns;
+  }
+
   private static Event nextSuccess(Transaction tx) {
     for (var branch : tx.branches()) {
       for (var op : branch.ops().entrySet()) {
@@ -136,7 +175,8 @@ final class Story {
         }
       }
     }
-    return null;
+    List<Event> turns = turns(tx, null);
+    return turns.isEmpty() ? null : turns.get(0);
   }
 
   /** Every logged version, oldest first; versions are consecutive from 1. */

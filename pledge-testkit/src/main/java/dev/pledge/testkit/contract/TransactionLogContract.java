@@ -9,6 +9,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.pledge.core.Gid;
 import dev.pledge.core.Mode;
+import dev.pledge.core.OpStatus;
+import dev.pledge.core.Outcome;
 import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.engine.Event;
@@ -18,6 +20,8 @@ import dev.pledge.core.spi.LeaseHeldException;
 import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.core.spi.TransactionLog.Page;
 import dev.pledge.core.spi.TransactionLog.Query;
+import dev.pledge.core.spi.TransactionLog.QueueHead;
+import dev.pledge.core.spi.TransactionLog.QueueKey;
 import dev.pledge.core.spi.VersionConflictException;
 import java.time.Duration;
 import java.time.Instant;
@@ -1152,6 +1156,144 @@ public abstract class TransactionLogContract {
     Transaction aborted = other.on(new Event.AbortRequested()).latest();
     log.update(aborted);
     assertThat(log.load(gid("other"))).contains(aborted);
+  }
+
+  // --- key queues (order per key across transactions) ---
+
+  private static final QueueKey BILLING_ORDER_7 = new QueueKey("billing", "order-7");
+  private static final QueueKey SHIPPING_ORDER_7 = new QueueKey("shipping", "order-7");
+
+  /** A msg committed and fanned out, nothing of its two keyed messages sent yet. */
+  private static Story fannedOut(Story story) {
+    return story
+        .after(Duration.ofMillis(2))
+        .on(new Event.SubscribersResolved(Fixtures.SUBSCRIPTIONS));
+  }
+
+  private static String messageOf(Story story, int index) {
+    return story.latest().gid().value() + "#" + index;
+  }
+
+  private static QueueHead head(QueueKey queue, Story story, int index, boolean started) {
+    return new QueueHead(queue, story.latest().gid(), messageOf(story, index), started);
+  }
+
+  /** Writes the versions of {@code story} after {@code written} (0: creates it too). */
+  private int writeFrom(Story story, int written) {
+    List<Transaction> versions = story.versions();
+    for (int i = written; i < versions.size(); i++) {
+      Transaction next = versions.get(i);
+      if (i == 0) {
+        log.create(next, story.historyOf(1));
+      } else {
+        log.update(next, story.historyOf(next.version()));
+      }
+    }
+    return versions.size();
+  }
+
+  @Test
+  void heads_ofKeyQueues_followCommitOrderAcrossTransactions_andMoveOnWhenTheHeadIsDone() {
+    Story first = fannedOut(Fixtures.msgCommitting(gid("first"), T0));
+    Story second = fannedOut(Fixtures.msgCommitting(gid("second"), T0.plusSeconds(1)));
+    int firstWritten = writeFrom(first, 0);
+    int secondWritten = writeFrom(second, 0);
+    // Both transactions put #1 and #2 (key order-7) in the billing and shipping queues: the first
+    // one's #1 heads both, in the order of the writes that committed them.
+    assertThat(log.heads(List.of(BILLING_ORDER_7, SHIPPING_ORDER_7)))
+        .containsExactlyInAnyOrder(
+            head(BILLING_ORDER_7, first, 1, false), head(SHIPPING_ORDER_7, first, 1, false));
+    assertThat(
+            log.heads(
+                List.of(new QueueKey("billing", "order-8"), new QueueKey("nobody", "order-7"))))
+        .isEmpty();
+
+    // Sent, it is started; acknowledged, it leaves, and the next of the same transaction heads.
+    first.on(new Event.KeyTurn(messageOf(first, 1), "billing"));
+    firstWritten = writeFrom(first, firstWritten);
+    assertThat(log.heads(List.of(BILLING_ORDER_7)))
+        .containsExactly(head(BILLING_ORDER_7, first, 1, true));
+    first.answerDelivery(messageOf(first, 1), "billing", new Outcome.Unknown("HTTP 503"));
+    firstWritten = writeFrom(first, firstWritten);
+    assertThat(log.heads(List.of(BILLING_ORDER_7)))
+        .containsExactly(head(BILLING_ORDER_7, first, 1, true));
+    first
+        .after(Duration.ofSeconds(1))
+        .on(new Event.Tick())
+        .answerDelivery(messageOf(first, 1), "billing", Outcome.SUCCEEDED);
+    firstWritten = writeFrom(first, firstWritten);
+    assertThat(log.heads(List.of(BILLING_ORDER_7, SHIPPING_ORDER_7)))
+        .containsExactlyInAnyOrder(
+            head(BILLING_ORDER_7, first, 2, false), head(SHIPPING_ORDER_7, first, 1, false));
+
+    // The write that frees the head for another transaction makes that one due at once.
+    Instant freedAt = first.now().plusSeconds(1);
+    first.at(freedAt).on(new Event.KeyTurn(messageOf(first, 2), "billing"));
+    firstWritten = writeFrom(first, firstWritten);
+    assertThat(second.latest().wakeAt()).isAfter(freedAt);
+    first.answerDelivery(messageOf(first, 2), "billing", Outcome.SUCCEEDED);
+    firstWritten = writeFrom(first, firstWritten);
+    assertThat(log.heads(List.of(BILLING_ORDER_7)))
+        .containsExactly(head(BILLING_ORDER_7, second, 1, false));
+    assertThat(log.due(freedAt, 10)).contains(second.latest());
+    assertThat(log.heads(List.of(SHIPPING_ORDER_7)))
+        .containsExactly(head(SHIPPING_ORDER_7, first, 1, false));
+
+    // The queues are in the log: another handle, and the log reopened, see the same heads.
+    assertThat(newHandle(log).heads(List.of(BILLING_ORDER_7)))
+        .containsExactly(head(BILLING_ORDER_7, second, 1, false));
+    log = reopen(log);
+    assertThat(log.heads(List.of(BILLING_ORDER_7, SHIPPING_ORDER_7)))
+        .containsExactlyInAnyOrder(
+            head(BILLING_ORDER_7, second, 1, false), head(SHIPPING_ORDER_7, first, 1, false));
+    assertThat(secondWritten).isEqualTo(second.versions().size());
+  }
+
+  @Test
+  void heads_ofKeyQueues_skipADeadHead_andARedrivenDeliveryJoinsTheTail() {
+    // Delivered by the impatient engine: one failed attempt makes a dead letter.
+    Story first =
+        fannedOut(
+            Story.start(
+                    Fixtures.IMPATIENT_ENGINE,
+                    Fixtures.spec(Mode.MSG, gid("first"), Fixtures.TIMEOUT),
+                    T0)
+                .after(Duration.ofMillis(80))
+                .on(new Event.CommitRequested()));
+    Story second = fannedOut(Fixtures.msgCommitting(gid("second"), T0.plusSeconds(1)));
+    int firstWritten = writeFrom(first, 0);
+    writeFrom(second, 0);
+    for (int index = 1; index <= 2; index++) {
+      first.on(new Event.KeyTurn(messageOf(first, index), "billing"));
+      first.answerDelivery(messageOf(first, index), "billing", new Outcome.Unknown("HTTP 503"));
+      assertThat(
+              first
+                  .latest()
+                  .message(messageOf(first, index))
+                  .delivery("billing")
+                  .progress()
+                  .status())
+          .isEqualTo(OpStatus.DEAD);
+      firstWritten = writeFrom(first, firstWritten);
+    }
+    // Dead letters leave their queue: the next transaction's message heads it.
+    assertThat(log.heads(List.of(BILLING_ORDER_7)))
+        .containsExactly(head(BILLING_ORDER_7, second, 1, false));
+
+    // Re-driven, a dead letter joins the tail, behind what was queued meanwhile.
+    first.on(new Event.Redrive(messageOf(first, 1), "billing"));
+    writeFrom(first, firstWritten);
+    assertThat(log.heads(List.of(BILLING_ORDER_7)))
+        .containsExactly(head(BILLING_ORDER_7, second, 1, false));
+    int secondWritten = second.versions().size();
+    second.takeTurns();
+    for (int index = 1; index <= 2; index++) {
+      second.answerDelivery(messageOf(second, index), "billing", Outcome.SUCCEEDED);
+      second.takeTurns();
+    }
+    writeFrom(second, secondWritten);
+    assertThat(log.heads(List.of(BILLING_ORDER_7)))
+        .containsExactly(head(BILLING_ORDER_7, first, 1, false));
   }
 
   /** Writes every version of {@code story} with its history: a create, then one update each. */

@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -566,6 +567,11 @@ final class SimHost {
     @Override
     public List<HistoryEntry> history(Gid gid) {
       return handle.history(gid);
+    }
+
+    @Override
+    public List<QueueHead> heads(Collection<QueueKey> queues) {
+      return handle.heads(queues);
     }
   }
 }

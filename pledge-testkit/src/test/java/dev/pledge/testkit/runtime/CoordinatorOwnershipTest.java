@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -246,6 +247,11 @@ class CoordinatorOwnershipTest {
     @Override
     public List<HistoryEntry> history(Gid gid) {
       return log.history(gid);
+    }
+
+    @Override
+    public List<QueueHead> heads(Collection<QueueKey> queues) {
+      return log.heads(queues);
     }
 
     @Override

@@ -346,7 +346,20 @@ public final class Audit {
             "every barrier consistent",
             "no op after its compensation, no commit beside a rollback, no undo of what never ran",
             barrierProblems));
-    checks.addAll(stockEvents(shop.inventory()));
+    if (shop.inventory().ledger() instanceof XaLedger inventoryXa
+        && shop.payment().ledger() instanceof XaLedger paymentXa) {
+      checks.add(preparedLeft(inventoryXa, paymentXa));
+      facts.add(
+          "inventory on "
+              + inventoryXa.branches().dialect().name().toLowerCase(java.util.Locale.ROOT)
+              + ", payment on "
+              + paymentXa.branches().dialect().name().toLowerCase(java.util.Locale.ROOT)
+              + ": each xa branch a prepared transaction of that database (inventory is not"
+              + " event-sourced in this mode)");
+    }
+    if (shop.inventory().events() != null) {
+      checks.addAll(stockEvents(shop.inventory()));
+    }
 
     // What happened on the way.
     facts.add("aborted orders by cause: " + (abortCauses.isEmpty() ? "none" : abortCauses));
@@ -396,6 +409,34 @@ public final class Audit {
             + api.retriesSent()
             + " coordinator API calls sent again (no answer or 5xx)");
     return new Report(outcomes, facts, checks);
+  }
+
+  /** xa: none of the run's branches is left prepared (holding its locks) in either database. */
+  private static Check preparedLeft(XaLedger inventory, XaLedger payment) {
+    List<String> problems = new ArrayList<>();
+    for (Map.Entry<String, XaLedger> books :
+        Map.of("inventory", inventory, "payment", payment).entrySet()) {
+      try {
+        books.getValue().leftPrepared().forEach(p -> problems.add(books.getKey() + ": " + p));
+      } catch (SQLException e) {
+        problems.add(books.getKey() + ": its prepared transactions cannot be listed: " + e);
+      }
+    }
+    return new Check(
+        "no prepared transaction left",
+        listing(inventory)
+            + " (inventory) and "
+            + listing(payment)
+            + " (payment) list none of this run's branches",
+        problems);
+  }
+
+  private static String listing(XaLedger books) {
+    return switch (books.branches().dialect()) {
+      case POSTGRESQL -> "pg_prepared_xacts";
+      case MARIADB -> "XA RECOVER";
+      case SQLITE -> "nothing";
+    };
   }
 
   /**
@@ -519,7 +560,7 @@ public final class Audit {
   }
 
   private static Check conservation(
-      String name, Ledger ledger, List<Orders.Order> orders, boolean stock) {
+      String name, Books ledger, List<Orders.Order> orders, boolean stock) {
     Ledger.Names names = stock ? Inventory.NAMES : Payment.NAMES;
     List<String> problems = new ArrayList<>();
     Map<String, Long> opening = ledger.opening();

@@ -25,8 +25,14 @@ public final class Customers {
    * @param clients how many clients place them concurrently
    * @param seed the seed of the orders' draw
    * @param twoPcShare the share of orders placed as 2pc (the rest are sagas)
+   * @param onlyMode when not null, every order is placed in this mode ({@code xa}, say) instead
    */
-  public record Plan(int orders, int clients, long seed, double twoPcShare) {
+  public record Plan(int orders, int clients, long seed, double twoPcShare, String onlyMode) {
+    /** A seeded mix of 2pc and saga orders. */
+    public Plan(int orders, int clients, long seed, double twoPcShare) {
+      this(orders, clients, seed, twoPcShare, null);
+    }
+
     public Plan {
       if (orders < 1 || orders > 100_000) {
         throw new IllegalArgumentException("orders must be in [1, 100000], got " + orders);
@@ -94,13 +100,20 @@ public final class Customers {
       out.add(
           new Orders.Request(
               String.format("o-%05d", i),
-              random.nextDouble() < plan.twoPcShare() ? "2pc" : "saga",
+              mode(plan, random.nextDouble()),
               sku,
               qty,
               accounts.get(random.nextInt(accounts.size())),
               qty * catalog.prices().get(sku)));
     }
     return out;
+  }
+
+  private static String mode(Plan plan, double draw) {
+    if (plan.onlyMode() != null) {
+      return plan.onlyMode();
+    }
+    return draw < plan.twoPcShare() ? "2pc" : "saga";
   }
 
   public Catalog catalog() {

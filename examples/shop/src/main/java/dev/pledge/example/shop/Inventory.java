@@ -43,8 +43,24 @@ public final class Inventory implements AutoCloseable {
           "rolled_back");
 
   private final EventStore events;
-  private final Ledger ledger;
+  private final Books ledger;
   private final ProjectionRunner stockLevels;
+
+  /**
+   * Inventory for {@code xa} orders: its books on the PostgreSQL or MariaDB database behind {@code
+   * dataSource} (which must not pool connections), each take a branch of an xa transaction ({@code
+   * POST /xa/prepare}, {@code /xa/commit}, {@code /xa/rollback}; {@link XaLedger}). Not
+   * event-sourced in this mode: {@link #events()} is null.
+   */
+  public static Inventory xa(javax.sql.DataSource dataSource, Faults faults, String gidPrefix) {
+    return new Inventory(new XaLedger(NAMES, dataSource, faults, gidPrefix));
+  }
+
+  private Inventory(XaLedger ledger) {
+    this.events = null;
+    this.ledger = ledger;
+    this.stockLevels = null;
+  }
 
   public Inventory(Path file, Faults faults) {
     // The event store's tables live in the inventory's own SQLite file, so that the ledger's
@@ -59,6 +75,7 @@ public final class Inventory implements AutoCloseable {
             ProjectionRunner.Options.defaults().withOwner("inventory"));
   }
 
+  /** The event store of the stock events, or null when the books are xa's ({@link #xa}). */
   EventStore events() {
     return events;
   }
@@ -85,7 +102,7 @@ public final class Inventory implements AutoCloseable {
     return ledger.inFlight();
   }
 
-  Ledger ledger() {
+  Books ledger() {
     return ledger;
   }
 
@@ -113,8 +130,12 @@ public final class Inventory implements AutoCloseable {
 
   @Override
   public void close() {
-    stockLevels.close();
+    if (stockLevels != null) {
+      stockLevels.close();
+    }
     ledger.close();
-    events.close();
+    if (events != null) {
+      events.close();
+    }
   }
 }

@@ -23,7 +23,7 @@ import java.util.TreeMap;
  * {@code taken → returned}; 2pc {@code held → committed} or {@code held → rolled back}. The
  * invariant the audit checks: opening = on hand + taken + held + committed, per key.
  */
-final class Ledger implements AutoCloseable {
+final class Ledger implements Books {
   /** How a service names its things. */
   record Names(
       String service,
@@ -119,11 +119,13 @@ final class Ledger implements AutoCloseable {
     http.start();
   }
 
-  String baseUrl() {
+  @Override
+  public String baseUrl() {
     return http.baseUrl();
   }
 
-  int inFlight() {
+  @Override
+  public int inFlight() {
     return http.inFlight();
   }
 
@@ -132,7 +134,8 @@ final class Ledger implements AutoCloseable {
   }
 
   /** Sets the opening amount of each key, once: a key already opened keeps what it has. */
-  void open(Map<String, Long> opening) {
+  @Override
+  public void open(Map<String, Long> opening) {
     db.inTransaction(c -> {
       for (Map.Entry<String, Long> key : opening.entrySet()) {
         if (key.getValue() < 0) {
@@ -244,21 +247,25 @@ final class Ledger implements AutoCloseable {
 
   // ---- reading, for the audit and the tests ----
 
-  Map<String, Long> opening() {
+  @Override
+  public Map<String, Long> opening() {
     return pairs("SELECT key, amount FROM opening");
   }
 
-  Map<String, Long> onHand() {
+  @Override
+  public Map<String, Long> onHand() {
     return pairs("SELECT key, amount FROM balance");
   }
 
   /** The amount per key in entries of {@code state}. */
-  Map<String, Long> inState(String state) {
+  @Override
+  public Map<String, Long> inState(String state) {
     return pairs("SELECT key, SUM(amount) FROM entry WHERE state = ? GROUP BY key", state);
   }
 
   /** Order id to entry state, for every entry. */
-  Map<String, List<String>> statesByOrder() {
+  @Override
+  public Map<String, List<String>> statesByOrder() {
     return db.inTransaction(c -> {
       Map<String, List<String>> out = new TreeMap<>();
       try (ResultSet rows = Db.query(c, "SELECT order_id, state FROM entry ORDER BY gid")) {
@@ -271,7 +278,8 @@ final class Ledger implements AutoCloseable {
   }
 
   /** The state of the entry of {@code (gid, branch)}, or null when there is none. */
-  String state(String gid, String branch) {
+  @Override
+  public String state(String gid, String branch) {
     return db.inTransaction(c -> {
       try (ResultSet rows =
           Db.query(c, "SELECT state FROM entry WHERE gid = ? AND branch = ?", gid, branch)) {
@@ -280,7 +288,8 @@ final class Ledger implements AutoCloseable {
     });
   }
 
-  Map<String, Long> barrierStats() {
+  @Override
+  public Map<String, Long> barrierStats() {
     return participant.stats();
   }
 
@@ -289,7 +298,8 @@ final class Ledger implements AutoCloseable {
    * ran after its compensation (hanging), a 2pc branch both committed and rolled back, a commit
    * without a successful prepare.
    */
-  List<String> barrierProblems() {
+  @Override
+  public List<String> barrierProblems() {
     return db.inTransaction(c -> {
       List<String> out = new ArrayList<>();
       collect(

@@ -48,7 +48,10 @@ public final class Orders implements AutoCloseable {
   static final String TOPIC = "order-placed";
   private static final int MAX_PUBLISH_ATTEMPTS = 3;
 
-  /** An order as a client places it: mode {@code saga} or {@code 2pc}; amount in whole cents. */
+  /**
+   * An order as a client places it: mode {@code saga}, {@code 2pc} or {@code xa} (inventory and
+   * payment on PostgreSQL and MariaDB, {@link Shop.Xa}); amount in whole cents.
+   */
   public record Request(
       String orderId, String mode, String sku, long qty, String account, long amount) {
     public Request {
@@ -59,8 +62,8 @@ public final class Orders implements AutoCloseable {
         throw new IllegalArgumentException(
             "orderId must match [A-Za-z0-9._-]{1,64}, got " + orderId);
       }
-      if (!"saga".equals(mode) && !"2pc".equals(mode)) {
-        throw new IllegalArgumentException("mode must be saga or 2pc, got " + mode);
+      if (!"saga".equals(mode) && !"2pc".equals(mode) && !"xa".equals(mode)) {
+        throw new IllegalArgumentException("mode must be saga, 2pc or xa, got " + mode);
       }
       if (qty < 1 || amount < 1) {
         throw new IllegalArgumentException(
@@ -97,6 +100,7 @@ public final class Orders implements AutoCloseable {
   private final Duration outcomeBound;
   private final Outbox outbox;
   private volatile Runnable published = () -> {};
+  private volatile String xaGidPrefix = "xa-order-";
 
   public Orders(
       Path file,
@@ -187,6 +191,14 @@ public final class Orders implements AutoCloseable {
     return outbox != null;
   }
 
+  /**
+   * The prefix of xa orders' gids (default {@code xa-order-}): a prepared transaction's name is
+   * unique in its whole database server, so a run that shares one sets a prefix of its own.
+   */
+  void xaGidPrefix(String prefix) {
+    this.xaGidPrefix = Objects.requireNonNull(prefix, "prefix");
+  }
+
   /** Called after each local transaction that wrote an outbox row (to wake the relay). */
   public void onPublished(Runnable callback) {
     this.published = Objects.requireNonNull(callback, "callback");
@@ -234,7 +246,7 @@ public final class Orders implements AutoCloseable {
    * @throws ShopException when the coordinator cannot be reached within the bounds
    */
   public Order place(Request request) {
-    String gid = "order-" + request.orderId();
+    String gid = (request.mode().equals("xa") ? xaGidPrefix : "order-") + request.orderId();
     db.inTransaction(c ->
         Db.update(
             c,
@@ -276,7 +288,7 @@ public final class Orders implements AutoCloseable {
     });
   }
 
-  /** The order's saga or 2pc transaction, through the SDK's fluent client. */
+  /** The order's saga, 2pc or xa transaction, through the SDK's fluent client. */
   private Submittable transaction(String gid, Order order) {
     Map<String, Object> stock =
         Map.of("orderId", order.orderId(), "sku", order.sku(), "qty", order.qty());
@@ -295,7 +307,10 @@ public final class Orders implements AutoCloseable {
               .step("payment", paymentUrl + "/saga/charge", paymentUrl + "/saga/refund", money);
       return saga::submit;
     }
-    TwoPhaseBuilder twoPhase = coordinator.twoPhase(gid).timeout(transactionTimeout);
+    boolean xa = order.mode().equals("xa");
+    String prefix = xa ? "/xa" : "/2pc";
+    TwoPhaseBuilder twoPhase =
+        (xa ? coordinator.xa(gid) : coordinator.twoPhase(gid)).timeout(transactionTimeout);
     for (var branch :
         List.of(
             Map.entry("inventory", Map.entry(inventoryUrl, stock)),
@@ -303,9 +318,9 @@ public final class Orders implements AutoCloseable {
       String url = branch.getValue().getKey();
       twoPhase.branch(
           branch.getKey(),
-          url + "/2pc/prepare",
-          url + "/2pc/commit",
-          url + "/2pc/rollback",
+          url + prefix + "/prepare",
+          url + prefix + "/commit",
+          url + prefix + "/rollback",
           branch.getValue().getValue());
     }
     return twoPhase::submit;

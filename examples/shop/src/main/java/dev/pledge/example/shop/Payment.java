@@ -32,10 +32,23 @@ public final class Payment implements AutoCloseable {
           "captured",
           "released");
 
-  private final Ledger ledger;
+  private final Books ledger;
 
   public Payment(Path file, Faults faults) {
     ledger = new Ledger(NAMES, file, faults, "charge", "refund");
+  }
+
+  private Payment(Books ledger) {
+    this.ledger = ledger;
+  }
+
+  /**
+   * Payment for {@code xa} orders: its books on the PostgreSQL or MariaDB database behind {@code
+   * dataSource} (which must not pool connections), each charge a branch of an xa transaction
+   * ({@code POST /xa/prepare}, {@code /xa/commit}, {@code /xa/rollback}; {@link XaLedger}).
+   */
+  public static Payment xa(javax.sql.DataSource dataSource, Faults faults, String gidPrefix) {
+    return new Payment(new XaLedger(NAMES, dataSource, faults, gidPrefix));
   }
 
   public String baseUrl() {
@@ -46,7 +59,7 @@ public final class Payment implements AutoCloseable {
     return ledger.inFlight();
   }
 
-  Ledger ledger() {
+  Books ledger() {
     return ledger;
   }
 

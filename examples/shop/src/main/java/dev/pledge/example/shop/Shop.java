@@ -31,6 +31,7 @@ public final class Shop implements AutoCloseable {
    * @param transactionTimeout the timeout of each order's saga or 2pc
    * @param checkAfter when the coordinator starts asking the check URL of an unfinished message
    * @param retryBound how long a call to the coordinator is retried (across its downtime)
+   * @param xa where inventory and payment keep their books for xa orders, or null for SQLite
    */
   public record Config(
       Path folder,
@@ -39,7 +40,20 @@ public final class Shop implements AutoCloseable {
       long seed,
       Duration transactionTimeout,
       Duration checkAfter,
-      Duration retryBound) {
+      Duration retryBound,
+      Xa xa) {
+    /** Without xa: inventory and payment on their own SQLite databases. */
+    public Config(
+        Path folder,
+        String coordinatorUrl,
+        Faults.Rates rates,
+        long seed,
+        Duration transactionTimeout,
+        Duration checkAfter,
+        Duration retryBound) {
+      this(folder, coordinatorUrl, rates, seed, transactionTimeout, checkAfter, retryBound, null);
+    }
+
     public Config {
       Objects.requireNonNull(folder, "folder");
       Objects.requireNonNull(coordinatorUrl, "coordinatorUrl");
@@ -47,6 +61,22 @@ public final class Shop implements AutoCloseable {
       Objects.requireNonNull(transactionTimeout, "transactionTimeout");
       Objects.requireNonNull(checkAfter, "checkAfter");
       Objects.requireNonNull(retryBound, "retryBound");
+    }
+  }
+
+  /**
+   * The shop for {@code xa} orders: inventory's books on {@code inventory} (PostgreSQL), payment's
+   * on {@code payment} (MariaDB), each take a branch prepared in that database. Neither data source
+   * may pool connections (a MariaDB branch stays attached to its session until it disconnects).
+   *
+   * @param gidPrefix the prefix of every xa gid of the run: prepared transaction names are shared
+   *     by the whole database server, so it must be unique to the run
+   */
+  public record Xa(javax.sql.DataSource inventory, javax.sql.DataSource payment, String gidPrefix) {
+    public Xa {
+      Objects.requireNonNull(inventory, "inventory");
+      Objects.requireNonNull(payment, "payment");
+      Objects.requireNonNull(gidPrefix, "gidPrefix");
     }
   }
 
@@ -95,8 +125,15 @@ public final class Shop implements AutoCloseable {
                 .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(10))
                 .withMaxAttempts(
                     (int) Math.max(1, Math.min(1000, config.retryBound().toMillis() / 500 + 1))));
-    inventory = new Inventory(config.folder().resolve("inventory.db"), inventoryFaults);
-    payment = new Payment(config.folder().resolve("payment.db"), paymentFaults);
+    Xa xa = config.xa();
+    inventory =
+        xa == null
+            ? new Inventory(config.folder().resolve("inventory.db"), inventoryFaults)
+            : Inventory.xa(xa.inventory(), inventoryFaults, xa.gidPrefix());
+    payment =
+        xa == null
+            ? new Payment(config.folder().resolve("payment.db"), paymentFaults)
+            : Payment.xa(xa.payment(), paymentFaults, xa.gidPrefix());
     shipping = new Shipping(config.folder().resolve("shipping.db"), shippingFaults);
     orders =
         new Orders(
@@ -109,6 +146,9 @@ public final class Shop implements AutoCloseable {
             config.checkAfter(),
             config.retryBound().plus(config.transactionTimeout()).plus(config.retryBound()),
             broker != null);
+    if (xa != null) {
+      orders.xaGidPrefix(xa.gidPrefix());
+    }
     if (broker == null) {
       sink = null;
       relay = null;

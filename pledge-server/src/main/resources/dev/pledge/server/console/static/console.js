@@ -152,6 +152,7 @@
     failed: "refused",
     skipped: "not needed",
     abandoned: "no longer awaited (the transaction went the other way)",
+    dead: "gave up after its retries: waits for an operator to re-drive it (Dead letters)",
   };
 
   function explain(tx) {
@@ -201,7 +202,11 @@
       },
     };
     const text = (byMode[tx.mode] || {})[tx.status] || "Status " + tx.status + " (" + tx.mode + ").";
-    return text + flagged;
+    const dead = (tx.messages || []).reduce((n, m) => n + m.deliveries.filter((d) => d.status === "dead").length, 0);
+    const deadLetters = dead
+      ? " But " + dead + (dead === 1 ? " delivery" : " deliveries") + " gave up after its retries (a dead letter): nothing retries it until an operator re-drives it on the Dead letters page."
+      : "";
+    return (dead && tx.mode === "msg" && tx.status === "committed" ? "Committed: the producer committed." : text) + deadLetters + flagged;
   }
 
   // --- token ---------------------------------------------------------------------------------
@@ -493,12 +498,12 @@
               return rows.map((d, i) =>
                 el(
                   "tr",
-                  {},
+                  { "data-message": m.messageId, "data-subscription": d ? d.subscription : null },
                   el("td", { class: "mono" }, i === 0 ? m.messageId : ""),
                   el("td", {}, i === 0 ? m.topic : ""),
                   el("td", { class: "mono" }, i === 0 ? m.key || "" : ""),
                   el("td", {}, d ? d.subscription : el("span", { class: "muted" }, "no subscription yet")),
-                  el("td", {}, d ? badge(d.status) : ""),
+                  el("td", { title: d ? OP_STATUS_MEANING[d.status] || "" : "" }, d ? badge(d.status) : "", d && d.status === "dead" ? [" ", el("a", { href: "#/dead-letters?" + new URLSearchParams({ subscription: d.subscription }) }, "re-drive")] : ""),
                   el("td", { class: "num" }, d ? String(d.attempts) : ""),
                   el("td", { class: "mono" }, d ? d.lastError || "" : ""),
                 ),
@@ -511,8 +516,18 @@
     box.replaceChildren(...parts);
   }
 
+  /**
+   * The deliveries of tx that are dead now, by their history subject ("<messageId>><subscription>"),
+   * with the attempt they died on: the timeline says that answer was the last.
+   */
+  function deadDeliveries(tx) {
+    const dead = new Map();
+    for (const m of tx.messages || []) for (const d of m.deliveries) if (d.status === "dead") dead.set(m.messageId + ">" + d.subscription, d.attempts);
+    return dead;
+  }
+
   /** One history entry in words, for someone who never read the protocol. */
-  function describeEntry(e) {
+  function describeEntry(e, dead = new Map()) {
     const on = e.subject === "check" ? "the producer's check-back" : e.subject && e.subject.includes(">") ? "delivery " + e.subject.replace(">", " to ") : "branch " + (e.subject || "?");
     const attempt = e.attempt ? " (attempt " + e.attempt + ")" : "";
     switch (e.kind) {
@@ -522,13 +537,16 @@
         return ["called " + (e.op || "") + " on " + on + attempt];
       case "answer": {
         const took = e.latencyMicros !== undefined ? " after " + (e.latencyMicros / 1000).toFixed(e.latencyMicros < 10000 ? 1 : 0) + " ms" : "";
-        const what = { succeeded: "done", failed: "refused", pending: "not yet (will ask again)", unknown: "no usable answer (will ask again)" }[e.outcome] || e.outcome || "answered";
+        const gaveUp = e.op === "deliver" && e.outcome !== "succeeded" && dead.get(e.subject) === e.attempt;
+        const what = gaveUp
+          ? "no usable answer, the last attempt: a dead letter (not retried until an operator re-drives it)"
+          : { succeeded: "done", failed: "refused", pending: "not yet (will ask again)", unknown: "no usable answer (will ask again)" }[e.outcome] || e.outcome || "answered";
         return [(e.op || "") + " on " + on + attempt + ": ", el("strong", {}, what), took, e.detail ? " — " + e.detail : ""];
       }
       case "request":
         return ["the caller asked to " + (e.op || "act") + (e.subject ? " (" + e.subject + ")" : ""), e.detail ? ": " + e.detail : ""];
       case "operator":
-        return ["operator: " + (e.op || ""), e.detail ? " — " + e.detail : ""];
+        return ["operator: " + (e.op || ""), e.subject ? " " + on : "", e.detail ? " — " + e.detail : ""];
       default:
         return [e.detail || e.kind];
     }
@@ -578,8 +596,8 @@
     return out;
   }
 
-  function describeRepeats(g) {
-    const words = describeEntry(g.last);
+  function describeRepeats(g, dead) {
+    const words = describeEntry(g.last, dead);
     const span = g.firstAttempt && g.last.attempt ? " (attempts " + g.firstAttempt + "–" + g.last.attempt + ")" : "";
     return [el("strong", {}, g.repeats + "× "), ...words, span, el("span", { class: "muted" }, " since " + timeOfDay(g.first.at))];
   }
@@ -593,6 +611,7 @@
     const answer = await api("GET", "/api/v1/transactions/" + encodeURIComponent(tx.gid) + "/history");
     if (answer.status === 200 && answer.body) {
       const entries = answer.body.entries || [];
+      const dead = deadDeliveries(tx);
       const start = entries.length ? Date.parse(entries[0].at) : Date.parse(tx.createdAt);
       const item = (e, extra) => {
         const failure = e.outcome === "failed" || e.outcome === "unknown";
@@ -600,11 +619,11 @@
           "li",
           { class: e.kind + (e.kind === "operator" ? " operator" : "") + (failure ? " failure" : ""), "data-kind": e.kind },
           el("time", { datetime: e.at, title: when(e.at) }, timeOfDay(e.at) + " (+" + (Date.parse(e.at) - start) + " ms)"),
-          extra || describeEntry(e),
+          extra || describeEntry(e, dead),
         );
       };
       box.replaceChildren(
-        el("ol", { class: "timeline", id: "timeline-entries" }, collapseRetries(entries).map((g) => (g.repeats ? item(g.last, describeRepeats(g)) : item(g.entry)))),
+        el("ol", { class: "timeline", id: "timeline-entries" }, collapseRetries(entries).map((g) => (g.repeats ? item(g.last, describeRepeats(g, dead)) : item(g.entry)))),
         ...(entries.length ? [] : [el("p", { class: "muted" }, "No history recorded.")]),
       );
       return;
@@ -801,71 +820,260 @@
 
   // --- dead letters --------------------------------------------------------------------------
 
-  async function showDeadLetters() {
+  /** The API's bound on one re-drive call: at most 30 s of paced work (count <= 30 x rate). */
+  const REDRIVE_SECONDS = 30;
+
+  /**
+   * #/dead-letters?subscription=…: GET /api/v1/deliveries?status=dead, paged by the API's cursor;
+   * re-drive the chosen ones with POST /api/v1/deliveries/redrive {ids, maxPerSecond, dryRun,
+   * reason}: always a dry run first (it says what would be sent and sends nothing), then Re-drive
+   * sends exactly what the dry run checked, and the audit entry it wrote is shown.
+   */
+  async function showDeadLetters(params) {
     const view = $("#view");
-    const body = el("div", { id: "dead-letters" }, el("p", { class: "muted" }, "Loading…"));
+    const subscription = params.get("subscription") || "";
+    const form = el(
+      "form",
+      { class: "panel filters", id: "dead-filters", role: "search" },
+      el("label", {}, "Subscription", el("input", { id: "d-subscription", value: subscription, placeholder: "any subscription", pattern: "[A-Za-z0-9._:\\-]{1,128}", spellcheck: "false" })),
+      el("button", { type: "submit" }, "Filter"),
+      el("button", { type: "button", class: "secondary", onclick: () => (location.hash = "#/dead-letters") }, "Clear"),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const value = $("#d-subscription").value.trim();
+      const next = "#/dead-letters" + (value ? "?" + new URLSearchParams({ subscription: value }) : "");
+      if (location.hash === next) route();
+      else location.hash = next;
+    });
+    const list = el("div", { id: "dead-letters" }, el("p", { class: "muted" }, "Loading…"));
+    const controls = el("div", { id: "redrive-controls" });
     view.replaceChildren(
       el("h1", {}, "Dead letters"),
-      el("p", { class: "muted" }, "Deliveries that gave up after their retries: the message was committed, but a subscription did not take it. Re-driving sends them again (at most " + MAX_REDRIVE + " at once); subscribers must be idempotent, as for any delivery."),
-      body,
+      el(
+        "p",
+        { class: "muted" },
+        "Deliveries that gave up after their retries: the message was committed, but a subscription did not take it, so the coordinator keeps it here and does not retry it. " +
+          "Re-driving sends the chosen ones again, each with a fresh retry budget, at a bounded rate (at most " + MAX_REDRIVE + " at once); subscribers must be idempotent, as for any delivery.",
+      ),
+      form,
+      list,
+      controls,
     );
-    const answer = await api("GET", "/api/v1/deliveries?status=dead&limit=" + MAX_REDRIVE);
-    if (answer.status === 404) {
-      body.replaceChildren(el("p", { class: "unavailable", id: "dead-letters-unavailable" }, "Dead letters are not available on this coordinator: its API has no /api/v1/deliveries yet. Stuck deliveries show, meanwhile, on their transaction's page."));
-      return;
-    }
-    if (answer.status !== 200) {
-      body.replaceChildren(el("p", { class: "result refused" }, "The dead letters could not be read: " + describeError(answer)));
-      return;
-    }
-    const items = answer.body.items || [];
-    if (!items.length) {
-      body.replaceChildren(el("p", { class: "panel empty", id: "dead-letters-empty" }, "No dead letter: every committed message reached every subscription, or is still being retried."));
-      return;
-    }
-    const key = (d) => [d.gid, d.messageId, d.subscription].join("\u0000");
-    const boxes = new Map();
-    const reason = el("textarea", { id: "redrive-reason", placeholder: "Why (required, kept in the audit log)", maxlength: "500" });
+
+    const chosen = new Map(); // id -> dead letter, across reloads of the list
+    let checked = null; // the request the last dry run allowed; Re-drive sends exactly it
+    const rate = el("input", { id: "redrive-rate", type: "number", min: "1", max: "1000", step: "1", value: "10" });
+    const reason = el("textarea", { id: "redrive-reason", placeholder: "Why (required, kept in the audit log): e.g. OPS-43, the billing inbox is back", maxlength: "500" });
+    const dryRun = el("button", { type: "button", id: "redrive-dry-run", class: "secondary" }, "Dry run");
+    const apply = el("button", { type: "button", id: "redrive", class: "danger", disabled: true }, "Re-drive");
+    const selection = el("span", { class: "muted", id: "redrive-selection" });
     const result = el("div", { id: "redrive-result" });
-    const redrive = el("button", { type: "button", id: "redrive" }, "Re-drive selected");
-    redrive.addEventListener("click", async () => {
-      const chosen = items.filter((d) => boxes.get(key(d)).checked).slice(0, MAX_REDRIVE);
-      if (!chosen.length || !reason.value.trim()) {
-        result.replaceChildren(el("p", { class: "result refused" }, "Choose at least one delivery and give a reason."));
+    const audited = el("div", { id: "redrive-audit" });
+
+    const invalidate = () => {
+      checked = null;
+      apply.disabled = true;
+      selection.textContent = chosen.size ? chosen.size + " chosen" + (chosen.size > MAX_REDRIVE ? " (at most " + MAX_REDRIVE + " at once)" : "") : "none chosen";
+    };
+    [rate, reason].forEach((input) => input.addEventListener("input", invalidate));
+
+    /** What the form asks for, or a sentence saying why it cannot be sent. */
+    const request = () => {
+      const ids = [...chosen.keys()];
+      const perSecond = Number(rate.value);
+      if (!ids.length) return "Choose at least one delivery.";
+      if (ids.length > MAX_REDRIVE) return "At most " + MAX_REDRIVE + " deliveries at once: " + ids.length + " are chosen.";
+      if (!Number.isInteger(perSecond) || perSecond < 1 || perSecond > 1000) return "The rate is a whole number of re-drives per second, 1 to 1000.";
+      if (ids.length > perSecond * REDRIVE_SECONDS) return "At " + perSecond + " per second, " + ids.length + " re-drives take more than " + REDRIVE_SECONDS + " s: raise the rate or choose fewer.";
+      if (!reason.value.trim()) return "Give a reason first: it goes into the audit log with your name and the time.";
+      return { ids, maxPerSecond: perSecond, reason: reason.value.trim() };
+    };
+
+    const send = async (dry) => {
+      const body = dry ? request() : checked;
+      if (typeof body === "string") {
+        result.replaceChildren(el("p", { class: "result refused" }, body));
         return;
       }
-      const answer = await api("POST", "/api/v1/deliveries/redrive", {
-        deliveries: chosen.map((d) => ({ gid: d.gid, messageId: d.messageId, subscription: d.subscription })),
-        reason: reason.value.trim(),
-      });
-      result.replaceChildren(el("p", { class: "result " + (answer.status === 200 ? "ok" : "refused"), id: "redrive-answer" }, answer.status === 200 ? "Re-driven: " + (answer.body.redriven ?? chosen.length) + " deliveries will be sent again." : "Refused: " + describeError(answer)));
-    });
-    body.replaceChildren(
-      el(
-        "table",
-        { id: "dead-table" },
-        el("thead", {}, el("tr", {}, ["", "Gid", "Message", "Topic", "Subscription", "Attempts", "Last error"].map((h) => el("th", {}, h)))),
+      if (!dry) {
+        apply.disabled = true;
+        dryRun.disabled = true;
+        result.replaceChildren(el("p", { class: "muted" }, "Re-driving " + body.ids.length + " at most " + body.maxPerSecond + "/s…"));
+      }
+      let answer;
+      try {
+        answer = await api("POST", "/api/v1/deliveries/redrive", { ...body, dryRun: dry });
+      } finally {
+        dryRun.disabled = false;
+      }
+      if (answer.status !== 200) {
+        checked = null;
+        apply.disabled = true;
+        result.replaceChildren(el("div", { class: "result refused" }, el("strong", {}, dry ? "The dry run says no. " : "Refused. "), describeError(answer)));
+        return;
+      }
+      const b = answer.body;
+      const matched = b.matched || [];
+      const refused = b.refused || [];
+      const idItem = (d) => el("li", {}, el("a", { class: "mono", href: "#/transactions/" + encodeURIComponent(d.gid) }, d.id));
+      const refusedList = refused.length
+        ? [el("p", {}, refused.length + " not re-driven:"), el("ul", { class: "refused-ids" }, refused.map((r) => el("li", {}, el("span", { class: "mono" }, r.id), " — " + r.reason)))]
+        : [];
+      if (dry) {
+        const allowed = matched.length > 0;
+        result.replaceChildren(
+          el(
+            "div",
+            { class: "result " + (allowed ? "ok" : "refused"), id: "redrive-dry-run-result" },
+            el("strong", {}, allowed ? "Dry run, nothing sent yet. It would re-drive " + matched.length + (matched.length === 1 ? " delivery" : " deliveries") + ", at most " + body.maxPerSecond + " a second:" : "Nothing to re-drive: none of the chosen deliveries is dead any more."),
+            allowed ? el("ul", { class: "matched-ids" }, matched.map(idItem)) : null,
+            ...refusedList,
+          ),
+        );
+        // Re-drive sends what the dry run would send: the deliveries it matched, nothing else.
+        checked = allowed ? { ...body, ids: matched.map((d) => d.id) } : null;
+        apply.disabled = !allowed;
+        return;
+      }
+      checked = null;
+      apply.disabled = true;
+      result.replaceChildren(
         el(
-          "tbody",
-          {},
-          items.map((d) => {
-            const check = el("input", { type: "checkbox", "aria-label": "choose " + d.messageId });
-            boxes.set(key(d), check);
-            return el(
-              "tr",
-              {},
-              el("td", {}, check),
-              el("td", { class: "mono" }, el("a", { href: "#/transactions/" + encodeURIComponent(d.gid) }, d.gid)),
-              el("td", { class: "mono" }, d.messageId),
-              el("td", {}, d.topic || ""),
-              el("td", {}, d.subscription),
-              el("td", { class: "num" }, String(d.attempts ?? "")),
-              el("td", { class: "mono" }, d.lastError || ""),
-            );
-          }),
+          "div",
+          { class: "result " + (b.redriven > 0 ? "ok" : "refused"), id: "redrive-answer" },
+          el("strong", {}, "Re-driven: " + b.redriven + " of " + matched.length + (matched.length === 1 ? " delivery" : " deliveries") + " will be sent again. "),
+          "Follow each on its transaction's page:",
+          el("ul", { class: "matched-ids" }, matched.map(idItem)),
+          ...refusedList,
         ),
+      );
+      chosen.clear();
+      await renderRedriveAudit(audited, b.auditedAt);
+      await load();
+    };
+    dryRun.addEventListener("click", () => send(true));
+    apply.addEventListener("click", () => checked && send(false));
+
+    controls.replaceChildren(
+      el(
+        "div",
+        { class: "force panel" },
+        el("p", { class: "muted" }, "Always a dry run first: it lists what would be sent, and sends nothing. Re-drive then sends exactly what the dry run checked (changing the choice, the rate or the reason asks for a new dry run)."),
+        el("label", {}, "At most this many a second ", rate),
+        el("label", {}, "Reason", reason),
+        el("div", { class: "row" }, dryRun, apply, selection),
+        result,
+        audited,
       ),
-      el("div", { class: "force panel" }, el("label", {}, "Reason", reason), el("div", { class: "row" }, redrive), result),
+    );
+
+    // Paging: a stack of cursors, as on the list of transactions.
+    const cursors = [null];
+    const load = async () => {
+      const q = new URLSearchParams({ status: "dead", limit: String(PAGE_SIZE) });
+      if (subscription) q.set("subscription", subscription);
+      if (cursors[cursors.length - 1]) q.set("cursor", cursors[cursors.length - 1]);
+      const answer = await api("GET", "/api/v1/deliveries?" + q);
+      if (noSuchRoute(answer)) {
+        list.replaceChildren(el("p", { class: "unavailable", id: "dead-letters-unavailable" }, "Dead letters are not available on this coordinator: its API has no /api/v1/deliveries yet. Stuck deliveries show, meanwhile, on their transaction's page."));
+        controls.hidden = true;
+        return;
+      }
+      if (answer.status !== 200) {
+        list.replaceChildren(el("p", { class: "result refused" }, "The dead letters could not be read: " + describeError(answer)));
+        return;
+      }
+      const items = answer.body.items || [];
+      const pager = el(
+        "div",
+        { class: "pager" },
+        el("button", { type: "button", class: "secondary", id: "dead-prev", disabled: cursors.length === 1, onclick: () => { cursors.pop(); load(); } }, "Previous"),
+        el("span", { class: "muted", id: "dead-page-number" }, "page " + cursors.length),
+        el("button", { type: "button", class: "secondary", id: "dead-next", disabled: !answer.body.nextCursor, onclick: () => { cursors.push(answer.body.nextCursor); load(); } }, "Next"),
+      );
+      if (!items.length) {
+        list.replaceChildren(el("p", { class: "panel empty", id: "dead-letters-empty" }, subscription ? "No dead letter to " + subscription + "." : "No dead letter: every committed message reached every subscription, or is still being retried."), cursors.length > 1 ? pager : "");
+        invalidate();
+        return;
+      }
+      const boxes = items.map((d) => {
+        const box = el("input", { type: "checkbox", "aria-label": "choose " + d.id, "data-id": d.id, checked: chosen.has(d.id) });
+        box.addEventListener("change", () => {
+          if (box.checked) chosen.set(d.id, d);
+          else chosen.delete(d.id);
+          all.checked = boxes.every((b) => b.checked);
+          invalidate();
+        });
+        return box;
+      });
+      const all = el("input", { type: "checkbox", id: "dead-all", "aria-label": "choose every dead letter on this page", checked: boxes.every((b) => b.checked) });
+      all.addEventListener("change", () => {
+        boxes.forEach((box, i) => {
+          box.checked = all.checked;
+          if (all.checked) chosen.set(items[i].id, items[i]);
+          else chosen.delete(items[i].id);
+        });
+        invalidate();
+      });
+      const now = Date.now();
+      list.replaceChildren(
+        el(
+          "table",
+          { id: "dead-table" },
+          el("thead", {}, el("tr", {}, el("th", {}, all), ["Delivery", "Transaction", "Topic", "Key", "Subscription", "Attempts", "Last error", "Last change"].map((h) => el("th", {}, h)))),
+          el(
+            "tbody",
+            {},
+            items.map((d, i) =>
+              el(
+                "tr",
+                { "data-id": d.id },
+                el("td", {}, boxes[i]),
+                el("td", { class: "mono" }, d.id),
+                el("td", { class: "mono" }, el("a", { href: "#/transactions/" + encodeURIComponent(d.gid) }, d.gid)),
+                el("td", {}, d.topic || ""),
+                el("td", { class: "mono" }, d.key || ""),
+                el("td", {}, d.subscription),
+                el("td", { class: "num" }, String(d.attempts ?? "")),
+                el("td", { class: "mono" }, d.lastError || ""),
+                el("td", { title: d.updatedAt ? when(d.updatedAt) : "" }, d.updatedAt ? ago(d.updatedAt, now) + " ago" : ""),
+              ),
+            ),
+          ),
+        ),
+        pager,
+      );
+      invalidate();
+    };
+    await load();
+  }
+
+  /** Shows the audit entry an applied re-drive wrote (GET /api/v1/audit, matched by its time). */
+  async function renderRedriveAudit(box, auditedAt) {
+    if (!auditedAt) {
+      box.replaceChildren();
+      return;
+    }
+    const answer = await api("GET", "/api/v1/audit?limit=50");
+    // auditedAt is the entry's own time, to the millisecond, as the audit log lists it.
+    const entry = answer.status === 200 ? (answer.body.items || []).find((a) => a.action === "redrive" && a.at === auditedAt) : null;
+    if (!entry) {
+      box.replaceChildren(el("p", { class: "muted" }, "Audited at " + when(auditedAt) + "; see the ", el("a", { href: "#/audit" }, "audit log"), "."));
+      return;
+    }
+    box.replaceChildren(
+      el(
+        "p",
+        { class: "muted", id: "redrive-audit-entry" },
+        "Audit entry: ",
+        [entry.actor, entry.action, when(entry.at)].join(", "),
+        " — why: " + entry.reason,
+        " — result: " + entry.result,
+        " (",
+        el("a", { href: "#/audit" }, "audit log"),
+        ")",
+      ),
     );
   }
 
@@ -892,7 +1100,7 @@
         await showTransaction(gid);
       } else if (page === "dead-letters") {
         currentView = "dead";
-        await showDeadLetters();
+        await showDeadLetters(params);
       } else if (page === "audit") {
         currentView = "audit";
         await showAudit();
