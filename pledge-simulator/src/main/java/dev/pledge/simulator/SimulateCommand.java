@@ -6,6 +6,7 @@ import dev.pledge.testkit.sim.SimResult;
 import dev.pledge.testkit.sim.SimulationRunner;
 import dev.pledge.testkit.sim.Simulator;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,6 +71,15 @@ public final class SimulateCommand implements Callable<Integer> {
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  /** The CPU time this process has used, or -1 when the JVM cannot tell. */
+  private static long processCpuNanos() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
+  }
+
   @Override
   public Integer call() {
     PrintStream out = System.out;
@@ -112,7 +122,9 @@ public final class SimulateCommand implements Callable<Integer> {
         out.println();
       }
     }
+    long cpuBefore = processCpuNanos();
     SimulationRunner.Summary summary = SimulationRunner.run(options, first, count, workers);
+    long cpuNanos = processCpuNanos() - cpuBefore;
     for (SimResult failure : summary.failures()) {
       out.println("seed " + failure.seed() + " (" + failure.mode().code() + ") broke:");
       failure.violations().forEach(v -> out.println("  - " + v));
@@ -138,6 +150,12 @@ public final class SimulateCommand implements Callable<Integer> {
           summary.crashes(),
           summary.fenced(),
           summary.seedsByMode());
+      if (cpuNanos > 0) {
+        // Wall-clock seeds/s depends on what else the machine runs; CPU time does much less.
+        out.printf(
+            "%.1f s of process CPU (workers, JIT and GC): %.0f seeds per CPU-second%n",
+            cpuNanos / 1e9, summary.seeds() / (cpuNanos / 1e9));
+      }
     }
     out.println(summary.line());
     return summary.failing() == 0 ? 0 : 1;

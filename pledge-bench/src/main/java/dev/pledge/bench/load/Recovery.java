@@ -29,6 +29,14 @@ final class Recovery {
   static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
   static final Duration HOLD_WAIT = Duration.ofSeconds(60);
 
+  /**
+   * How long creating the held transactions may take. Past it, creating stops and the measurement
+   * goes on with those created (the result says how many of those asked): on a loaded machine each
+   * held create costs the participants a new connection, and 10,000 took longer than a bench run
+   * can wait.
+   */
+  static final Duration CREATE_BUDGET = Duration.ofSeconds(120);
+
   /** How long the restarted coordinator may take to recover the log and listen. */
   static final Duration RESTART_TIMEOUT = Duration.ofMinutes(20);
 
@@ -68,13 +76,17 @@ final class Recovery {
     progress.printf(
         "[%s] recovery: creating %d saga-2 transactions, held in flight%n", kind.code, n);
     long submitStart = System.nanoTime();
+    long createDeadline = submitStart + CREATE_BUDGET.toNanos();
     AtomicInteger next = new AtomicInteger();
     ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int c = 0; c < concurrency; c++) {
         clients.submit(() -> {
           int i;
-          while ((i = next.getAndIncrement()) < n && failures.size() < 10) {
+          // The budget is checked before an index is taken, so every index taken is created.
+          while (failures.size() < 10
+              && System.nanoTime() < createDeadline
+              && (i = next.getAndIncrement()) < n) {
             try {
               drivers.create(Workload.SAGA_2, gids.get(i), HELD_TIMEOUT_SECONDS);
             } catch (BenchException e) {
@@ -89,15 +101,22 @@ final class Recovery {
       throw new BenchException("recovery: creating failed: " + failures.peek());
     }
     double submitSeconds = (System.nanoTime() - submitStart) / 1e9;
+    int created = Math.min(next.get(), n);
     long holdDeadline = System.nanoTime() + HOLD_WAIT.toNanos();
-    while (participants.heldTransactions() < n && System.nanoTime() < holdDeadline) {
+    while (participants.heldTransactions() < created && System.nanoTime() < holdDeadline) {
       pause(20);
     }
     int heldAtKill = participants.heldTransactions();
     int port = server.port();
     progress.printf(
-        "[%s] recovery: %d created in %.1f s, %d held at a participant; kill -9 pid %d%n",
-        kind.code, n, submitSeconds, heldAtKill, server.pid());
+        "[%s] recovery: %d of %d created in %.1f s%s, %d held at a participant; kill -9 pid %d%n",
+        kind.code,
+        created,
+        n,
+        submitSeconds,
+        created < n ? " (the creating budget of " + CREATE_BUDGET.toSeconds() + " s ran out)" : "",
+        heldAtKill,
+        server.pid());
     server.kill9();
     participants.release();
 
@@ -151,7 +170,7 @@ final class Recovery {
         for (int c = 0; c < CHECKERS; c++) {
           checkers.submit(() -> {
             int i;
-            while ((i = taken.getAndIncrement()) < n) {
+            while ((i = taken.getAndIncrement()) < created) {
               String gid = gids.get(i);
               while (System.nanoTime() < finalDeadline) {
                 String state;
@@ -173,12 +192,13 @@ final class Recovery {
           });
         }
       }
-      long notFinal = n - finals.sum();
+      long notFinal = created - finals.sum();
       gids.forEach(participants::forget);
       RecoveryResult result =
           new RecoveryResult(
               kind,
               n,
+              created,
               heldAtKill,
               submitSeconds,
               readySeconds,

@@ -6,7 +6,9 @@ package dev.pledge.bench.load;
  * (a new JVM, as an operator's restart would be).
  *
  * @param db the database kind
- * @param inFlight transactions created before the kill
+ * @param asked transactions asked for ({@code --recovery N})
+ * @param inFlight transactions created before the kill: all those asked, or fewer when creating
+ *     them ran past {@code Recovery.CREATE_BUDGET}
  * @param heldAtKill of those, how many had a participant call held open at the kill
  * @param submitSeconds how long creating them took
  * @param readySeconds launch to the coordinator's "listening" line
@@ -20,6 +22,7 @@ package dev.pledge.bench.load;
  */
 record RecoveryResult(
     DbKind db,
+    int asked,
     int inFlight,
     int heldAtKill,
     double submitSeconds,

@@ -120,7 +120,7 @@ final class Report {
         md.append(
             String.format(
                 Locale.ROOT,
-                "Recovery: %,d saga-2 transactions created in %.1f s and held in flight (%,d with a"
+                "Recovery: %,d saga-2 transactions created in %.1f s%s and held in flight (%,d with a"
                     + " participant call held open), the coordinator killed with -9 and started"
                     + " again at once. From the restart's launch: listening after **%.2f s**, first"
                     + " new transaction accepted after **%.2f s** (%d tries), last old action"
@@ -129,6 +129,13 @@ final class Report {
                     + " after.%n%n",
                 r.inFlight(),
                 r.submitSeconds(),
+                r.inFlight() < r.asked()
+                    ? String.format(
+                        Locale.ROOT,
+                        " (of %,d asked: creating stopped at its %d s budget)",
+                        r.asked(),
+                        Recovery.CREATE_BUDGET.toSeconds())
+                    : "",
                 r.heldAtKill(),
                 r.readySeconds(),
                 r.firstAcceptedSeconds(),
