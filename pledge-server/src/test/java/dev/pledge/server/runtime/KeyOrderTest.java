@@ -241,7 +241,7 @@ class KeyOrderTest {
   private List<String> acknowledgedOf(String key) {
     List<String> ids = new ArrayList<>();
     for (String r : received) {
-      String[] parts = r.split(" ");
+      String[] parts = r.split(" ", -1);
       if (parts[1].equals(key) && parts[2].equals("200") && !ids.contains(parts[0])) {
         ids.add(parts[0]);
       }
