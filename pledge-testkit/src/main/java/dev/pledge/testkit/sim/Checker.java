@@ -10,10 +10,13 @@ import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Effect;
 import dev.pledge.core.saga.SagaDecider;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Holds the ground truth of a finished run against DESIGN.md's guarantees:
@@ -23,8 +26,9 @@ import java.util.Set;
  *       status;
  *   <li>saga: every action ran, or every action that ran was compensated, in reverse order;
  *   <li>msg: a message is delivered iff its transaction committed, iff the producer's local
- *       transaction committed; each reaches each subscription at least once; same-key messages in
- *       order;
+ *       transaction committed; each reaches each subscription at least once; same-key messages
+ *       first reach each subscription in commit order, across transactions (a dead letter steps
+ *       out);
  *   <li>a logged decision never changes (checked at every write by {@link SimHost});
  *   <li>once faults stop, every transaction is final within its timeout plus a bounded retry delay.
  * </ol>
@@ -77,6 +81,7 @@ final class Checker {
             gid + ": a participant was called for a transaction the coordinator never stored");
       }
     }
+    checkKeyOrderAcrossTransactions();
     for (Map.Entry<String, List<Effect.Deliver>> entry : run.received.entrySet()) {
       for (Effect.Deliver delivery : entry.getValue()) {
         Transaction tx = run.coordinator.log().load(delivery.gid()).orElse(null);
@@ -304,6 +309,70 @@ final class Checker {
                     + a.key()
                     + ")");
           }
+        }
+      }
+    }
+  }
+
+  /**
+   * Order per key across transactions: for each subscription and key, the messages of committed
+   * transactions, in commit order (the order of the writes that made them committed, as the log
+   * took them) and then the order prepared, first reach the subscription in that order; a message
+   * that was ever dead steps out. Transactions whose committing write is past what the host kept
+   * are left out.
+   */
+  private void checkKeyOrderAcrossTransactions() {
+    Map<String, Integer> commitIndex = new HashMap<>();
+    List<Transaction> written = run.coordinator.written();
+    for (int i = 0; i < written.size(); i++) {
+      Transaction tx = written.get(i);
+      if (tx.mode() == Mode.MSG && tx.status() == Status.COMMITTED) {
+        commitIndex.putIfAbsent(tx.gid().value(), i);
+      }
+    }
+    // (subscription, key) -> message ids in commit order
+    Map<String, List<String>> queues = new TreeMap<>();
+    List<Transaction> committed = new ArrayList<>();
+    for (Transaction tx : run.coordinator.transactions()) {
+      if (tx.status() == Status.COMMITTED && commitIndex.containsKey(tx.gid().value())) {
+        committed.add(tx);
+      }
+    }
+    committed.sort(Comparator.comparing(tx -> commitIndex.get(tx.gid().value())));
+    for (Transaction tx : committed) {
+      for (Message message : tx.messages()) {
+        if (message.key() == null) {
+          continue;
+        }
+        for (Delivery delivery : message.deliveries()) {
+          queues
+              .computeIfAbsent(
+                  delivery.subscription() + " " + message.key(), k -> new ArrayList<>())
+              .add(message.messageId());
+        }
+      }
+    }
+    for (Map.Entry<String, List<String>> queue : queues.entrySet()) {
+      String subscription = queue.getKey().substring(0, queue.getKey().indexOf(' '));
+      List<String> ids = queue.getValue();
+      for (int i = 0; i + 1 < ids.size(); i++) {
+        String a = ids.get(i);
+        String b = ids.get(i + 1);
+        if (run.coordinator.everDead().contains(a + "->" + subscription)) {
+          continue; // a dead letter steps out of its key's queue; re-driven, it joins the tail
+        }
+        int ra = firstReceipt(subscription, a);
+        int rb = firstReceipt(subscription, b);
+        if (rb >= 0 && (ra < 0 || rb < ra)) {
+          violations.add(
+              subscription
+                  + " first received "
+                  + b
+                  + " before "
+                  + a
+                  + ", committed earlier with the same key ("
+                  + queue.getKey()
+                  + ")");
         }
       }
     }
