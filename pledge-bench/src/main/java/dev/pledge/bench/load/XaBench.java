@@ -93,19 +93,23 @@ public final class XaBench implements Callable<Integer> {
   @Option(
       names = "--pg-admin-url",
       defaultValue = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres",
-      description = "PostgreSQL server; the bench (re)creates database pledge_bench_xa there.")
+      description =
+          "PostgreSQL server; the bench (re)creates database pledge_bench_xa there (<PLEDGE_BENCH_DB>_xa when set).")
   String pgAdminUrl;
 
   @Option(
       names = "--mariadb-admin-url",
       defaultValue = "jdbc:mariadb://127.0.0.1:3306/?user=root",
-      description = "MariaDB server; the bench (re)creates database pledge_bench_xa there.")
+      description =
+          "MariaDB server; the bench (re)creates database pledge_bench_xa there (<PLEDGE_BENCH_DB>_xa when set).")
   String mariadbAdminUrl;
 
   @Option(names = "--out", description = "Output folder (default: bench-results/xa-<UTC time>).")
   Path out;
 
-  private static final String DATABASE = "pledge_bench_xa";
+  /** {@code pledge_bench_xa}, or {@code <PLEDGE_BENCH_DB>_xa} when that env variable is set. */
+  private static final String DATABASE = BenchRun.LOG_DATABASE + "_xa";
+
   private final AtomicLong ids = new AtomicLong();
 
   /** One client's two-branch transaction. */
@@ -135,8 +139,8 @@ public final class XaBench implements Callable<Integer> {
                         .withZone(ZoneOffset.UTC)
                         .format(started));
     Files.createDirectories(folder);
-    recreate(pgAdminUrl, "pledge_bench_xa");
-    recreate(mariadbAdminUrl, "pledge_bench_xa");
+    recreate(pgAdminUrl, DATABASE);
+    recreate(mariadbAdminUrl, DATABASE);
     String pgUrl = withDatabase(pgAdminUrl);
     String mariaUrl = withDatabase(mariadbAdminUrl);
     for (String url : List.of(pgUrl, mariaUrl)) {
