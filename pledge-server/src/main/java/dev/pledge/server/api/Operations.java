@@ -9,6 +9,7 @@ import dev.pledge.core.Gid;
 import dev.pledge.core.Op;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.engine.Event;
+import dev.pledge.core.history.History;
 import dev.pledge.core.runtime.Coordinator;
 import dev.pledge.core.spi.AuditLog;
 import dev.pledge.core.spi.AuditLog.AuditEntry;
@@ -131,7 +132,7 @@ final class Operations {
         if (!dryRun) {
           Transaction now = tx;
           for (Event event : allowed.events()) {
-            switch (coordinator.request(gid, event)) {
+            switch (coordinator.request(gid, History.Noted.forced(event, action.label(), reason))) {
               case Coordinator.Answer.Accepted accepted -> now = accepted.state();
               case Coordinator.Answer.Rejected rejected -> {
                 record(actor, what, gid, reason, "refused by the engine: " + rejected.reason());

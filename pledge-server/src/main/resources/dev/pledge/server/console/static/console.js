@@ -546,7 +546,8 @@
       case "request":
         return ["the caller asked to " + (e.op || "act") + (e.subject ? " (" + e.subject + ")" : ""), e.detail ? ": " + e.detail : ""];
       case "operator":
-        return ["operator: " + (e.op || ""), e.subject ? " " + on : "", e.detail ? " — " + e.detail : ""];
+        // A forced action names the op it recorded and the operator's reason in its detail.
+        return ["operator: " + (e.op || ""), e.subject ? " on " + on : "", e.detail ? " — " + e.detail : ""];
       default:
         return [e.detail || e.kind];
     }
