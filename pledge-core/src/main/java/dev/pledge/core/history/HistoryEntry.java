@@ -17,8 +17,8 @@ import java.util.Objects;
  *     delivery; null for the transaction as a whole
  * @param op the op's label ({@code action}, {@code confirm}, {@code check}, {@code deliver}, …), or
  *     the request ({@code commit}, {@code abort}, {@code register}, {@code retry}), or the
- *     operator's action ({@code retry}, {@code redrive}, {@code force abort}, {@code force skip-op},
- *     {@code force mark-committed}); null for a state change
+ *     operator's action ({@code retry}, {@code redrive}, {@code force abort}, {@code force
+ *     skip-op}, {@code force mark-committed}); null for a state change
  * @param from the status before a state change (null: the transaction did not exist), else null
  * @param to the status after a state change, else null
  * @param outcome an answer's outcome ({@code succeeded}, {@code failed}, {@code pending}, {@code
