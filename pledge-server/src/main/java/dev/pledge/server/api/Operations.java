@@ -194,7 +194,8 @@ final class Operations {
   /**
    * Appends an operator action to the audit log, bounding each field to what the log keeps: the
    * time to the millisecond (what the database log stores), so that the entry an answer reports
-   * ({@code audit.at}, {@code auditedAt}) is the one {@code GET /api/v1/audit} lists, to the digit.
+   * ({@code audit.at}, {@code audited[].at}) is the one {@code GET /api/v1/audit} lists, to the
+   * digit.
    */
   AuditEntry record(String actor, String action, Gid gid, String reason, String result) {
     AuditEntry entry =
