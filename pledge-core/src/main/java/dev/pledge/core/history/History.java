@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The history entries one log write carries: the events it decided (answers, requests, operator
@@ -21,7 +22,9 @@ import java.util.List;
  * rest are summed up in one note), and from version {@link #MAX_VERSIONS_RECORDED} + 1 on only
  * state changes are recorded (announced once by a note). Statuses only move forward, so a
  * transaction has at most {@value #MAX_VERSIONS_RECORDED} × {@value #MAX_ENTRIES_PER_WRITE} + 8
- * entries however long it retries.
+ * entries however long it retries, plus one per forced event: an operator's forced action is always
+ * recorded, past either bound, and there are few (a force moves the transaction forward: one abort,
+ * at most one per op of each branch).
  */
 public final class History {
   /** The most entries one write carries. */
@@ -36,10 +39,37 @@ public final class History {
 
   private History() {}
 
-  /** An event the runtime decided, and for an answer how long after its call it came. */
-  public record Noted(Event event, Duration latency) {
+  /**
+   * An event the runtime decided, and for an answer how long after its call it came; {@code forced}
+   * when an operator forced it (the event is then recorded as the operator's action, not as a
+   * participant's answer or a caller's request), else null.
+   */
+  public record Noted(Event event, Duration latency, Forced forced) {
+    public Noted(Event event, Duration latency) {
+      this(event, latency, null);
+    }
+
     public static Noted of(Event event) {
-      return new Noted(event, null);
+      return new Noted(event, null, null);
+    }
+
+    /** {@code event}, sent by an operator's forced {@code action} for {@code reason}. */
+    public static Noted forced(Event event, String action, String reason) {
+      return new Noted(event, null, new Forced(action, reason));
+    }
+  }
+
+  /**
+   * An operator's forced action, as the timeline names it.
+   *
+   * @param action what was forced, as the API names it ({@code abort}, {@code skip-op}, {@code
+   *     mark-committed})
+   * @param reason the operator's reason, as given (the audit log keeps who gave it)
+   */
+  public record Forced(String action, String reason) {
+    public Forced {
+      Objects.requireNonNull(action, "action");
+      Objects.requireNonNull(reason, "reason");
     }
   }
 
@@ -72,24 +102,36 @@ public final class History {
                 row.trigger().label()));
       }
     }
-    if (version > MAX_VERSIONS_RECORDED + 1) {
-      return states;
-    }
-    if (version == MAX_VERSIONS_RECORDED + 1) {
-      states.add(
-          note(
-              now,
-              version,
-              "history bound reached: from version "
-                  + version
-                  + " on, only state changes are recorded"));
-      return states;
+    if (version > MAX_VERSIONS_RECORDED) {
+      // Past the bound: state changes and what an operator forced, nothing else.
+      List<HistoryEntry> kept = new ArrayList<>();
+      for (Noted noted : events) {
+        if (noted.forced() != null) {
+          kept.add(ofForced(noted, now, version));
+        }
+      }
+      kept.addAll(states);
+      if (version == MAX_VERSIONS_RECORDED + 1) {
+        kept.add(
+            note(
+                now,
+                version,
+                "history bound reached: from version "
+                    + version
+                    + " on, only state changes and operators' forced actions are recorded"));
+      }
+      return kept;
     }
     List<HistoryEntry> entries = new ArrayList<>();
+    List<HistoryEntry> forced = new ArrayList<>();
     for (Noted noted : events) {
-      HistoryEntry entry = ofEvent(noted, now, version);
+      HistoryEntry entry =
+          noted.forced() != null ? ofForced(noted, now, version) : ofEvent(noted, now, version);
       if (entry != null) {
         entries.add(entry);
+        if (noted.forced() != null) {
+          forced.add(entry);
+        }
       }
     }
     entries.addAll(states);
@@ -102,12 +144,14 @@ public final class History {
     if (entries.size() <= MAX_ENTRIES_PER_WRITE) {
       return entries;
     }
-    // Keep every state change, fill up with the rest in order, and say what was left out.
-    List<HistoryEntry> kept = new ArrayList<>(states);
+    // Keep every forced action and state change, fill up with the rest in order, and say what was
+    // left out.
+    List<HistoryEntry> kept = new ArrayList<>(forced);
+    kept.addAll(states);
     int room = MAX_ENTRIES_PER_WRITE - 1 - kept.size();
     int left = 0;
     for (HistoryEntry entry : entries) {
-      if (entry.kind() == Kind.STATE) {
+      if (entry.kind() == Kind.STATE || forced.contains(entry)) {
         continue;
       }
       if (room > 0) {
@@ -169,6 +213,47 @@ public final class History {
       case Event.Tick tick -> null;
       case Event.Recovered recovered -> null;
       case Event.SubscribersResolved resolved -> null;
+    };
+  }
+
+  /**
+   * An event an operator forced, as one operator entry: {@code force <action>}, on the branch whose
+   * op it records (with the outcome recorded and its attempt), and the reason. A forced op answer
+   * is never shown as the participant's: the participant did not give it.
+   */
+  private static HistoryEntry ofForced(Noted noted, Instant now, long version) {
+    Forced forced = noted.forced();
+    String op = "force " + forced.action();
+    String reason = "reason: " + forced.reason();
+    if (noted.event() instanceof Event.OpCompleted done) {
+      return new HistoryEntry(
+          now,
+          version,
+          Kind.OPERATOR,
+          done.branchId(),
+          op,
+          null,
+          null,
+          label(done.outcome()),
+          done.attempt(),
+          null,
+          done.op().label()
+              + " recorded as "
+              + (done.outcome() instanceof Outcome.Succeeded ? "done by hand" : "refused")
+              + "; "
+              + reason);
+    }
+    // The caller's abort (tcc, lra), or any other request an operator sends on the caller's behalf.
+    return new HistoryEntry(
+        now, version, Kind.OPERATOR, null, op, null, null, null, 0, null, reason);
+  }
+
+  private static String label(Outcome outcome) {
+    return switch (outcome) {
+      case Outcome.Succeeded s -> "succeeded";
+      case Outcome.Failed f -> "failed";
+      case Outcome.Pending p -> "pending";
+      case Outcome.Unknown u -> "unknown";
     };
   }
 

@@ -16,8 +16,9 @@ import java.util.Objects;
  * @param subject the branch id; {@code check} for a check-back; {@code MESSAGE>SUBSCRIPTION} for a
  *     delivery; null for the transaction as a whole
  * @param op the op's label ({@code action}, {@code confirm}, {@code check}, {@code deliver}, …), or
- *     the request ({@code commit}, {@code abort}, {@code register}, {@code retry}); null for a
- *     state change
+ *     the request ({@code commit}, {@code abort}, {@code register}, {@code retry}), or the
+ *     operator's action ({@code retry}, {@code redrive}, {@code force abort}, {@code force
+ *     skip-op}, {@code force mark-committed}); null for a state change
  * @param from the status before a state change (null: the transaction did not exist), else null
  * @param to the status after a state change, else null
  * @param outcome an answer's outcome ({@code succeeded}, {@code failed}, {@code pending}, {@code
@@ -53,7 +54,10 @@ public record HistoryEntry(
     ANSWER(3, "answer"),
     /** An initiator's request: register, commit, abort. */
     REQUEST(4, "request"),
-    /** An operator's action: retry now, force. */
+    /**
+     * An operator's action: retry now, re-drive, force. A forced op's outcome is recorded here (on
+     * its branch, with the outcome and attempt), never as an {@link #ANSWER}.
+     */
     OPERATOR(5, "operator"),
     /** A note from the coordinator, such as the history's bound being reached. */
     NOTE(6, "note");

@@ -233,7 +233,15 @@ public final class Coordinator implements AutoCloseable {
 
   /** An initiator's or operator's request (register, commit, abort, retry now), decided at once. */
   public Answer request(Gid gid, Event event) {
-    return decide(gid, null, List.of(History.Noted.of(event)));
+    return request(gid, History.Noted.of(event));
+  }
+
+  /**
+   * A request as {@code noted} says, decided at once: an operator's forced event carries what was
+   * forced and why ({@link History.Noted#forced}), so its timeline shows the operator's action.
+   */
+  public Answer request(Gid gid, History.Noted noted) {
+    return decide(gid, null, List.of(noted));
   }
 
   /** The transaction as this coordinator knows it (from memory when it owns it), or null. */

@@ -109,6 +109,70 @@ class HistoryTest {
     assertThat(entry.detail()).hasSize(HistoryEntry.MAX_DETAIL_CHARS).endsWith("…");
   }
 
+  @Test
+  void aForcedEvent_isRecordedAsTheOperatorsAction_neverAsAnAnswer_evenPastTheBound() {
+    Decision started = start(1);
+    Event refused =
+        new Event.OpCompleted("b1", Op.PREPARE, 2, new Outcome.Failed("forced by an operator"));
+    Event abort = new Event.AbortRequested();
+    List<History.Noted> noted =
+        List.of(
+            History.Noted.forced(refused, "abort", "OPS-1: stuck"),
+            History.Noted.forced(abort, "abort", "OPS-2"));
+
+    for (long version :
+        List.of(
+            2L,
+            History.MAX_VERSIONS_RECORDED,
+            History.MAX_VERSIONS_RECORDED + 1,
+            History.MAX_VERSIONS_RECORDED + 2)) {
+      List<HistoryEntry> entries =
+          History.of(withVersion(started.next(), version), noted, List.of(), started.effects(), T0);
+
+      assertThat(entries)
+          .as("version %d", version)
+          .extracting(HistoryEntry::kind)
+          .doesNotContain(Kind.ANSWER, Kind.REQUEST);
+      List<HistoryEntry> forced = entries.stream().filter(e -> e.kind() == Kind.OPERATOR).toList();
+      assertThat(forced).as("version %d", version).hasSize(2);
+      assertThat(forced.get(0))
+          .extracting(
+              HistoryEntry::subject,
+              HistoryEntry::op,
+              HistoryEntry::outcome,
+              HistoryEntry::attempt,
+              HistoryEntry::detail)
+          .containsExactly(
+              "b1",
+              "force abort",
+              "failed",
+              2,
+              "prepare recorded as refused; reason: OPS-1: stuck");
+      assertThat(forced.get(1))
+          .extracting(HistoryEntry::subject, HistoryEntry::op, HistoryEntry::detail)
+          .containsExactly(null, "force abort", "reason: OPS-2");
+    }
+  }
+
+  @Test
+  void aForcedEvent_isKept_whenAWriteHasMoreThanTheBound() {
+    Decision started = start(40);
+    Event skipped = new Event.OpCompleted("b7", Op.COMMIT, 3, Outcome.SUCCEEDED);
+
+    List<HistoryEntry> entries =
+        History.of(
+            started.next(),
+            List.of(History.Noted.forced(skipped, "skip-op", "done by hand")),
+            started.fired(),
+            started.effects(),
+            T0);
+
+    assertThat(entries).hasSize(History.MAX_ENTRIES_PER_WRITE);
+    assertThat(entries.get(0).kind()).isEqualTo(Kind.OPERATOR);
+    assertThat(entries.get(0).detail())
+        .isEqualTo("commit recorded as done by hand; reason: done by hand");
+  }
+
   private static Transaction withVersion(Transaction tx, long version) {
     return tx.withVersion(version);
   }

@@ -16,6 +16,7 @@ import dev.pledge.core.spi.TransactionLog;
 import dev.pledge.core.spi.TransactionLog.Query;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@code limit} transactions, newest transaction first. A re-drive handles at most {@value
  * #MAX_REDRIVE} deliveries and at most {@value #MAX_REDRIVE_SECONDS} s of work at its rate per
  * call, paced in the request: when it answers, every re-drive it names has been decided and logged
- * (the sends themselves follow, as any delivery's).
+ * (the sends themselves follow, as any delivery's). An applied re-drive writes one audit entry per
+ * transaction it touched (its gid, which of its deliveries were sent), and answers them as {@code
+ * audited: [{gid, at}]}; one that matched nothing writes one entry with no gid.
  */
 final class DeadLetters {
   static final int MAX_REDRIVE = 500;
@@ -245,8 +248,13 @@ final class DeadLetters {
     long gapNanos = Duration.ofSeconds(1).toNanos() / maxPerSecond;
     long next = System.nanoTime();
     int redriven = 0;
-    List<String> done = new ArrayList<>();
+    // What happened to each transaction's dead letters, in the order they were matched: each
+    // transaction gets an audit entry of its own, so GET /api/v1/audit?gid= finds it.
+    Map<Gid, PerTransaction> byTransaction = new LinkedHashMap<>();
     for (Dead dead : matched) {
+      PerTransaction mine =
+          byTransaction.computeIfAbsent(dead.tx().gid(), gid -> new PerTransaction());
+      mine.matched++;
       long wait = next - System.nanoTime();
       if (wait > 0) {
         LockSupport.parkNanos(wait); // the bounded rate: at most maxPerSecond re-drives a second
@@ -259,33 +267,69 @@ final class DeadLetters {
       switch (answer) {
         case Coordinator.Answer.Accepted accepted -> {
           redriven++;
-          done.add(dead.id());
+          mine.done.add(dead.id());
         }
-        case Coordinator.Answer.Rejected rejected ->
-            refused.add(
-                json.createObjectNode().put("id", dead.id()).put("reason", rejected.reason()));
-        case Coordinator.Answer.NotFound notFound ->
-            refused.add(
-                json.createObjectNode().put("id", dead.id()).put("reason", "no such transaction"));
+        case Coordinator.Answer.Rejected rejected -> {
+          refused.add(
+              json.createObjectNode().put("id", dead.id()).put("reason", rejected.reason()));
+          mine.refused.add(dead.id());
+        }
+        case Coordinator.Answer.NotFound notFound -> {
+          refused.add(
+              json.createObjectNode().put("id", dead.id()).put("reason", "no such transaction"));
+          mine.refused.add(dead.id());
+        }
       }
     }
     out.put("redriven", redriven);
-    var entry =
-        operations.record(
-            actor,
-            "redrive",
-            matched.size() == 1 ? matched.get(0).tx().gid() : null,
-            reason,
-            "re-drove "
-                + redriven
-                + " of "
-                + matched.size()
-                + " dead deliveries at most "
-                + maxPerSecond
-                + "/s"
-                + (done.isEmpty() ? "" : ": " + String.join(", ", done)));
-    out.put("auditedAt", entry.at().toString());
+    ArrayNode audited = out.putArray("audited");
+    if (byTransaction.isEmpty()) {
+      // Nothing matched: still an operator action, audited once, on no transaction.
+      var entry =
+          operations.record(
+              actor,
+              "redrive",
+              null,
+              reason,
+              "re-drove 0 of 0 dead deliveries at most " + maxPerSecond + "/s");
+      audited.addObject().put("at", entry.at().toString());
+    }
+    for (Map.Entry<Gid, PerTransaction> each : byTransaction.entrySet()) {
+      PerTransaction mine = each.getValue();
+      var entry =
+          operations.record(
+              actor,
+              "redrive",
+              each.getKey(),
+              reason,
+              "re-drove "
+                  + mine.done.size()
+                  + " of "
+                  + mine.matched
+                  + " dead deliveries at most "
+                  + maxPerSecond
+                  + "/s"
+                  + (mine.done.isEmpty() ? "" : ": " + String.join(", ", mine.done))
+                  + (mine.refused.isEmpty() ? "" : "; refused: " + String.join(", ", mine.refused))
+                  + (byTransaction.size() == 1
+                      ? ""
+                      : " (one of "
+                          + byTransaction.size()
+                          + " transactions in this re-drive, "
+                          + redriven
+                          + " of "
+                          + matched.size()
+                          + " deliveries in all)"));
+      audited.addObject().put("gid", each.getKey().value()).put("at", entry.at().toString());
+    }
     return out;
+  }
+
+  /** One transaction's share of a re-drive: how many matched, which were sent, which refused. */
+  private static final class PerTransaction {
+    private int matched;
+    private final List<String> done = new ArrayList<>();
+    private final List<String> refused = new ArrayList<>();
   }
 
   /** The dead delivery {@code id} names, or null when there is none (or it is not dead). */

@@ -9,6 +9,7 @@ import dev.pledge.core.Gid;
 import dev.pledge.core.Op;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.engine.Event;
+import dev.pledge.core.history.History;
 import dev.pledge.core.runtime.Coordinator;
 import dev.pledge.core.spi.AuditLog;
 import dev.pledge.core.spi.AuditLog.AuditEntry;
@@ -131,7 +132,7 @@ final class Operations {
         if (!dryRun) {
           Transaction now = tx;
           for (Event event : allowed.events()) {
-            switch (coordinator.request(gid, event)) {
+            switch (coordinator.request(gid, History.Noted.forced(event, action.label(), reason))) {
               case Coordinator.Answer.Accepted accepted -> now = accepted.state();
               case Coordinator.Answer.Rejected rejected -> {
                 record(actor, what, gid, reason, "refused by the engine: " + rejected.reason());
@@ -193,7 +194,8 @@ final class Operations {
   /**
    * Appends an operator action to the audit log, bounding each field to what the log keeps: the
    * time to the millisecond (what the database log stores), so that the entry an answer reports
-   * ({@code audit.at}, {@code auditedAt}) is the one {@code GET /api/v1/audit} lists, to the digit.
+   * ({@code audit.at}, {@code audited[].at}) is the one {@code GET /api/v1/audit} lists, to the
+   * digit.
    */
   AuditEntry record(String actor, String action, Gid gid, String reason, String result) {
     AuditEntry entry =

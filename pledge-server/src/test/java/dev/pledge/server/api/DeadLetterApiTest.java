@@ -214,17 +214,62 @@ class DeadLetterApiTest {
                 .stream()
                 .allMatch(t -> t.isSettled() && t.deadSubscriptions().isEmpty()));
 
-    JsonNode audit = get("/api/v1/audit", OPERATOR).path("items");
-    assertThat(audit.get(0).path("action").asText()).isEqualTo("redrive");
-    assertThat(audit.get(0).path("at").asText())
-        .as("the answer's auditedAt names the entry the audit log lists")
-        .isEqualTo(json.readTree(rest.body()).path("auditedAt").asText());
-    assertThat(audit.get(1).path("at").asText()).isEqualTo(oneBody.path("auditedAt").asText());
-    assertThat(audit.get(0).path("actor").asText()).startsWith("operator@");
-    assertThat(audit.get(0).path("result").asText())
-        .startsWith("re-drove 2 of 2 dead deliveries at most 20/s: ");
-    assertThat(audit.get(1).path("reason").asText()).isEqualTo("OPS-12: billing is back");
-    assertThat(audit.get(1).path("gid").asText()).isEqualTo("dead-1");
+    // One audit entry per transaction re-driven, each named in the answer by its gid and time.
+    JsonNode oneAudited = oneBody.path("audited");
+    assertThat(oneAudited).hasSize(1);
+    assertThat(oneAudited.get(0).path("gid").asText()).isEqualTo("dead-1");
+    JsonNode oneEntry = auditOf("dead-1");
+    assertThat(oneEntry.path("at").asText())
+        .as("the answer's audited[].at names the entry the audit log lists")
+        .isEqualTo(oneAudited.get(0).path("at").asText());
+    assertThat(oneEntry.path("action").asText()).isEqualTo("redrive");
+    assertThat(oneEntry.path("actor").asText()).startsWith("operator@");
+    assertThat(oneEntry.path("reason").asText()).isEqualTo("OPS-12: billing is back");
+    assertThat(oneEntry.path("result").asText())
+        .isEqualTo("re-drove 1 of 1 dead deliveries at most 5/s: dead-1#1->billing");
+
+    JsonNode restAudited = json.readTree(rest.body()).path("audited");
+    assertThat(restAudited.findValuesAsText("gid")).containsExactly("dead-3", "dead-2");
+    for (JsonNode audited : restAudited) {
+      String gid = audited.path("gid").asText();
+      JsonNode entry = auditOf(gid);
+      assertThat(entry.path("at").asText()).as(gid).isEqualTo(audited.path("at").asText());
+      assertThat(entry.path("action").asText()).isEqualTo("redrive");
+      assertThat(entry.path("result").asText())
+          .isEqualTo(
+              "re-drove 1 of 1 dead deliveries at most 20/s: "
+                  + gid
+                  + "#1->billing (one of 2 transactions in this re-drive, 2 of 2 deliveries in"
+                  + " all)");
+    }
+    assertThat(get("/api/v1/audit", OPERATOR).path("items").findValuesAsText("action"))
+        .filteredOn("redrive"::equals)
+        .hasSize(3);
+
+    // A re-drive that matches nothing is still one audit entry, on no transaction.
+    HttpResponse<String> none =
+        send(
+            "POST",
+            "/api/v1/deliveries/redrive",
+            "{\"filter\":{\"subscription\":\"nobody\"},\"limit\":1,\"maxPerSecond\":1,"
+                + "\"dryRun\":false}",
+            OPERATOR);
+    assertThat(none.statusCode()).as(none.body()).isEqualTo(200);
+    JsonNode noneAudited = json.readTree(none.body()).path("audited");
+    assertThat(noneAudited).hasSize(1);
+    assertThat(noneAudited.get(0).has("gid")).isFalse();
+    JsonNode newest = get("/api/v1/audit", OPERATOR).path("items").get(0);
+    assertThat(newest.path("at").asText()).isEqualTo(noneAudited.get(0).path("at").asText());
+    assertThat(newest.has("gid")).isFalse();
+    assertThat(newest.path("result").asText())
+        .isEqualTo("re-drove 0 of 0 dead deliveries at most 1/s");
+  }
+
+  /** The one audit entry of transaction {@code gid}. */
+  private JsonNode auditOf(String gid) throws Exception {
+    JsonNode items = get("/api/v1/audit?gid=" + gid, OPERATOR).path("items");
+    assertThat(items).as("audit entries of %s", gid).hasSize(1);
+    return items.get(0);
   }
 
   @Test

@@ -119,6 +119,46 @@ class ForceApiTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> status(gid).equals(status));
   }
 
+  /**
+   * The operator entries of a transaction's timeline, each as {@code op|subject|outcome|attempt|
+   * detail} (absent fields empty), oldest first.
+   */
+  private List<String> operatorEntries(String gid) {
+    List<String> out = new java.util.ArrayList<>();
+    for (JsonNode e : history(gid)) {
+      if (e.path("kind").asText().equals("operator")) {
+        out.add(
+            String.join(
+                "|",
+                e.path("op").asText(),
+                e.path("subject").asText(),
+                e.path("outcome").asText(),
+                e.path("attempt").asText(),
+                e.path("detail").asText()));
+      }
+    }
+    return out;
+  }
+
+  /** The answers the timeline records for {@code branch/op}, as their outcomes. */
+  private List<String> answersOf(String gid, String branch, String op) {
+    List<String> out = new java.util.ArrayList<>();
+    for (JsonNode e : history(gid)) {
+      if (e.path("kind").asText().equals("answer")
+          && e.path("subject").asText().equals(branch)
+          && e.path("op").asText().equals(op)) {
+        out.add(e.path("outcome").asText());
+      }
+    }
+    return out;
+  }
+
+  private JsonNode history(String gid) {
+    Reply history = call("GET", "/api/v1/transactions/" + gid + "/history", Map.of(), "");
+    assertThat(history.status()).isEqualTo(200);
+    return history.body().get("entries");
+  }
+
   private void create(String body) {
     assertThat(call("POST", "/api/v1/transactions", Map.of(), body).status()).isEqualTo(201);
   }
@@ -169,6 +209,12 @@ class ForceApiTest {
     assertThat(entry.get("action").asText()).isEqualTo("force abort");
     assertThat(entry.get("reason").asText()).isEqualTo("OPS-9: checked by hand");
     assertThat(entry.get("result").asText()).contains("begun → aborting");
+    // The timeline names the operator's forced abort, not a request of the caller's.
+    assertThat(operatorEntries("tcc-1"))
+        .containsExactly("force abort||||reason: OPS-9: checked by hand");
+    assertThat(history("tcc-1").findValuesAsText("op"))
+        .contains("register")
+        .doesNotContain("abort");
   }
 
   @Test
@@ -195,6 +241,13 @@ class ForceApiTest {
     List<String> actions =
         call("GET", "/api/v1/audit", Map.of(), "").body().findValuesAsText("action");
     assertThat(actions).containsExactly("force skip-op reserve/compensate", "force abort");
+    // The timeline shows the skip as the operator's, and no answer of the service's as done.
+    assertThat(operatorEntries("saga-1"))
+        .singleElement()
+        .asString()
+        .startsWith("force skip-op|reserve|succeeded|")
+        .endsWith("|compensate recorded as done by hand; reason: OPS-9: checked by hand");
+    assertThat(answersOf("saga-1", "reserve", "compensate")).isNotEmpty().containsOnly("unknown");
   }
 
   @Test
@@ -211,6 +264,13 @@ class ForceApiTest {
     JsonNode tx = call("GET", "/api/v1/transactions/saga-2", Map.of(), "").body();
     assertThat(tx.get("branches").get(0).get("ops").get(0).get("lastError").asText())
         .contains("forced abort by an operator: OPS-9");
+    // The refusal is the operator's in the timeline; the service only ever answered "pending".
+    assertThat(operatorEntries("saga-2"))
+        .singleElement()
+        .asString()
+        .startsWith("force abort|reserve|failed|")
+        .endsWith("|action recorded as refused; reason: OPS-9: checked by hand");
+    assertThat(answersOf("saga-2", "reserve", "action")).isNotEmpty().containsOnly("pending");
   }
 
   @Test
@@ -231,6 +291,12 @@ class ForceApiTest {
     assertThat(force("tcc-2", "mark-committed", false, "").status()).isEqualTo(200);
 
     awaitStatus("tcc-2", "committed");
+    assertThat(operatorEntries("tcc-2"))
+        .singleElement()
+        .asString()
+        .startsWith("force mark-committed|stock|succeeded|")
+        .endsWith("|confirm recorded as done by hand; reason: OPS-9: checked by hand");
+    assertThat(answersOf("tcc-2", "stock", "confirm")).isNotEmpty().containsOnly("unknown");
     assertThat(force("tcc-2", "abort", true, "").body().get("rule").asText()).isEqualTo("final");
   }
 

@@ -546,7 +546,8 @@
       case "request":
         return ["the caller asked to " + (e.op || "act") + (e.subject ? " (" + e.subject + ")" : ""), e.detail ? ": " + e.detail : ""];
       case "operator":
-        return ["operator: " + (e.op || ""), e.subject ? " " + on : "", e.detail ? " — " + e.detail : ""];
+        // A forced action names the op it recorded and the operator's reason in its detail.
+        return ["operator: " + (e.op || ""), e.subject ? " on " + on : "", e.detail ? " — " + e.detail : ""];
       default:
         return [e.detail || e.kind];
     }
@@ -949,7 +950,7 @@
         ),
       );
       chosen.clear();
-      await renderRedriveAudit(audited, b.auditedAt);
+      await renderRedriveAudit(audited, b.audited || []);
       await load();
     };
     dryRun.addEventListener("click", () => send(true));
@@ -1049,30 +1050,40 @@
     await load();
   }
 
-  /** Shows the audit entry an applied re-drive wrote (GET /api/v1/audit, matched by its time). */
-  async function renderRedriveAudit(box, auditedAt) {
-    if (!auditedAt) {
+  /**
+   * Shows the audit entries an applied re-drive wrote, one per transaction it touched: the answer's
+   * audited [{gid, at}], each found in GET /api/v1/audit?gid= by its time (to the millisecond).
+   */
+  async function renderRedriveAudit(box, audited) {
+    if (!audited.length) {
       box.replaceChildren();
       return;
     }
-    const answer = await api("GET", "/api/v1/audit?limit=50");
-    // auditedAt is the entry's own time, to the millisecond, as the audit log lists it.
-    const entry = answer.status === 200 ? (answer.body.items || []).find((a) => a.action === "redrive" && a.at === auditedAt) : null;
-    if (!entry) {
-      box.replaceChildren(el("p", { class: "muted" }, "Audited at " + when(auditedAt) + "; see the ", el("a", { href: "#/audit" }, "audit log"), "."));
-      return;
+    const lines = [];
+    for (const a of audited) {
+      const answer = await api("GET", "/api/v1/audit?limit=50" + (a.gid ? "&gid=" + encodeURIComponent(a.gid) : ""));
+      const entry = answer.status === 200 ? (answer.body.items || []).find((e) => e.action === "redrive" && e.at === a.at && (e.gid || null) === (a.gid || null)) : null;
+      lines.push(
+        entry
+          ? el(
+              "li",
+              { "data-gid": a.gid || "" },
+              [entry.actor, entry.action, when(entry.at)].join(", "),
+              a.gid ? [" on ", el("a", { href: "#/transactions/" + encodeURIComponent(a.gid), class: "mono" }, a.gid)] : "",
+              " — why: " + entry.reason,
+              " — result: " + entry.result,
+            )
+          : el("li", { "data-gid": a.gid || "" }, "audited at " + when(a.at) + (a.gid ? " on " + a.gid : "")),
+      );
     }
     box.replaceChildren(
       el(
-        "p",
+        "div",
         { class: "muted", id: "redrive-audit-entry" },
-        "Audit entry: ",
-        [entry.actor, entry.action, when(entry.at)].join(", "),
-        " — why: " + entry.reason,
-        " — result: " + entry.result,
-        " (",
+        audited.length === 1 ? "Audit entry (" : "Audit entries, one per transaction (",
         el("a", { href: "#/audit" }, "audit log"),
-        ")",
+        "):",
+        el("ul", {}, lines),
       ),
     );
   }
