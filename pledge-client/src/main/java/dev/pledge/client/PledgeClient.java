@@ -8,7 +8,7 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * The fluent client of the coordinator's API v1: start and drive saga, 2pc, xa, tcc and msg
+ * The fluent client of the coordinator's API v1: start and drive saga, 2pc, xa, 3pc, tcc and msg
  * transactions, read them, and await their outcome.
  *
  * <pre>{@code
@@ -70,6 +70,14 @@ public final class PledgeClient implements AutoCloseable {
    */
   public TwoPhaseBuilder xa(String gid) {
     return new TwoPhaseBuilder(this, checkGid(gid), "xa");
+  }
+
+  /**
+   * A three-phase commit: every branch's can-commit in parallel, then pre-commit and do-commit, or
+   * abort; each branch served by a {@link dev.pledge.client.participant.ThreePcParticipant}.
+   */
+  public ThreePhaseBuilder threePhase(String gid) {
+    return new ThreePhaseBuilder(this, checkGid(gid));
   }
 
   /** A tcc transaction: {@link TccBuilder#begin()} it, register and try branches, then commit. */

@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
       XaBench.class
     },
     description =
-        "Load saga, tcc, 2pc and msg through a coordinator process, measure the baselines in the"
+        "Load saga, tcc, 2pc, 3pc and msg through a coordinator process, measure the baselines in the"
             + " same run, and write a Markdown report and a PNG chart.")
 public final class BenchCommand implements Callable<Integer> {
   @Option(
@@ -78,7 +78,7 @@ public final class BenchCommand implements Callable<Integer> {
       names = "--workloads",
       split = ",",
       description =
-          "Comma-separated subset of saga-2,saga-5,tcc-2,tcc-5,2pc-2,2pc-5,msg (default:"
+          "Comma-separated subset of saga-2,saga-5,tcc-2,tcc-5,2pc-2,2pc-5,3pc-2,msg (default:"
               + " all).")
   List<String> workloads = new ArrayList<>();
 

@@ -78,6 +78,7 @@ final class Drivers {
       return switch (w) {
         case SAGA_2, SAGA_5 -> submitted(w, gid, "action");
         case TWO_PC_2, TWO_PC_5 -> submitted(w, gid, "commit");
+        case THREE_PC_2 -> submitted(w, gid, "do-commit");
         case TCC_2, TCC_5 -> tcc(w, gid);
         case MSG -> msg(gid);
       };
@@ -104,6 +105,13 @@ final class Drivers {
           }
           for (int i = 1; i <= w.branches; i++) {
             op(w, gid, i, second);
+          }
+        }
+        case THREE_PC_2 -> {
+          for (String op : new String[] {"can-commit", "pre-commit", "do-commit"}) {
+            for (int i = 1; i <= w.branches; i++) {
+              op(w, gid, i, op);
+            }
           }
         }
         case MSG -> {
@@ -133,7 +141,7 @@ final class Drivers {
     }
   }
 
-  /** saga and 2pc: submit with every branch, wait for the last ops, then see it final. */
+  /** saga, 2pc and 3pc: submit with every branch, wait for the last ops, then see it final. */
   private boolean submitted(Workload w, String gid, String lastOp) {
     CompletableFuture<Void> lastOps = participants.expect(gid, lastOp, w.branches);
     send("POST", coordinator + "/api/v1/transactions", createBody(w, gid, 60), 201);
@@ -141,7 +149,7 @@ final class Drivers {
     return awaitFinal(gid);
   }
 
-  /** The create request of a saga or 2pc with every branch. */
+  /** The create request of a saga, 2pc or 3pc with every branch. */
   private String createBody(Workload w, String gid, int timeoutSeconds) {
     StringBuilder body = new StringBuilder(256 + 200 * w.branches);
     body.append("{\"gid\":\"")
@@ -156,7 +164,7 @@ final class Drivers {
         body.append(',');
       }
       body.append("{\"branchId\":\"b").append(i).append('"');
-      for (String op : w.mode.equals("saga") ? SAGA_OPS : TWO_PC_OPS) {
+      for (String op : opsOf(w)) {
         body.append(",\"").append(op).append("\":\"").append(ops).append('"');
       }
       body.append(",\"payload\":").append(payload(gid, i)).append('}');
@@ -199,6 +207,15 @@ final class Drivers {
 
   private static final String[] SAGA_OPS = {"action", "compensate"};
   private static final String[] TWO_PC_OPS = {"prepare", "commit", "rollback"};
+  private static final String[] THREE_PC_OPS = {"can-commit", "pre-commit", "do-commit", "abort"};
+
+  private static String[] opsOf(Workload w) {
+    return switch (w.mode) {
+      case "saga" -> SAGA_OPS;
+      case "3pc" -> THREE_PC_OPS;
+      default -> TWO_PC_OPS;
+    };
+  }
 
   /** tcc: begin, register and try each branch, commit; the coordinator confirms. */
   private boolean tcc(Workload w, String gid) {

@@ -14,6 +14,7 @@ enum Workload {
   TCC_5("tcc-5", "tcc", 5),
   TWO_PC_2("2pc-2", "2pc", 2),
   TWO_PC_5("2pc-5", "2pc", 5),
+  THREE_PC_2("3pc-2", "3pc", 2),
   MSG("msg", "msg", 1);
 
   final String label;
@@ -48,6 +49,7 @@ enum Workload {
     return switch (this) {
       case SAGA_2, SAGA_5 -> branches;
       case TCC_2, TCC_5, TWO_PC_2, TWO_PC_5 -> 2 * branches;
+      case THREE_PC_2 -> 3 * branches;
       case MSG -> 2;
     };
   }

@@ -1,6 +1,7 @@
 package dev.pledge.server.xa;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.pledge.client.PledgeClient;
 import dev.pledge.client.PledgeClientConfig;
@@ -39,7 +40,10 @@ import org.junit.jupiter.api.io.TempDir;
  * branch, so the kill falls after the decision is logged and before any branch committed; the
  * branches are then prepared transactions in {@code pg_prepared_xacts} and {@code XA RECOVER}.
  * After the killed processes are restarted, the transaction commits, both rows exist, and neither
- * database has a prepared transaction of the test's gid left.
+ * database has a prepared transaction of the test's gid left. The rollback side: the participant
+ * holds MariaDB's prepare while PostgreSQL's branch is prepared, and the coordinator is killed
+ * before it can decide; restarted, it finds the transaction undecided, presumes abort, and every
+ * branch is rolled back, again with nothing prepared left.
  */
 class XaCrashTest {
   private static final Duration WAIT = Duration.ofSeconds(120);
@@ -124,7 +128,56 @@ class XaCrashTest {
     assertCommittedEverywhere();
   }
 
-  private void submitAndAwaitCommitCalls() throws Exception {
+  @Test
+  void coordinatorKilledAfterAPrepare_beforeTheDecision_rollsBackWhenItComesBack()
+      throws Exception {
+    startCoordinator();
+    startParticipant("hold-maria-prepare");
+    submitAndAwaitOnePrepared();
+
+    kill(coordinator);
+    startCoordinator();
+
+    assertRolledBackEverywhere();
+  }
+
+  @Test
+  void bothKilled_afterAPrepare_beforeTheDecision_rollBackWhenTheyComeBack() throws Exception {
+    startCoordinator();
+    startParticipant("hold-maria-prepare");
+    submitAndAwaitOnePrepared();
+
+    kill(coordinator);
+    kill(participant);
+    startParticipant("none");
+    startCoordinator();
+
+    assertRolledBackEverywhere();
+  }
+
+  /** PostgreSQL's branch prepared, MariaDB's prepare held: no decision can be logged yet. */
+  private void submitAndAwaitOnePrepared() throws Exception {
+    submit();
+    assertThat(nextLine()).isEqualTo("PREPARE-ARRIVED maria");
+    await("PostgreSQL's branch prepared")
+        .atMost(WAIT)
+        .until(() -> pgPrepared().equals(List.of("pledge/" + gid + "/pg")));
+    assertThat(mariaPrepared()).isEmpty();
+    assertThat(rows()).isZero();
+  }
+
+  private void assertRolledBackEverywhere() throws Exception {
+    TransactionView done;
+    try (PledgeClient pledge = client()) {
+      done = pledge.await(gid, WAIT);
+    }
+    assertThat(done.status()).isEqualTo("aborted");
+    assertThat(rows()).isZero();
+    assertThat(pgPrepared()).isEmpty();
+    assertThat(mariaPrepared()).isEmpty();
+  }
+
+  private void submit() {
     String base = "http://127.0.0.1:" + participantPort;
     try (PledgeClient pledge = client()) {
       pledge
@@ -139,6 +192,10 @@ class XaCrashTest {
               null)
           .submit();
     }
+  }
+
+  private void submitAndAwaitCommitCalls() throws Exception {
+    submit();
     List<String> arrived = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       arrived.add(nextLine());

@@ -26,9 +26,12 @@ import org.postgresql.ds.PGSimpleDataSource;
  * into {@code xa_crash_rows}; xa recovery against the coordinator at start and every second.
  *
  * <p>Arguments: port, coordinator URL, PostgreSQL JDBC URL, MariaDB JDBC URL, and a fault: {@code
- * none}, or {@code hold-commits} (the first commit call of each branch prints {@code COMMIT-ARRIVED
+ * none}, {@code hold-commits} (the first commit call of each branch prints {@code COMMIT-ARRIVED
  * <branch>} and is held for a minute without committing, so that the test can kill this process or
- * the coordinator after the decision and before any commit). Prints {@code READY} when it serves.
+ * the coordinator after the decision and before any commit), or {@code hold-maria-prepare} (every
+ * prepare call of {@code maria} prints {@code PREPARE-ARRIVED maria} and is held for a minute
+ * without running anything, while {@code pg} prepares, so that the test can kill the coordinator
+ * after a prepare and before the decision). Prints {@code READY} when it serves.
  */
 public final class XaParticipantChild {
   private XaParticipantChild() {}
@@ -41,6 +44,7 @@ public final class XaParticipantChild {
     pg.setUser("postgres");
     DataSource maria = new MariaDbDataSource(args[3]);
     boolean holdCommits = args[4].equals("hold-commits");
+    boolean holdMariaPrepare = args[4].equals("hold-maria-prepare");
 
     PledgeClient client = PledgeClient.create(PledgeClientConfig.of(coordinator));
     HttpServer server =
@@ -56,20 +60,36 @@ public final class XaParticipantChild {
               XaRecovery.coordinator(client),
               XaRecoveryConfig.defaults().withPeriod(Duration.ofSeconds(1)),
               Clock.systemUTC());
-      if (holdCommits) {
+      if (holdCommits || holdMariaPrepare) {
         recovery.runOnce(); // only at start: a periodic run would commit what the test holds
       } else {
         recovery.start();
       }
-      server.createContext(
-          "/" + name + "/prepare",
+      var prepare =
           xa.prepare((connection, request) -> {
             try (PreparedStatement insert =
                 connection.prepareStatement("INSERT INTO xa_crash_rows (id) VALUES (?)")) {
               insert.setString(1, request.gid() + "/" + request.branch());
               insert.executeUpdate();
             }
-          }));
+          });
+      boolean holdPrepare = holdMariaPrepare && name.equals("maria");
+      server.createContext(
+          "/" + name + "/prepare",
+          exchange -> {
+            if (holdPrepare) {
+              say("PREPARE-ARRIVED " + name);
+              try {
+                Thread.sleep(Duration.ofMinutes(1));
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              exchange.sendResponseHeaders(503, -1);
+              exchange.close();
+              return;
+            }
+            prepare.handle(exchange);
+          });
       var commit = xa.commit();
       server.createContext(
           "/" + name + "/commit",
