@@ -7,12 +7,6 @@ import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
-import dev.pledge.core.Limits;
-import dev.pledge.core.RetryPolicy;
-import dev.pledge.core.engine.Engine;
-import dev.pledge.server.api.Api;
-import dev.pledge.server.http.HttpApiServer;
-import dev.pledge.store.jdbc.JdbcLogConfig;
 import dev.pledge.store.jdbc.JdbcTransactionLog;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
@@ -20,11 +14,6 @@ import io.nats.client.Nats;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,49 +35,23 @@ import org.junit.jupiter.api.io.TempDir;
  * pledge server}.
  */
 class BrokerDeliveryTest {
-  private static final RetryPolicy FAST =
-      new RetryPolicy(
-          Duration.ofMillis(20), Duration.ofMillis(200), 2.0, 0.2, Duration.ofSeconds(5), 10);
-
   @TempDir Path data;
 
-  private final HttpClient client = HttpClient.newHttpClient();
   private final String run = UUID.randomUUID().toString().substring(0, 8);
+  private BrokerCoordinator coordinator;
   private JdbcTransactionLog log;
   private BrokerSinks brokers;
-  private ServerRuntime runtime;
-  private HttpApiServer server;
-  private String base;
 
   @BeforeEach
   void start() throws Exception {
-    log = JdbcTransactionLog.open(JdbcLogConfig.forUrl("jdbc:sqlite:" + data.resolve("p.db")));
-    Subscriptions subscriptions = new Subscriptions(log);
-    brokers = BrokerSinks.discover();
-    AllowList allowList = AllowList.loopbackOnly();
-    runtime =
-        TestRuntimes.start(
-            new Engine(Limits.DEFAULT, FAST),
-            log,
-            new DeliveryRouter(new HttpEffects(FAST.callTimeout(), allowList), brokers, allowList),
-            subscriptions,
-            Duration.ofMillis(20));
-    Api api = new Api(runtime, log, Limits.DEFAULT, subscriptions, allowList, log, () -> "g");
-    server =
-        HttpApiServer.start(
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            api,
-            HttpApiServer.MAX_CONCURRENT_REQUESTS,
-            null);
-    base = "http://127.0.0.1:" + server.port();
+    coordinator = new BrokerCoordinator(data);
+    log = coordinator.log;
+    brokers = coordinator.brokers;
   }
 
   @AfterEach
   void stop() {
-    server.close();
-    runtime.close();
-    brokers.close();
-    log.close();
+    coordinator.close();
   }
 
   @Test
@@ -209,18 +172,7 @@ class BrokerDeliveryTest {
   }
 
   private void commitMessage(String gid) throws Exception {
-    HttpResponse<String> created =
-        send(
-            "POST",
-            "/api/v1/transactions",
-            "{\"gid\":\""
-                + gid
-                + "\",\"mode\":\"msg\",\"checkUrl\":\"http://127.0.0.1:1/check\","
-                + "\"messages\":[{\"topic\":\"orders\",\"key\":\"order-7\","
-                + "\"payload\":{\"orderId\":7},\"headers\":{\"tenant\":\"acme\"}}]}");
-    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-    assertThat(send("POST", "/api/v1/transactions/" + gid + "/commit", "").statusCode())
-        .isEqualTo(200);
+    coordinator.commitMessage(gid, "orders", "order-7", "{\"orderId\":7}");
   }
 
   private int put(String name, String body) throws Exception {
@@ -230,10 +182,6 @@ class BrokerDeliveryTest {
   }
 
   private HttpResponse<String> send(String method, String path, String body) throws Exception {
-    return client.send(
-        HttpRequest.newBuilder(URI.create(base + path))
-            .method(method, HttpRequest.BodyPublishers.ofString(body))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return coordinator.send(method, path, body);
   }
 }
