@@ -38,8 +38,10 @@ import picocli.CommandLine.Option;
  * alternating so that load drifts hit both: RabbitMQ persistent messages to a durable queue with
  * publisher confirms; NATS JetStream publishes to a file stream, each acknowledged. Both sides keep
  * the same number of publishes in flight ({@code --window}). Prints a Markdown table with the
- * ratio, the publish-to-acknowledgement p50 and p99 and the load average. Kafka is not measured:
- * there is no Kafka server on this machine outside the tests' in-JVM broker.
+ * ratio, the publish-to-acknowledgement p50 and p99 and the load average. A third run, keyed,
+ * measures what order per key costs: the same sink with {@code --keys} keys, each key's next
+ * publish sent only after the previous one's acknowledgement. Kafka is not measured: there is no
+ * Kafka server on this machine outside the tests' in-JVM broker.
  */
 @Command(
     name = "brokers",
@@ -60,12 +62,20 @@ public final class BrokerBench implements Callable<Integer> {
   @Option(names = "--payload-bytes", defaultValue = "256", description = "Payload size.")
   int payloadBytes;
 
+  @Option(
+      names = "--keys",
+      defaultValue = "64",
+      description =
+          "Keys of the keyed run: order per key as the relay and the coordinator keep it, each"
+              + " key's next publish only after the previous one's acknowledgement.")
+  int keys;
+
   private String payload;
 
   @Override
   public Integer call() throws Exception {
-    if (messages < 1 || window < 1 || rounds < 1 || payloadBytes < 2) {
-      throw new IllegalArgumentException("--messages, --window, --rounds must be positive");
+    if (messages < 1 || window < 1 || rounds < 1 || payloadBytes < 2 || keys < 1) {
+      throw new IllegalArgumentException("--messages, --window, --rounds, --keys must be positive");
     }
     payload = "\"" + "x".repeat(payloadBytes - 2) + "\"";
     String loadBefore = loadAverage();
@@ -74,8 +84,10 @@ public final class BrokerBench implements Callable<Integer> {
     rows.add(nats());
     System.out.printf(
         Locale.ROOT,
-        "%n| broker | raw publishes/s | sink publishes/s | sink / raw | raw p50 / p99 ms | sink p50 /"
-            + " p99 ms |%n|---|---|---|---|---|---|%n");
+        "%n| broker | raw publishes/s | sink publishes/s | sink / raw | keyed publishes/s (%d keys)"
+            + " | keyed / raw | raw p50 / p99 ms | sink p50 / p99 ms | keyed p50 / p99 ms |"
+            + "%n|---|---|---|---|---|---|---|---|---|%n",
+        keys);
     rows.forEach(System.out::println);
     System.out.printf(
         Locale.ROOT,
@@ -235,30 +247,91 @@ public final class BrokerBench implements Callable<Integer> {
           }
           sinkWindow.release(window);
         };
+    ConcurrentHistogram keyedLatency = new ConcurrentHistogram(3);
+    Measure keyed = n -> keyedRun(sink, n, ids, keyedLatency);
     // Warm-up, unmeasured.
     raw.run(Math.min(2000, messages));
     viaSink.run(Math.min(2000, messages));
+    keyed.run(Math.min(2000, messages));
     rawLatency.reset();
     sinkLatency.reset();
+    keyedLatency.reset();
     List<Double> rawRates = new ArrayList<>();
     List<Double> sinkRates = new ArrayList<>();
+    List<Double> keyedRates = new ArrayList<>();
     for (int round = 0; round < rounds; round++) {
       rawRates.add(rate(raw));
       sinkRates.add(rate(viaSink));
+      keyedRates.add(rate(keyed));
     }
     double rawRate = median(rawRates);
     double sinkRate = median(sinkRates);
+    double keyedRate = median(keyedRates);
     return String.format(
         Locale.ROOT,
-        "| %s | %.0f | %.0f | %.2f | %.1f / %.1f | %.1f / %.1f |",
+        "| %s | %.0f | %.0f | %.2f | %.0f | %.2f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f |",
         name,
         rawRate,
         sinkRate,
         sinkRate / rawRate,
+        keyedRate,
+        keyedRate / rawRate,
         rawLatency.getValueAtPercentile(50) / 1000.0,
         rawLatency.getValueAtPercentile(99) / 1000.0,
         sinkLatency.getValueAtPercentile(50) / 1000.0,
-        sinkLatency.getValueAtPercentile(99) / 1000.0);
+        sinkLatency.getValueAtPercentile(99) / 1000.0,
+        keyedLatency.getValueAtPercentile(50) / 1000.0,
+        keyedLatency.getValueAtPercentile(99) / 1000.0);
+  }
+
+  /**
+   * {@code n} messages on {@link #keys} keys through the sink with order per key: one publish of a
+   * key in flight at a time, the key's next one sent from the previous one's acknowledgement (what
+   * the outbox relay and the coordinator's per-key queues do). At most {@code keys} in flight.
+   */
+  private void keyedRun(MessageSink sink, int n, long[] ids, Histogram latency) throws Exception {
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(keys);
+    java.util.concurrent.atomic.AtomicReference<Throwable> failed =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    long first = ids[0];
+    ids[0] += n;
+    for (int key = 0; key < keys; key++) {
+      int count = n / keys + (key < n % keys ? 1 : 0);
+      publishKeyed(sink, "key-" + key, first + key, count, done, failed, latency);
+    }
+    if (!done.await(300, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("keyed publishes not acknowledged in 300 s");
+    }
+    if (failed.get() != null) {
+      throw new IllegalStateException("a benchmark publish failed", failed.get());
+    }
+  }
+
+  private void publishKeyed(
+      MessageSink sink,
+      String key,
+      long id,
+      int left,
+      java.util.concurrent.CountDownLatch done,
+      java.util.concurrent.atomic.AtomicReference<Throwable> failed,
+      Histogram latency) {
+    if (left == 0 || failed.get() != null) {
+      done.countDown();
+      return;
+    }
+    long start = System.nanoTime();
+    TransactionalMessage m =
+        new TransactionalMessage("bench-" + id, "bench", key, payload, null, "bench:1");
+    sink.publish(m)
+        .whenComplete((v, failure) -> {
+          if (failure != null) {
+            failed.compareAndSet(null, failure);
+            done.countDown();
+            return;
+          }
+          latency.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
+          publishKeyed(sink, key, id + keys, left - 1, done, failed, latency);
+        });
   }
 
   private double rate(Measure measure) throws Exception {

@@ -7,6 +7,7 @@ import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import dev.pledge.example.shop.InJvmKafka;
 import dev.pledge.store.jdbc.JdbcTransactionLog;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
@@ -18,21 +19,30 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A msg transaction's messages reach the real RabbitMQ and NATS JetStream on this machine through
- * subscriptions with {@code amqp://} and {@code nats://} targets, with what DESIGN.md's "Brokers"
- * names: AMQP persistent, routing key = topic, {@code message_id} = the message id, headers {@code
- * pledge-topic}, {@code pledge-key}, {@code pledge-gid}; JetStream {@code Nats-Msg-Id} = the
- * message id and the same headers. The providers are found on the server's classpath, as in {@code
- * pledge server}.
+ * A msg transaction's messages reach the real RabbitMQ and NATS JetStream on this machine, and a
+ * Kafka broker in this JVM, through subscriptions with {@code amqp://}, {@code nats://} and {@code
+ * kafka://} targets (Kafka: record key = the message's key, header {@code pledge-message-id}), with
+ * what DESIGN.md's "Brokers" names: AMQP persistent, routing key = topic, {@code message_id} = the
+ * message id, headers {@code pledge-topic}, {@code pledge-key}, {@code pledge-gid}; JetStream
+ * {@code Nats-Msg-Id} = the message id and the same headers. The providers are found on the
+ * server's classpath, as in {@code pledge server}.
  */
 class BrokerDeliveryTest {
   @TempDir Path data;
@@ -147,6 +157,55 @@ class BrokerDeliveryTest {
         jsm.deleteStream(stream);
       }
     }
+  }
+
+  @Test
+  void msgTransaction_reachesAKafkaTopic_withTheHeadersDesignNames() throws Exception {
+    String topic = "pledge-test-" + run;
+    try (InJvmKafka kafka = InJvmKafka.start(data.resolve("kafka"))) {
+      kafka.createTopic(topic, 3);
+      put(
+          "orders-kafka",
+          "{\"topic\":\"orders\",\"target\":\"kafka://127.0.0.1:"
+              + kafka.port()
+              + "/"
+              + topic
+              + "\"}");
+      String gid = "kafka-" + run;
+      commitMessage(gid);
+
+      Properties properties = new Properties();
+      properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + kafka.port());
+      properties.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + run);
+      properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      try (KafkaConsumer<String, String> consumer =
+          new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer())) {
+        consumer.subscribe(List.of(topic));
+        List<ConsumerRecord<String, String>> records = new ArrayList<>();
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> {
+              consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+              return !records.isEmpty();
+            });
+        ConsumerRecord<String, String> record = records.get(0);
+        assertThat(record.key()).isEqualTo("order-7");
+        assertThat(record.value()).isEqualTo("{\"orderId\":7}");
+        assertThat(header(record, "pledge-message-id")).isEqualTo(gid + "#1");
+        assertThat(header(record, "pledge-topic")).isEqualTo("orders");
+        assertThat(header(record, "pledge-key")).isEqualTo("order-7");
+        assertThat(header(record, "pledge-gid")).isEqualTo(gid);
+        assertThat(header(record, "tenant")).isEqualTo("acme");
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> log.load(dev.pledge.core.Gid.of(gid)).orElseThrow().isSettled());
+    }
+  }
+
+  private static String header(ConsumerRecord<String, String> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
   }
 
   @Test
