@@ -3,10 +3,12 @@ package dev.pledge.bench.brokers;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
+import dev.pledge.broker.kafka.KafkaSinkProvider;
 import dev.pledge.broker.nats.NatsSinkProvider;
 import dev.pledge.broker.rabbitmq.RabbitMqSinkProvider;
 import dev.pledge.core.TransactionalMessage;
 import dev.pledge.core.spi.MessageSink;
+import dev.pledge.example.shop.InJvmKafka;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamManagement;
@@ -17,18 +19,27 @@ import io.nats.client.impl.Headers;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -40,15 +51,17 @@ import picocli.CommandLine.Option;
  * the same number of publishes in flight ({@code --window}). Prints a Markdown table with the
  * ratio, the publish-to-acknowledgement p50 and p99 and the load average. A third run, keyed,
  * measures what order per key costs: the same sink with {@code --keys} keys, each key's next
- * publish sent only after the previous one's acknowledgement. Kafka is not measured: there is no
- * Kafka server on this machine outside the tests' in-JVM broker.
+ * publish sent only after the previous one's acknowledgement. Kafka runs as one KRaft broker inside
+ * this JVM (no Kafka server runs on this machine): the official producer with {@code acks=all} and
+ * idempotence against the Kafka sink.
  */
 @Command(
     name = "brokers",
     mixinStandardHelpOptions = true,
     description =
-        "Broker sinks (RabbitMQ, NATS JetStream) against the official client's raw confirmed"
-            + " publish rate, measured in the same run.")
+        "Broker sinks (RabbitMQ, NATS JetStream, Kafka in this JVM) against the official"
+            + " client's raw acknowledged publish rate, and with order per key, measured in the"
+            + " same run.")
 public final class BrokerBench implements Callable<Integer> {
   @Option(names = "--messages", defaultValue = "20000", description = "Messages per measurement.")
   int messages;
@@ -82,6 +95,7 @@ public final class BrokerBench implements Callable<Integer> {
     List<String> rows = new ArrayList<>();
     rows.add(rabbit());
     rows.add(nats());
+    rows.add(kafka());
     System.out.printf(
         Locale.ROOT,
         "%n| broker | raw publishes/s | sink publishes/s | sink / raw | keyed publishes/s (%d keys)"
@@ -210,6 +224,58 @@ public final class BrokerBench implements Callable<Integer> {
         String row = compare("NATS JetStream (file stream, ack)", rawRun, rawLatency, sink);
         management.deleteStream(subject);
         return row;
+      }
+    }
+  }
+
+  /**
+   * Kafka: one KRaft broker inside this JVM (the demo's, {@link InJvmKafka}: no Kafka server runs
+   * on this machine), its log flushed on every message; a topic of 3 partitions. Raw: the official
+   * producer with the sink's durability ({@code acks=all}, idempotent, 5 requests in flight, the
+   * sink's 5 ms linger), keyed like the sink's messages. The broker shares this JVM's CPU with both
+   * sides alike.
+   */
+  private String kafka() throws Exception {
+    String topic = "pledge-bench-" + Long.toString(System.nanoTime(), 36);
+    Path folder = Files.createTempDirectory("pledge-bench-kafka-");
+    try (InJvmKafka kafka = InJvmKafka.start(folder)) {
+      kafka.createTopic(topic, 3);
+      Properties properties = new Properties();
+      properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + kafka.port());
+      properties.put(ProducerConfig.ACKS_CONFIG, "all");
+      properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+      properties.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+      properties.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+      byte[] data = payload.getBytes(StandardCharsets.UTF_8);
+      ConcurrentHistogram rawLatency = new ConcurrentHistogram(3);
+      Semaphore rawWindow = new Semaphore(window);
+      try (KafkaProducer<byte[], byte[]> producer =
+          new KafkaProducer<>(properties, new ByteArraySerializer(), new ByteArraySerializer())) {
+        Measure rawRun =
+            n -> {
+              for (int i = 0; i < n; i++) {
+                rawWindow.acquire();
+                long start = System.nanoTime();
+                byte[] key = ("k" + (i % 64)).getBytes(StandardCharsets.UTF_8);
+                producer.send(
+                    new ProducerRecord<>(topic, key, data),
+                    (metadata, failure) -> {
+                      rawLatency.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
+                      rawWindow.release();
+                    });
+              }
+              rawWindow.acquire(window);
+              rawWindow.release(window);
+            };
+        try (MessageSink sink =
+            new KafkaSinkProvider()
+                .open(URI.create("kafka://127.0.0.1:" + kafka.port() + "/" + topic))) {
+          return compare("Kafka (acks=all, idempotent; in-JVM broker)", rawRun, rawLatency, sink);
+        }
+      }
+    } finally {
+      try (Stream<Path> paths = Files.walk(folder)) {
+        paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
       }
     }
   }
