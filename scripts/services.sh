@@ -247,9 +247,13 @@ prepare_mariadb() {
   done
 }
 
-# --- the console's browser tests: Debian's Chromium, and playwright-core at the version of the lock file
+# --- node packages: for the console's browser tests Debian's Chromium and playwright-core, for the
+# broker example amqplib, each at the version of its lock file
 
-readonly console_tests=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/pledge-server/src/test/console
+readonly repository=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly console_tests=$repository/pledge-server/src/test/console
+# The consumer in another language of docs/brokers.md (NodeConsumerTest runs it).
+readonly node_consumer=$repository/examples/node-consumer
 
 install_chromium() {
   DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
@@ -272,37 +276,41 @@ ensure_chromium() {
   echo "ok chromium $(command -v chromium)"
 }
 
-# The version npm ci would install, and the one installed, read from the lock file and the package.
-playwright_versions() {
+# The version npm ci would install, and the one installed, of <package> in <folder>: read from the
+# lock file and from the installed package.
+npm_versions() {
   node -e '
     const fs = require("fs");
-    const want = JSON.parse(fs.readFileSync(process.argv[1] + "/package-lock.json")).packages["node_modules/playwright-core"].version;
+    const [folder, name] = process.argv.slice(1);
+    const want = JSON.parse(fs.readFileSync(folder + "/package-lock.json")).packages["node_modules/" + name].version;
     let have = "none";
-    try { have = JSON.parse(fs.readFileSync(process.argv[1] + "/node_modules/playwright-core/package.json")).version; } catch (e) {}
-    console.log(want + " " + have);' "$console_tests"
+    try { have = JSON.parse(fs.readFileSync(folder + "/node_modules/" + name + "/package.json")).version; } catch (e) {}
+    console.log(want + " " + have);' "$1" "$2"
 }
 
-ensure_playwright() {
+# ensure_npm <folder> <package>: `npm ci` in <folder> when <package> is not installed there at the
+# version of its package-lock.json; nothing when it is.
+ensure_npm() {
+  local folder=$1 package=$2 versions want have
   : >"$log"
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    report_missing playwright-core "$console_tests" "node and npm are not installed"
+    report_missing "$package" "$folder" "node and npm are not installed"
     return 1
   fi
-  local versions want have
-  versions=$(playwright_versions 2>"$log") || {
-    report_missing playwright-core "$console_tests" "cannot read its package-lock.json"
+  versions=$(npm_versions "$folder" "$package" 2>"$log") || {
+    report_missing "$package" "$folder" "cannot read its package-lock.json"
     return 1
   }
   read -r want have <<<"$versions"
   if [[ $want != "$have" ]]; then
-    if ! (cd "$console_tests" && run_bounded 300 npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
-      report_missing playwright-core "$console_tests" "npm ci failed"
+    if ! (cd "$folder" && run_bounded 300 npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
+      report_missing "$package" "$folder" "npm ci failed"
       return 1
     fi
-    echo "ok playwright-core $want (installed by npm ci)"
+    echo "ok $package $want (installed by npm ci in $folder)"
     return 0
   fi
-  echo "ok playwright-core $want"
+  echo "ok $package $want"
 }
 
 # --- main
@@ -314,7 +322,8 @@ ensure nats "$host:4222" nats_up start_nats start-stop-daemon
 ensure redis "$host:6379" redis_up start_redis redis-server
 ensure mosquitto "$host:1883" mosquitto_up start_mosquitto mosquitto
 ensure_chromium
-ensure_playwright
+ensure_npm "$console_tests" playwright-core
+ensure_npm "$node_consumer" amqplib
 
 if ((${#missing[@]} > 0)); then
   echo

@@ -3,6 +3,7 @@ package dev.pledge.broker.nats;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pledge.client.inbox.Inbox;
+import dev.pledge.client.inbox.InboxOutcome;
 import dev.pledge.core.TransactionalMessage;
 import dev.pledge.core.spi.MessageHandler;
 import java.sql.Connection;
@@ -34,7 +35,10 @@ final class InboxLedger implements AutoCloseable {
     dataSource.setUser("postgres");
     this.table = "effects_" + name.replaceAll("[^a-z0-9_]", "_");
     this.loseAckOnce = loseAckOnce;
-    execute("CREATE TABLE " + table + " (message_id VARCHAR(200) NOT NULL, payload TEXT)");
+    execute(
+        "CREATE TABLE IF NOT EXISTS "
+            + table
+            + " (message_id VARCHAR(200) NOT NULL, payload TEXT)");
     this.inbox = Inbox.create(dataSource);
   }
 
@@ -56,6 +60,26 @@ final class InboxLedger implements AutoCloseable {
         throw new IllegalStateException("acknowledgement lost after the commit (simulated)");
       }
     };
+  }
+
+  /**
+   * Handles one message through the inbox, with the same effect as {@link #handler()}, and says
+   * whether the effect ran or the inbox recognised a duplicate (for a consumer in a child process,
+   * which opens a ledger of the same name: the table is then already there).
+   */
+  InboxOutcome handle(TransactionalMessage message) throws SQLException {
+    deliveries.incrementAndGet();
+    return inbox.handle(
+        message,
+        connection -> {
+          try (PreparedStatement insert =
+              connection.prepareStatement(
+                  "INSERT INTO " + table + " (message_id, payload) VALUES (?, ?)")) {
+            insert.setString(1, message.id());
+            insert.setString(2, message.payload());
+            insert.executeUpdate();
+          }
+        });
   }
 
   /** Effects, by message id, with how many times each ran. */

@@ -5,9 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import java.io.BufferedReader;
+import dev.pledge.testkit.process.ChildProcess;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -15,8 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Duration;
@@ -42,7 +39,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * in this JVM, which is slow and refuses some deliveries a few times; the process is killed with
  * {@code -9} while deliveries go on and restarted on the same log. Afterwards every message was
  * acknowledged, and for each key every request for a message came before the first request for the
- * next one in commit order, and no two of a key were ever in the subscriber's hands at once.
+ * next one in commit order, and no two of a key were ever in the subscriber's hands at once. On
+ * PostgreSQL also with two coordinators sharing the log (transactions alternating between them),
+ * the first killed and restarted while the second goes on.
  */
 class KeyOrderCrashTest {
   private static final int TRANSACTIONS = 30;
@@ -57,14 +56,16 @@ class KeyOrderCrashTest {
   private final Map<String, AtomicInteger> inHand = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> refusals = new ConcurrentHashMap<>();
   private HttpServer subscriber;
-  private Process server;
-  private int port;
+  private final ChildProcess[] servers = new ChildProcess[2];
+  private final int[] ports = new int[2];
   private String database;
 
   @AfterEach
   void stop() throws Exception {
-    if (server != null) {
-      server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    for (ChildProcess server : servers) {
+      if (server != null) {
+        server.close();
+      }
     }
     if (subscriber != null) {
       subscriber.stop(0);
@@ -101,53 +102,47 @@ class KeyOrderCrashTest {
     exchange.close();
   }
 
-  private void startServer() throws IOException {
-    Path serverLog = dataDir.resolve("server.log");
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command =
+  /** Starts coordinator {@code index} (0 or 1) on its port and waits until it listens. */
+  private void startServer(int index) {
+    List<String> args =
         new ArrayList<>(
             List.of(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.pledge.server.Main",
                 "server",
                 "--port",
-                Integer.toString(port),
+                Integer.toString(ports[index]),
                 "--data-dir",
-                dataDir.toString(),
+                dataDir.resolve("coordinator-" + index).toString(),
                 "--poll-millis",
                 "100"));
     if (database != null) {
-      command.addAll(List.of("--db", POSTGRES + database, "--db-user", "postgres"));
+      args.addAll(List.of("--db", POSTGRES + database, "--db-user", "postgres"));
     }
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.redirectError(ProcessBuilder.Redirect.appendTo(serverLog.toFile()));
-    server = builder.start();
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-    Future<String> ready =
-        Executors.newVirtualThreadPerTaskExecutor()
-            .submit(() -> {
-              String line;
-              while ((line = out.readLine()) != null) {
-                if (line.contains("listening on")) {
-                  return line;
-                }
-              }
-              return null;
-            });
-    try {
-      assertThat(ready.get(60, TimeUnit.SECONDS)).as("server start").isNotNull();
-    } catch (Exception e) {
-      throw new AssertionError("the server did not start: " + Files.readString(serverLog), e);
+    servers[index] =
+        ChildProcess.startJava(
+            "coordinator-" + index,
+            ChildProcess.testClasspath(),
+            List.of(),
+            "dev.pledge.server.Main",
+            args,
+            dataDir.resolve("server-" + index + ".log"));
+    servers[index].awaitLine(line -> line.contains("listening on"), Duration.ofSeconds(60));
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return free.getLocalPort();
     }
   }
 
+  /**
+   * On {@code postgresql-two} two coordinators share the log: transactions alternate between them,
+   * and the first is killed and restarted while the second goes on.
+   */
   @ParameterizedTest(name = "on {0}")
-  @ValueSource(strings = {"sqlite", "postgresql"})
+  @ValueSource(strings = {"sqlite", "postgresql", "postgresql-two"})
   void killedWhileDelivering_keepsEveryKeysCommitOrder_oneAtATime(String logKind) throws Exception {
-    if (logKind.equals("postgresql")) {
+    int coordinators = logKind.equals("postgresql-two") ? 2 : 1;
+    if (logKind.startsWith("postgresql")) {
       database = "pledge_order_crash_" + Long.toString(System.nanoTime() & 0xffffffffL, 36);
       try (var connection = DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
           var statement = connection.createStatement()) {
@@ -158,10 +153,9 @@ class KeyOrderCrashTest {
     subscriber.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     subscriber.createContext("/orders", this::deliver);
     subscriber.start();
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
-    }
-    startServer();
+    ports[0] = freePort();
+    ports[1] = freePort();
+    startServer(0);
     String target = "http://127.0.0.1:" + subscriber.getAddress().getPort() + "/orders";
     assertThat(
             send(
@@ -170,6 +164,11 @@ class KeyOrderCrashTest {
                     "{\"topic\":\"orders\",\"target\":\"" + target + "\"}")
                 .statusCode())
         .isEqualTo(200);
+    if (coordinators == 2) {
+      // Started after the subscription exists: a coordinator reads the subscriptions when it
+      // starts, and does not see one created at another coordinator later.
+      startServer(1);
+    }
 
     // The expected order of each key: the order the transactions commit in, one after another.
     Map<String, List<String>> expected = new LinkedHashMap<>();
@@ -186,14 +185,14 @@ class KeyOrderCrashTest {
       Future<?> produced =
           producer.submit(() -> {
             for (int i = 0; i < TRANSACTIONS; i++) {
-              commitAndAwait(i);
+              commitAndAwait(i, i % coordinators);
             }
             return null;
           });
       await().atMost(Duration.ofSeconds(60)).until(() -> acknowledged().size() >= messages / 3);
-      server.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
+      servers[0].kill9(); // SIGKILL: no shutdown hook runs
       int before = acknowledged().size();
-      startServer();
+      startServer(0);
       produced.get(120, TimeUnit.SECONDS);
       assertThat(before).as("killed while deliveries were still owed").isLessThan(messages);
     }
@@ -220,7 +219,7 @@ class KeyOrderCrashTest {
   }
 
   /** Creates, commits and waits for transaction {@code i} to be committed, through a restart. */
-  private void commitAndAwait(int i) {
+  private void commitAndAwait(int i, int coordinator) {
     String gid = "tx-" + i;
     String key = "key-" + (i % KEYS);
     String message = "{\"topic\":\"orders\",\"key\":\"" + key + "\",\"payload\":{\"i\":" + i + "}}";
@@ -232,9 +231,14 @@ class KeyOrderCrashTest {
             + message
             + (i % 4 == 0 ? "," + message : "")
             + "]}";
-    retry(() -> send("POST", "/api/v1/transactions", body).statusCode() == 201);
-    retry(() -> send("POST", "/api/v1/transactions/" + gid + "/commit", "").statusCode() == 200);
-    retry(() -> send("GET", "/api/v1/transactions/" + gid, null).body().contains("\"committed\""));
+    retry(() -> send(coordinator, "POST", "/api/v1/transactions", body).statusCode() == 201);
+    retry(() ->
+        send(coordinator, "POST", "/api/v1/transactions/" + gid + "/commit", "").statusCode()
+            == 200);
+    retry(() ->
+        send(coordinator, "GET", "/api/v1/transactions/" + gid, null)
+            .body()
+            .contains("\"committed\""));
   }
 
   private interface Attempt {
@@ -287,8 +291,13 @@ class KeyOrderCrashTest {
 
   private HttpResponse<String> send(String method, String path, String body)
       throws IOException, InterruptedException {
+    return send(0, method, path, body);
+  }
+
+  private HttpResponse<String> send(int coordinator, String method, String path, String body)
+      throws IOException, InterruptedException {
     HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports[coordinator] + path))
             .timeout(Duration.ofSeconds(5))
             .method(
                 method,

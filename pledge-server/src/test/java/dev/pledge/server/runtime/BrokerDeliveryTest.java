@@ -7,12 +7,7 @@ import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
-import dev.pledge.core.Limits;
-import dev.pledge.core.RetryPolicy;
-import dev.pledge.core.engine.Engine;
-import dev.pledge.server.api.Api;
-import dev.pledge.server.http.HttpApiServer;
-import dev.pledge.store.jdbc.JdbcLogConfig;
+import dev.pledge.example.shop.InJvmKafka;
 import dev.pledge.store.jdbc.JdbcTransactionLog;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
@@ -20,75 +15,53 @@ import io.nats.client.Nats;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A msg transaction's messages reach the real RabbitMQ and NATS JetStream on this machine through
- * subscriptions with {@code amqp://} and {@code nats://} targets, with what DESIGN.md's "Brokers"
- * names: AMQP persistent, routing key = topic, {@code message_id} = the message id, headers {@code
- * pledge-topic}, {@code pledge-key}, {@code pledge-gid}; JetStream {@code Nats-Msg-Id} = the
- * message id and the same headers. The providers are found on the server's classpath, as in {@code
- * pledge server}.
+ * A msg transaction's messages reach the real RabbitMQ and NATS JetStream on this machine, and a
+ * Kafka broker in this JVM, through subscriptions with {@code amqp://}, {@code nats://} and {@code
+ * kafka://} targets (Kafka: record key = the message's key, header {@code pledge-message-id}), with
+ * what DESIGN.md's "Brokers" names: AMQP persistent, routing key = topic, {@code message_id} = the
+ * message id, headers {@code pledge-topic}, {@code pledge-key}, {@code pledge-gid}; JetStream
+ * {@code Nats-Msg-Id} = the message id and the same headers. The providers are found on the
+ * server's classpath, as in {@code pledge server}.
  */
 class BrokerDeliveryTest {
-  private static final RetryPolicy FAST =
-      new RetryPolicy(
-          Duration.ofMillis(20), Duration.ofMillis(200), 2.0, 0.2, Duration.ofSeconds(5), 10);
-
   @TempDir Path data;
 
-  private final HttpClient client = HttpClient.newHttpClient();
   private final String run = UUID.randomUUID().toString().substring(0, 8);
+  private BrokerCoordinator coordinator;
   private JdbcTransactionLog log;
   private BrokerSinks brokers;
-  private ServerRuntime runtime;
-  private HttpApiServer server;
-  private String base;
 
   @BeforeEach
   void start() throws Exception {
-    log = JdbcTransactionLog.open(JdbcLogConfig.forUrl("jdbc:sqlite:" + data.resolve("p.db")));
-    Subscriptions subscriptions = new Subscriptions(log);
-    brokers = BrokerSinks.discover();
-    AllowList allowList = AllowList.loopbackOnly();
-    runtime =
-        TestRuntimes.start(
-            new Engine(Limits.DEFAULT, FAST),
-            log,
-            new DeliveryRouter(new HttpEffects(FAST.callTimeout(), allowList), brokers, allowList),
-            subscriptions,
-            Duration.ofMillis(20));
-    Api api = new Api(runtime, log, Limits.DEFAULT, subscriptions, allowList, log, () -> "g");
-    server =
-        HttpApiServer.start(
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            api,
-            HttpApiServer.MAX_CONCURRENT_REQUESTS,
-            null);
-    base = "http://127.0.0.1:" + server.port();
+    coordinator = new BrokerCoordinator(data);
+    log = coordinator.log;
+    brokers = coordinator.brokers;
   }
 
   @AfterEach
   void stop() {
-    server.close();
-    runtime.close();
-    brokers.close();
-    log.close();
+    coordinator.close();
   }
 
   @Test
@@ -187,6 +160,55 @@ class BrokerDeliveryTest {
   }
 
   @Test
+  void msgTransaction_reachesAKafkaTopic_withTheHeadersDesignNames() throws Exception {
+    String topic = "pledge-test-" + run;
+    try (InJvmKafka kafka = InJvmKafka.start(data.resolve("kafka"))) {
+      kafka.createTopic(topic, 3);
+      put(
+          "orders-kafka",
+          "{\"topic\":\"orders\",\"target\":\"kafka://127.0.0.1:"
+              + kafka.port()
+              + "/"
+              + topic
+              + "\"}");
+      String gid = "kafka-" + run;
+      commitMessage(gid);
+
+      Properties properties = new Properties();
+      properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + kafka.port());
+      properties.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + run);
+      properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      try (KafkaConsumer<String, String> consumer =
+          new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer())) {
+        consumer.subscribe(List.of(topic));
+        List<ConsumerRecord<String, String>> records = new ArrayList<>();
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> {
+              consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+              return !records.isEmpty();
+            });
+        ConsumerRecord<String, String> record = records.get(0);
+        assertThat(record.key()).isEqualTo("order-7");
+        assertThat(record.value()).isEqualTo("{\"orderId\":7}");
+        assertThat(header(record, "pledge-message-id")).isEqualTo(gid + "#1");
+        assertThat(header(record, "pledge-topic")).isEqualTo("orders");
+        assertThat(header(record, "pledge-key")).isEqualTo("order-7");
+        assertThat(header(record, "pledge-gid")).isEqualTo(gid);
+        assertThat(header(record, "tenant")).isEqualTo("acme");
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> log.load(dev.pledge.core.Gid.of(gid)).orElseThrow().isSettled());
+    }
+  }
+
+  private static String header(ConsumerRecord<String, String> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+
+  @Test
   void badBrokerTargets_areRefusedWithTheReason() throws Exception {
     HttpResponse<String> unknown =
         send("PUT", "/api/v1/subscriptions/s1", "{\"topic\":\"t\",\"target\":\"mqtt://h/x\"}");
@@ -209,18 +231,7 @@ class BrokerDeliveryTest {
   }
 
   private void commitMessage(String gid) throws Exception {
-    HttpResponse<String> created =
-        send(
-            "POST",
-            "/api/v1/transactions",
-            "{\"gid\":\""
-                + gid
-                + "\",\"mode\":\"msg\",\"checkUrl\":\"http://127.0.0.1:1/check\","
-                + "\"messages\":[{\"topic\":\"orders\",\"key\":\"order-7\","
-                + "\"payload\":{\"orderId\":7},\"headers\":{\"tenant\":\"acme\"}}]}");
-    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-    assertThat(send("POST", "/api/v1/transactions/" + gid + "/commit", "").statusCode())
-        .isEqualTo(200);
+    coordinator.commitMessage(gid, "orders", "order-7", "{\"orderId\":7}");
   }
 
   private int put(String name, String body) throws Exception {
@@ -230,10 +241,6 @@ class BrokerDeliveryTest {
   }
 
   private HttpResponse<String> send(String method, String path, String body) throws Exception {
-    return client.send(
-        HttpRequest.newBuilder(URI.create(base + path))
-            .method(method, HttpRequest.BodyPublishers.ofString(body))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return coordinator.send(method, path, body);
   }
 }

@@ -29,9 +29,10 @@ import org.apache.kafka.server.common.MetadataVersion;
 /**
  * One real Kafka broker (KRaft, broker and controller in one node, one replica) inside this JVM, as
  * pledge-broker-kafka's tests run it: no Kafka is installed on this machine. Its log is flushed on
- * every message, so an acknowledgement ({@code acks=all}) means the record is on disk.
+ * every message, so an acknowledgement ({@code acks=all}) means the record is on disk. Public for
+ * pledge-server's tests of deliveries to {@code kafka://} targets.
  */
-final class InJvmKafka implements AutoCloseable {
+public final class InJvmKafka implements AutoCloseable {
   private final KafkaRaftServer server;
   private final int port;
 
@@ -41,7 +42,7 @@ final class InJvmKafka implements AutoCloseable {
   }
 
   /** Formats a data folder under {@code folder} and starts the broker there. */
-  static InJvmKafka start(Path folder) {
+  public static InJvmKafka start(Path folder) {
     try {
       Path dataDir = Files.createDirectories(folder.resolve("kafka"));
       int port = freePort();
@@ -92,11 +93,11 @@ final class InJvmKafka implements AutoCloseable {
     }
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
-  void createTopic(String topic, int partitions) {
+  public void createTopic(String topic, int partitions) {
     Properties properties = new Properties();
     properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + port);
     try (Admin admin = Admin.create(properties)) {
