@@ -242,6 +242,15 @@ await scenario("force-dry-run", async (page) => {
   await page.waitForSelector("#tx-audit #audit-table", WAIT);
   const audit = await page.textContent("#tx-audit #audit-table");
   check(audit.includes("OPS-42") && audit.includes("abort"), "the audit entry shows: " + audit);
+  // The timeline names the forced abort as the operator's, with the reason, never as the caller's.
+  await until("the forced abort is final", async () => ((await api("/api/v1/transactions/tcc-hold-1")).body.status === "aborted" ? true : (await api("/api/v1/transactions/tcc-hold-1")).body.status));
+  await open(page, "#/transactions/tcc-hold-1", "tx:tcc-hold-1");
+  await page.waitForSelector('#timeline-entries li[data-kind="operator"]', WAIT);
+  const entries = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
+  check(entries.some((e) => e.kind === "operator" && e.text.includes("operator: force abort") && e.text.includes("OPS-42: the shop cancelled this order by phone (confirmed)")), "the timeline shows the operator's forced abort: " + JSON.stringify(entries));
+  check(!entries.some((e) => e.kind === "request" && e.text.includes("asked to abort")), "not as the caller's abort: " + JSON.stringify(entries));
+  check(entries.some((e) => e.kind === "state" && e.text.includes("aborting") && e.text.includes("aborted")), "then aborted: " + JSON.stringify(entries));
+  await page.screenshot({ path: path.join(shots, "forced.png"), fullPage: true });
 });
 
 await scenario("dead-letters", async (page) => {
@@ -409,6 +418,29 @@ await scenario("token", async (page, context) => {
   await other.close();
   await page.click("#token-forget");
   check((await page.evaluate(() => sessionStorage.getItem("pledge.token"))) === null, "forgotten");
+});
+
+await scenario("force-skip-op", async (page) => {
+  // The stuck saga's compensation was done by hand: an operator skips it, after a dry run, and the
+  // saga ends aborted; its timeline shows the skip as the operator's, the service's answers as they were.
+  await open(page, "#/transactions/stuck-payment-1", "tx:stuck-payment-1");
+  await page.selectOption("#force-action", "skip-op");
+  await page.selectOption("#force-op", "reserve\u0000compensate");
+  await page.fill("#force-reason", "OPS-45: refunded by hand");
+  await page.click("#force-dry-run");
+  await page.waitForSelector("#dry-run-result", WAIT);
+  const dry = await page.textContent("#dry-run-result");
+  check(dry.includes("reserve's compensate is recorded as done by hand"), "the dry run says what it records: " + dry);
+  check((await api("/api/v1/transactions/stuck-payment-1")).body.status === "aborting", "still aborting after the dry run");
+  await page.click("#force-apply");
+  await page.waitForSelector("#applied-result", WAIT);
+  await until("the saga is aborted", async () => ((await api("/api/v1/transactions/stuck-payment-1")).body.status === "aborted" ? true : (await api("/api/v1/transactions/stuck-payment-1")).body.status));
+  await open(page, "#/transactions/stuck-payment-1", "tx:stuck-payment-1");
+  await page.waitForSelector('#timeline-entries li[data-kind="operator"]', WAIT);
+  const entries = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
+  check(entries.some((e) => e.kind === "operator" && e.text.includes("operator: force skip-op on branch reserve") && e.text.includes("compensate recorded as done by hand; reason: OPS-45: refunded by hand")), "the timeline shows the skip: " + JSON.stringify(entries));
+  check(!entries.some((e) => e.kind === "answer" && e.text.includes("compensate on branch reserve") && e.text.includes("done")), "no answer of the service's claims the compensation done: " + JSON.stringify(entries));
+  check(entries.some((e) => e.kind === "operator" && e.text.includes("operator: retry")), "the earlier retry is there too: " + JSON.stringify(entries));
 });
 
 await browser.close();

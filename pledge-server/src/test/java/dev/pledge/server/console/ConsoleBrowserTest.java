@@ -63,9 +63,10 @@ import org.junit.jupiter.api.io.TempDir;
  * driven without a token, with a client's and with an operator's ({@code 401} and {@code 403}
  * shown).
  *
- * <p>The scenarios take screenshots into {@code target/console-screenshots}; with {@code
- * -Dpledge.updateDocs=true} they are also copied to {@code docs/console/}, where {@code
- * docs/console.md} shows them, so the pictures stay true to the page.
+ * <p>The scenarios take screenshots into {@code target/console-screenshots}; every run that passes
+ * copies them to {@code docs/console/}, where {@code docs/console.md} shows them (the list, a
+ * timeline, a force's dry run, a forced abort in the timeline, the dead letters), so the pictures
+ * stay true to the page.
  */
 class ConsoleBrowserTest {
   private static final Path SCRIPTS = Path.of("src/test/console");
@@ -86,10 +87,11 @@ class ConsoleBrowserTest {
           "dead-letters",
           "audit",
           "roles",
-          "token");
+          "token",
+          "force-skip-op");
 
   private static final List<String> SCREENSHOTS =
-      List.of("list.png", "timeline.png", "force.png", "dead-letters.png");
+      List.of("list.png", "timeline.png", "force.png", "forced.png", "dead-letters.png");
   private static final String OPERATOR_TOKEN = "console-operator-token-0123456789";
   private static final String CLIENT_TOKEN = "console-client-token-0123456789ab";
 
@@ -242,13 +244,12 @@ class ConsoleBrowserTest {
                 + " inbox-order-2#1->console-inbox",
             "OPS-43: the inbox is back (checked) | re-drove 1 of 1 dead deliveries at most 5/s:"
                 + " inbox-order-1#1->console-inbox");
-    if (Boolean.getBoolean("pledge.updateDocs")) {
-      Path docs = Path.of("../docs/console");
-      Files.createDirectories(docs);
-      for (String picture : SCREENSHOTS) {
-        Files.copy(
-            shots.resolve(picture), docs.resolve(picture), StandardCopyOption.REPLACE_EXISTING);
-      }
+    // Every run that passes refreshes the pictures docs/console.md shows, so they stay true.
+    Path docs = Path.of("../docs/console");
+    Files.createDirectories(docs);
+    for (String picture : SCREENSHOTS) {
+      Files.copy(
+          shots.resolve(picture), docs.resolve(picture), StandardCopyOption.REPLACE_EXISTING);
     }
   }
 
