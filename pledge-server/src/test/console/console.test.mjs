@@ -242,21 +242,30 @@ await scenario("force-dry-run", async (page) => {
   await page.waitForSelector("#tx-audit #audit-table", WAIT);
   const audit = await page.textContent("#tx-audit #audit-table");
   check(audit.includes("OPS-42") && audit.includes("abort"), "the audit entry shows: " + audit);
+  // The timeline names the forced abort as the operator's, with the reason, never as the caller's.
+  await until("the forced abort is final", async () => ((await api("/api/v1/transactions/tcc-hold-1")).body.status === "aborted" ? true : (await api("/api/v1/transactions/tcc-hold-1")).body.status));
+  await open(page, "#/transactions/tcc-hold-1", "tx:tcc-hold-1");
+  await page.waitForSelector('#timeline-entries li[data-kind="operator"]', WAIT);
+  const entries = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
+  check(entries.some((e) => e.kind === "operator" && e.text.includes("operator: force abort") && e.text.includes("OPS-42: the shop cancelled this order by phone (confirmed)")), "the timeline shows the operator's forced abort: " + JSON.stringify(entries));
+  check(!entries.some((e) => e.kind === "request" && e.text.includes("asked to abort")), "not as the caller's abort: " + JSON.stringify(entries));
+  check(entries.some((e) => e.kind === "state" && e.text.includes("aborting") && e.text.includes("aborted")), "then aborted: " + JSON.stringify(entries));
+  await page.screenshot({ path: path.join(shots, "forced.png"), fullPage: true });
 });
 
 await scenario("dead-letters", async (page) => {
-  // Real dead letters: a subscriber that answers 503 until it is fixed, and two committed messages
+  // Real dead letters: a subscriber that answers 503 until it is fixed, and three committed messages
   // to it; each delivery fails past the retry bound (3 attempts) and is dead.
   const sub = "console-inbox";
   check((await api("/api/v1/subscriptions/" + sub, "PUT", { topic: "console-orders", target: services + "/inbox" })).status === 200, "subscribed");
-  for (const gid of ["inbox-order-1", "inbox-order-2"]) {
+  for (const gid of ["inbox-order-1", "inbox-order-2", "inbox-order-3"]) {
     const created = await api("/api/v1/transactions", "POST", { gid, mode: "msg", checkUrl: services + "/ok", messages: [{ topic: "console-orders", key: gid, payload: { order: gid } }] });
     check(created.status === 201, "created " + gid + ": " + JSON.stringify(created.body));
     check((await api("/api/v1/transactions/" + gid + "/commit", "POST", {})).status === 200, "committed " + gid);
   }
-  await until("two dead letters", async () => {
+  await until("three dead letters", async () => {
     const items = (await api("/api/v1/deliveries?status=dead")).body.items.map((d) => d.id);
-    return items.includes("inbox-order-1#1->" + sub) && items.includes("inbox-order-2#1->" + sub) ? true : items;
+    return [1, 2, 3].every((n) => items.includes("inbox-order-" + n + "#1->" + sub)) ? true : items;
   });
 
   await open(page, "#/dead-letters", "dead");
@@ -269,7 +278,7 @@ await scenario("dead-letters", async (page) => {
   await page.click("#dead-filters button[type=submit]");
   await page.waitForFunction(() => location.hash === "#/dead-letters?subscription=console-inbox", null, WAIT);
   await page.waitForSelector(one, WAIT);
-  check((await page.$$("#dead-table tbody tr")).length === 2, "two dead letters to " + sub);
+  check((await page.$$("#dead-table tbody tr")).length === 3, "three dead letters to " + sub);
 
   check(await page.isDisabled("#redrive"), "Re-drive is disabled before a dry run");
   await page.check(one + " input[type=checkbox]");
@@ -324,17 +333,29 @@ await scenario("dead-letters", async (page) => {
   await page.click('tr[data-message="inbox-order-2#1"] a[href^="#/dead-letters"]');
   await page.waitForFunction(() => document.body.dataset.ready === "dead" && location.hash === "#/dead-letters?subscription=console-inbox", null, WAIT);
 
-  // The rest: every one on the page, chosen at once.
+  // The rest: every one on the page, chosen at once: two transactions, so two audit entries, one
+  // per transaction, each shown.
   await page.waitForSelector('tr[data-id="inbox-order-2#1->console-inbox"]', WAIT);
+  await page.waitForSelector('tr[data-id="inbox-order-3#1->console-inbox"]', WAIT);
   await page.check("#dead-all");
   await page.fill("#redrive-reason", "OPS-44: the rest");
   await page.click("#redrive-dry-run");
   await page.waitForSelector("#redrive-dry-run-result", WAIT);
   await page.click("#redrive");
   await page.waitForSelector("#redrive-answer", WAIT);
-  check((await page.textContent("#redrive-answer")).startsWith("Re-driven: 1 of 1"), await page.textContent("#redrive-answer"));
+  check((await page.textContent("#redrive-answer")).startsWith("Re-driven: 2 of 2"), await page.textContent("#redrive-answer"));
+  await page.waitForSelector("#redrive-audit-entry li", WAIT);
+  const perTransaction = await page.$$eval("#redrive-audit-entry li", (lis) => lis.map((li) => ({ gid: li.dataset.gid, text: li.textContent })));
+  check(JSON.stringify(perTransaction.map((e) => e.gid).sort()) === '["inbox-order-2","inbox-order-3"]', "one audit entry per transaction: " + JSON.stringify(perTransaction));
+  check(perTransaction.every((e) => e.text.includes("OPS-44: the rest") && e.text.includes(e.gid + "#1->console-inbox") && e.text.includes("one of 2 transactions")), "each names its own delivery: " + JSON.stringify(perTransaction));
   await page.waitForSelector("#dead-letters-empty", WAIT);
-  await until("the rest is delivered", async () => ((await deliveryStatus("inbox-order-2", sub)) === "succeeded" ? true : await deliveryStatus("inbox-order-2", sub)));
+  for (const gid of ["inbox-order-2", "inbox-order-3"]) {
+    await until(gid + " is delivered", async () => ((await deliveryStatus(gid, sub)) === "succeeded" ? true : await deliveryStatus(gid, sub)));
+  }
+  // Each transaction's own page lists the re-drive among the operator actions on it.
+  await open(page, "#/transactions/inbox-order-3", "tx:inbox-order-3");
+  await page.waitForSelector("#tx-audit #audit-table", WAIT);
+  check((await page.textContent("#tx-audit #audit-table")).includes("OPS-44"), "inbox-order-3's page shows the re-drive");
 });
 
 await scenario("audit", async (page) => {
@@ -409,6 +430,29 @@ await scenario("token", async (page, context) => {
   await other.close();
   await page.click("#token-forget");
   check((await page.evaluate(() => sessionStorage.getItem("pledge.token"))) === null, "forgotten");
+});
+
+await scenario("force-skip-op", async (page) => {
+  // The stuck saga's compensation was done by hand: an operator skips it, after a dry run, and the
+  // saga ends aborted; its timeline shows the skip as the operator's, the service's answers as they were.
+  await open(page, "#/transactions/stuck-payment-1", "tx:stuck-payment-1");
+  await page.selectOption("#force-action", "skip-op");
+  await page.selectOption("#force-op", "reserve\u0000compensate");
+  await page.fill("#force-reason", "OPS-45: refunded by hand");
+  await page.click("#force-dry-run");
+  await page.waitForSelector("#dry-run-result", WAIT);
+  const dry = await page.textContent("#dry-run-result");
+  check(dry.includes("reserve's compensate is recorded as done by hand"), "the dry run says what it records: " + dry);
+  check((await api("/api/v1/transactions/stuck-payment-1")).body.status === "aborting", "still aborting after the dry run");
+  await page.click("#force-apply");
+  await page.waitForSelector("#applied-result", WAIT);
+  await until("the saga is aborted", async () => ((await api("/api/v1/transactions/stuck-payment-1")).body.status === "aborted" ? true : (await api("/api/v1/transactions/stuck-payment-1")).body.status));
+  await open(page, "#/transactions/stuck-payment-1", "tx:stuck-payment-1");
+  await page.waitForSelector('#timeline-entries li[data-kind="operator"]', WAIT);
+  const entries = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
+  check(entries.some((e) => e.kind === "operator" && e.text.includes("operator: force skip-op on branch reserve") && e.text.includes("compensate recorded as done by hand; reason: OPS-45: refunded by hand")), "the timeline shows the skip: " + JSON.stringify(entries));
+  check(!entries.some((e) => e.kind === "answer" && e.text.includes("compensate on branch reserve") && e.text.includes("done")), "no answer of the service's claims the compensation done: " + JSON.stringify(entries));
+  check(entries.some((e) => e.kind === "operator" && e.text.includes("operator: retry")), "the earlier retry is there too: " + JSON.stringify(entries));
 });
 
 await browser.close();

@@ -1,6 +1,7 @@
 package dev.pledge.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -27,6 +29,9 @@ import picocli.CommandLine;
  * shop's four services inject their faults; the report must find everything consistent.
  */
 class DemoCommandTest {
+  /** How long the console is watched at most: longer than the demo of 60 orders ever runs. */
+  private static final Duration DEMO_LIMIT = Duration.ofMinutes(10);
+
   @TempDir Path dataDir;
 
   @Test
@@ -99,62 +104,73 @@ class DemoCommandTest {
   /**
    * Waits for the demo to print the console's address, then reads what the console reads, as an
    * operator who opens it would: the page, and the list of transactions, until the list holds one
-   * of the demo's orders. Records what it saw; gives up when the demo is done. A read that fails
-   * (the coordinator is being killed and restarted) is tried again.
+   * of the demo's orders. Records what it saw; gives up when the demo is done. A bounded wait
+   * (Awaitility, polling every 50 ms), not a loop of sleeps; a read that fails (the coordinator is
+   * being killed and restarted) is tried again at the next poll.
    */
   private static void watchTheConsole(
       StringWriter output, AtomicBoolean done, AtomicReference<String> saw) {
     Pattern address = Pattern.compile("console: (http://127\\.0\\.0\\.1:\\d+)/console/");
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     ObjectMapper json = new ObjectMapper();
-    while (!done.get()) {
-      Matcher found = address.matcher(output.toString());
-      if (found.find()) {
-        String base = found.group(1);
-        try {
-          HttpResponse<String> page =
-              client.send(
-                  HttpRequest.newBuilder(URI.create(base + "/console/"))
-                      .timeout(Duration.ofSeconds(5))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
-          HttpResponse<String> list =
-              client.send(
-                  HttpRequest.newBuilder(URI.create(base + "/api/v1/transactions?limit=50"))
-                      .timeout(Duration.ofSeconds(5))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
-          if (page.statusCode() == 200
-              && page.body().contains("Pledge console")
-              && list.statusCode() == 200) {
-            JsonNode items = json.readTree(list.body()).path("items");
-            if (!items.isEmpty()) {
-              saw.set(
-                  "page "
-                      + page.statusCode()
-                      + ", "
-                      + items.size()
-                      + " transactions listed, the newest "
-                      + items.get(0).path("gid").asText()
-                      + " ("
-                      + items.get(0).path("mode").asText()
-                      + ")");
-              return;
-            }
-          }
-        } catch (IOException e) {
-          // The coordinator is down for a moment (the demo's kill -9): read again.
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
+    try {
+      await()
+          .atMost(DEMO_LIMIT)
+          .pollInterval(Duration.ofMillis(50))
+          .until(() -> done.get() || sawTheConsole(output, address, client, json, saw));
+    } catch (ConditionTimeoutException e) {
+      // The demo ran past its limit: the test's own assertions say what was missing.
+    }
+  }
+
+  /** One look at the console, if its address is printed yet; true when it showed an order. */
+  private static boolean sawTheConsole(
+      StringWriter output,
+      Pattern address,
+      HttpClient client,
+      ObjectMapper json,
+      AtomicReference<String> saw)
+      throws InterruptedException {
+    Matcher found = address.matcher(output.toString());
+    if (!found.find()) {
+      return false;
+    }
+    String base = found.group(1);
+    try {
+      HttpResponse<String> page =
+          client.send(
+              HttpRequest.newBuilder(URI.create(base + "/console/"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> list =
+          client.send(
+              HttpRequest.newBuilder(URI.create(base + "/api/v1/transactions?limit=50"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (page.statusCode() != 200
+          || !page.body().contains("Pledge console")
+          || list.statusCode() != 200) {
+        return false;
       }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
+      JsonNode items = json.readTree(list.body()).path("items");
+      if (items.isEmpty()) {
+        return false;
       }
+      saw.set(
+          "page "
+              + page.statusCode()
+              + ", "
+              + items.size()
+              + " transactions listed, the newest "
+              + items.get(0).path("gid").asText()
+              + " ("
+              + items.get(0).path("mode").asText()
+              + ")");
+      return true;
+    } catch (IOException e) {
+      return false; // the coordinator is down for a moment (the demo's kill -9): look again
     }
   }
 
