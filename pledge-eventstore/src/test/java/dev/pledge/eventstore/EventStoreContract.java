@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -371,6 +372,32 @@ public abstract class EventStoreContract {
         assertThat(positions.get(i)).isEqualTo(positions.get(i - 1) + 1);
       }
       assertThat(subscription.position()).isGreaterThanOrEqualTo(positions.getLast());
+    }
+  }
+
+  @Test
+  void subscription_whoseHandlerThrows_isOfferedTheSameEventAgain_andSkipsNothing() {
+    AppendResult first =
+        store.append(
+            stream, ExpectedVersion.noStream(), List.of(deposited(1), deposited(2), deposited(3)));
+    List<Long> offered = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger failures = new AtomicInteger();
+    try (Subscription subscription =
+        store.subscribe(
+            "throws",
+            first.firstPosition() - 1,
+            e -> {
+              if (!e.streamId().equals(stream)) {
+                return;
+              }
+              offered.add(e.version());
+              if (e.version() == 2 && failures.getAndIncrement() < 2) {
+                throw new IllegalStateException("handler fails on version 2, attempt " + failures);
+              }
+            })) {
+      await().atMost(Duration.ofSeconds(20)).until(() -> offered.contains(3L));
+      assertThat(offered).containsExactly(1L, 2L, 2L, 2L, 3L);
+      assertThat(subscription.position()).isGreaterThanOrEqualTo(first.firstPosition() + 2);
     }
   }
 
