@@ -6,7 +6,10 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -66,9 +69,19 @@ public final class AllowList {
     }
   }
 
+  /** The URLs parsed most recently, at most this many; a participant's few URLs stay in it. */
+  private static final int PARSED_CACHE_SIZE = 1024;
+
   private final List<Target> prefixes;
   private final List<String> texts;
   private final Resolver resolver;
+
+  /**
+   * URL → its parts (empty for none): every op call asks about the same few URLs, and parsing one
+   * was a measurable part of a call's CPU. Only the parse is kept; a name's DNS answer is asked
+   * again on every call ({@link #resolvesAway}).
+   */
+  private final Map<String, Optional<Target>> parsedCache = new ConcurrentHashMap<>();
 
   private AllowList(List<Target> prefixes, List<String> texts, Resolver resolver) {
     this.prefixes = List.copyOf(prefixes);
@@ -154,7 +167,15 @@ public final class AllowList {
   }
 
   public boolean allows(String url) {
-    Target target = parse(url);
+    Optional<Target> cached = parsedCache.get(url);
+    if (cached == null) {
+      cached = Optional.ofNullable(parse(url));
+      if (parsedCache.size() >= PARSED_CACHE_SIZE) {
+        parsedCache.clear();
+      }
+      parsedCache.put(url, cached);
+    }
+    Target target = cached.orElse(null);
     if (target == null) {
       return false;
     }

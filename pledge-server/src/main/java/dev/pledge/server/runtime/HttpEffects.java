@@ -116,6 +116,9 @@ public final class HttpEffects implements Transport, AutoCloseable {
             .disableCookieManagement()
             .disableAuthCaching()
             .disableConnectionState()
+            // No Accept-Encoding and no decoding step per answer: answers are a status and a few
+            // bytes (a 409's reason).
+            .disableContentCompression()
             .setConnectionManager(
                 PoolingAsyncClientConnectionManagerBuilder.create()
                     .setMaxConnPerRoute(MAX_CONNECTIONS_PER_ROUTE)

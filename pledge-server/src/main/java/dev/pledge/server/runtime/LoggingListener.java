@@ -1,5 +1,6 @@
 package dev.pledge.server.runtime;
 
+import dev.pledge.core.Status;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.engine.Transition;
 import dev.pledge.core.runtime.RuntimeListener;
@@ -7,27 +8,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-/** One log line per state transition (gid in the MDC), and the runtime's operating failures. */
+/**
+ * The runtime's log lines: every state transition at DEBUG (gid in the MDC), a transaction that
+ * ends other than committed at INFO, and the runtime's operating failures at WARN. A committed
+ * transaction writes no line at INFO: one synchronous write per transition was a measurable part of
+ * the coordinator's CPU per transaction ({@code docs/benchmarks.md}); its history is in the log
+ * ({@code GET /api/v1/transactions/{gid}/history}) and its counts in {@code /metrics}.
+ */
 final class LoggingListener implements RuntimeListener {
   private static final Logger LOG = LoggerFactory.getLogger("dev.pledge.runtime");
 
   @Override
   public void transitioned(Transaction tx, Transition row) {
+    if (!LOG.isDebugEnabled()) {
+      return;
+    }
     MDC.put("gid", tx.gid().value());
     try {
-      if (row.from() != row.to()) {
-        LOG.info(
-            "{} {} -> {} on {} (v{})",
-            tx.gid(),
-            row.from() == null ? "[new]" : row.from().label(),
-            row.to().label(),
-            row.trigger().label(),
-            tx.version());
-      } else if (LOG.isDebugEnabled()) {
-        LOG.debug("{} {} on {}", tx.gid(), row.to().label(), row.trigger().label());
-      }
+      LOG.debug(
+          "{} {} -> {} on {} (v{})",
+          tx.gid(),
+          row.from() == null ? "[new]" : row.from().label(),
+          row.to().label(),
+          row.trigger().label(),
+          tx.version());
     } finally {
       MDC.remove("gid");
+    }
+  }
+
+  @Override
+  public void finalized(Transaction tx) {
+    if (tx.status() != Status.COMMITTED && LOG.isInfoEnabled()) {
+      LOG.info("{} ended {} (v{})", tx.gid(), tx.status().label(), tx.version());
     }
   }
 

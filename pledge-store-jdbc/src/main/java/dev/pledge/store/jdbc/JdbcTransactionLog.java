@@ -361,6 +361,7 @@ public final class JdbcTransactionLog
       for (int i = 0; i < batch.size(); i++) {
         results[i] = run(connection, batch.get(i));
       }
+      insertHistory(connection, batch, results);
     } catch (SQLException e) {
       statementError = e;
     }
@@ -418,17 +419,9 @@ public final class JdbcTransactionLog
   private Object run(Connection connection, Write write) throws SQLException {
     return switch (write) {
       case Write.Create create ->
-          withQueues(
-              connection,
-              withHistory(
-                  connection, create(connection, create.tx()), create.tx(), create.history()),
-              create.tx());
+          withQueues(connection, create(connection, create.tx()), create.tx());
       case Write.Update update ->
-          withQueues(
-              connection,
-              withHistory(
-                  connection, update(connection, update.tx()), update.tx(), update.history()),
-              update.tx());
+          withQueues(connection, update(connection, update.tx()), update.tx());
       case Write.Claim claim -> claim(connection, claim);
     };
   }
@@ -504,39 +497,60 @@ public final class JdbcTransactionLog
   }
 
   /**
-   * Inserts {@code entries} in the same database transaction as the write of {@code tx}, when that
-   * write was not refused ({@code result} null); returns {@code result}.
+   * Inserts the history entries of every write of {@code batch} that was not refused ({@code
+   * results[i]} null), in the database transaction that wrote their states: one statement batch for
+   * the whole commit, not one round trip per write.
    */
-  private Object withHistory(
-      Connection connection, Object result, Transaction tx, List<HistoryEntry> entries)
+  private void insertHistory(Connection connection, List<Write> batch, Object[] results)
       throws SQLException {
-    if (result != null || entries.isEmpty()) {
-      return result;
-    }
-    try (PreparedStatement insert = connection.prepareStatement(sql.insertHistory)) {
-      for (HistoryEntry entry : entries) {
-        insert.setString(1, tx.gid().value());
-        insert.setLong(2, entry.at().toEpochMilli());
-        insert.setInt(3, entry.at().getNano() % 1_000_000);
-        insert.setLong(4, entry.version());
-        setStatus(insert, 5, entry.from());
-        setStatus(insert, 6, entry.to());
-        insert.setString(7, entry.detail());
-        insert.setInt(8, entry.kind().code());
-        insert.setString(9, entry.subject());
-        insert.setString(10, entry.op());
-        insert.setString(11, entry.outcome());
-        insert.setInt(12, entry.attempt());
-        if (entry.latency() == null) {
-          insert.setNull(13, Types.BIGINT);
+    PreparedStatement insert = null;
+    try {
+      for (int i = 0; i < batch.size(); i++) {
+        Transaction tx;
+        List<HistoryEntry> entries;
+        if (results[i] != null) {
+          continue;
+        } else if (batch.get(i) instanceof Write.Create create) {
+          tx = create.tx();
+          entries = create.history();
+        } else if (batch.get(i) instanceof Write.Update update) {
+          tx = update.tx();
+          entries = update.history();
         } else {
-          insert.setLong(13, entry.latency().toNanos() / 1_000);
+          continue; // a claim writes no history
         }
-        insert.addBatch();
+        for (HistoryEntry entry : entries) {
+          if (insert == null) {
+            insert = connection.prepareStatement(sql.insertHistory);
+          }
+          insert.setString(1, tx.gid().value());
+          insert.setLong(2, entry.at().toEpochMilli());
+          insert.setInt(3, entry.at().getNano() % 1_000_000);
+          insert.setLong(4, entry.version());
+          setStatus(insert, 5, entry.from());
+          setStatus(insert, 6, entry.to());
+          insert.setString(7, entry.detail());
+          insert.setInt(8, entry.kind().code());
+          insert.setString(9, entry.subject());
+          insert.setString(10, entry.op());
+          insert.setString(11, entry.outcome());
+          insert.setInt(12, entry.attempt());
+          if (entry.latency() == null) {
+            insert.setNull(13, Types.BIGINT);
+          } else {
+            insert.setLong(13, entry.latency().toNanos() / 1_000);
+          }
+          insert.addBatch();
+        }
       }
-      insert.executeBatch();
+      if (insert != null) {
+        insert.executeBatch();
+      }
+    } finally {
+      if (insert != null) {
+        insert.close();
+      }
     }
-    return null;
   }
 
   /**
