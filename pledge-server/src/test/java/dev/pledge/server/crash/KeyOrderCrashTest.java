@@ -5,20 +5,15 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import java.io.BufferedReader;
+import dev.pledge.server.ServerProcess;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,7 +42,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class KeyOrderCrashTest {
   private static final int TRANSACTIONS = 30;
   private static final int KEYS = 3;
-  private static final String POSTGRES = "jdbc:postgresql://127.0.0.1:5432/";
 
   @TempDir Path dataDir;
   private final HttpClient client =
@@ -57,23 +51,20 @@ class KeyOrderCrashTest {
   private final Map<String, AtomicInteger> inHand = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> refusals = new ConcurrentHashMap<>();
   private HttpServer subscriber;
-  private Process server;
+  private ServerProcess server;
   private int port;
   private String database;
 
   @AfterEach
   void stop() throws Exception {
     if (server != null) {
-      server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      server.kill();
     }
     if (subscriber != null) {
       subscriber.stop(0);
     }
     if (database != null) {
-      try (var connection = DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
-          var statement = connection.createStatement()) {
-        statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
-      }
+      ServerProcess.dropDatabase(database);
     }
   }
 
@@ -102,65 +93,20 @@ class KeyOrderCrashTest {
   }
 
   private void startServer() throws IOException {
-    Path serverLog = dataDir.resolve("server.log");
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.pledge.server.Main",
-                "server",
-                "--port",
-                Integer.toString(port),
-                "--data-dir",
-                dataDir.toString(),
-                "--poll-millis",
-                "100"));
-    if (database != null) {
-      command.addAll(List.of("--db", POSTGRES + database, "--db-user", "postgres"));
-    }
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.redirectError(ProcessBuilder.Redirect.appendTo(serverLog.toFile()));
-    server = builder.start();
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-    Future<String> ready =
-        Executors.newVirtualThreadPerTaskExecutor()
-            .submit(() -> {
-              String line;
-              while ((line = out.readLine()) != null) {
-                if (line.contains("listening on")) {
-                  return line;
-                }
-              }
-              return null;
-            });
-    try {
-      assertThat(ready.get(60, TimeUnit.SECONDS)).as("server start").isNotNull();
-    } catch (Exception e) {
-      throw new AssertionError("the server did not start: " + Files.readString(serverLog), e);
-    }
+    server = ServerProcess.start(port, dataDir, database, dataDir.resolve("server.log"));
   }
 
   @ParameterizedTest(name = "on {0}")
   @ValueSource(strings = {"sqlite", "postgresql"})
   void killedWhileDelivering_keepsEveryKeysCommitOrder_oneAtATime(String logKind) throws Exception {
     if (logKind.equals("postgresql")) {
-      database = "pledge_order_crash_" + Long.toString(System.nanoTime() & 0xffffffffL, 36);
-      try (var connection = DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
-          var statement = connection.createStatement()) {
-        statement.execute("CREATE DATABASE " + database);
-      }
+      database = ServerProcess.createDatabase("pledge_order_crash");
     }
     subscriber = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     subscriber.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     subscriber.createContext("/orders", this::deliver);
     subscriber.start();
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
-    }
+    port = ServerProcess.freePort();
     startServer();
     String target = "http://127.0.0.1:" + subscriber.getAddress().getPort() + "/orders";
     assertThat(
@@ -191,7 +137,7 @@ class KeyOrderCrashTest {
             return null;
           });
       await().atMost(Duration.ofSeconds(60)).until(() -> acknowledged().size() >= messages / 3);
-      server.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
+      server.kill(); // SIGKILL: no shutdown hook runs
       int before = acknowledged().size();
       startServer();
       produced.get(120, TimeUnit.SECONDS);
