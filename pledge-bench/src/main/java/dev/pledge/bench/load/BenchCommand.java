@@ -36,7 +36,8 @@ import picocli.CommandLine.Option;
       dev.pledge.bench.eventstore.EventStoreBench.class,
       dev.pledge.bench.brokers.BrokerBench.class,
       dev.pledge.bench.outbox.OutboxBench.class,
-      XaBench.class
+      XaBench.class,
+      LraBench.class
     },
     description =
         "Load saga, tcc, 2pc, 3pc and msg through a coordinator process, measure the baselines in the"

@@ -51,7 +51,14 @@ import java.util.function.Function;
  * from the log when needed. The log's version check stays the judge: when another coordinator
  * sharing the log wrote first, or a newer coordinator's lease fences this one off, the write is
  * refused, the transaction leaves memory, and (for a stale version) it is decided again on what the
- * log holds.
+ * log holds. Answers to this coordinator's own calls and its timers are decided on the copy; but a
+ * request from outside ({@link #request}, {@link #load}) may follow a write made through another
+ * coordinator sharing the log (a client behind a load balancer joins through one and closes through
+ * the other), so it first compares the copy's version with the log's ({@link
+ * TransactionLog#version}, no decoding): when the log has moved on, the copy is dropped (this
+ * coordinator no longer owns it) and the log's state is read. Likewise due work claimed from the
+ * log at a newer version than the copy drops the copy: a coordinator taking over from one that died
+ * acts on what the dead one wrote, not on what it last saw itself.
  *
  * <p><b>Batching.</b> Answers and wake-ups are queued per transaction and decided by one task: the
  * answers that arrived together are decided one after the other in memory and written once, as one
@@ -241,13 +248,15 @@ public final class Coordinator implements AutoCloseable {
    * forced and why ({@link History.Noted#forced}), so its timeline shows the operator's action.
    */
   public Answer request(Gid gid, History.Noted noted) {
-    return decide(gid, null, List.of(noted));
+    return decide(gid, null, List.of(noted), true);
   }
 
-  /** The transaction as this coordinator knows it (from memory when it owns it), or null. */
+  /**
+   * The transaction as the log holds it now, or null: this coordinator's copy when it owns one that
+   * the log has not moved past (see "Ownership" above).
+   */
   public Transaction load(Gid gid) {
-    Transaction tx = owned.get(gid);
-    return tx != null ? tx : log.load(gid).orElse(null);
+    return fresh(gid);
   }
 
   /** The history of a transaction, oldest first (empty when there is none). */
@@ -273,11 +282,28 @@ public final class Coordinator implements AutoCloseable {
   }
 
   /**
+   * As {@link #current}, but a copy in memory is used only when the log still holds its version;
+   * otherwise another coordinator wrote since, and the copy is dropped.
+   */
+  private Transaction fresh(Gid gid) {
+    Transaction tx = owned.get(gid);
+    if (tx != null) {
+      if (log.version(gid) == tx.version()) {
+        return tx;
+      }
+      owned.remove(gid, tx);
+    }
+    return log.load(gid).orElse(null);
+  }
+
+  /**
    * Decides {@code events} in order on the transaction's current state and writes the result once.
    * {@code known}, when not null, is a state just read from the log. A single event's rejection is
-   * answered; in a batch (answers, wake-ups), rejected events are dropped.
+   * answered; in a batch (answers, wake-ups), rejected events are dropped. {@code fromOutside}: a
+   * request, which may follow another coordinator's write, so a copy in memory is checked first.
    */
-  private Answer decide(Gid gid, Transaction known, List<History.Noted> events) {
+  private Answer decide(
+      Gid gid, Transaction known, List<History.Noted> events, boolean fromOutside) {
     Transaction next;
     List<Transition> fired;
     List<Effect> effects;
@@ -292,7 +318,7 @@ public final class Coordinator implements AutoCloseable {
       Transaction before = known;
       while (true) {
         if (before == null) {
-          before = current(gid);
+          before = fromOutside ? fresh(gid) : current(gid);
           if (before == null) {
             return new Answer.NotFound();
           }
@@ -538,7 +564,7 @@ public final class Coordinator implements AutoCloseable {
       return;
     }
     try {
-      decide(gid, null, events);
+      decide(gid, null, events, false);
     } catch (LeaseHeldException e) {
       // Left to the coordinator that took it over (the listener heard of it).
     } catch (LogUnavailableException e) {
@@ -630,7 +656,7 @@ public final class Coordinator implements AutoCloseable {
       return;
     }
     try {
-      decide(gid, tx, List.of(History.Noted.of(new Event.Recovered())));
+      decide(gid, tx, List.of(History.Noted.of(new Event.Recovered())), false);
       recovered.incrementAndGet();
     } catch (RuntimeException e) {
       handled.remove(gid); // not recovered: the next event on it, or the poll, tries again
@@ -677,6 +703,10 @@ public final class Coordinator implements AutoCloseable {
     try {
       for (Transaction tx :
           log.claimDue(clock.instant(), config.claimLease(), config.claimBatch())) {
+        Transaction mine = owned.get(tx.gid());
+        if (mine != null && mine.version() < tx.version()) {
+          owned.remove(tx.gid(), mine); // written by another coordinator since: read it again
+        }
         submit(tx.gid(), History.Noted.of(new Event.Tick()));
       }
     } catch (LogUnavailableException e) {

@@ -71,6 +71,14 @@ public interface TransactionLog {
   Optional<Transaction> load(Gid gid);
 
   /**
+   * The stored version of {@code gid}, or 0 when there is none: the version of what {@link #load}
+   * answers, read without decoding the state (a coordinator checks its copy in memory with it).
+   */
+  default long version(Gid gid) {
+    return load(gid).map(Transaction::version).orElse(0L);
+  }
+
+  /**
    * Up to {@code limit} transactions whose wake-up time is at or before {@code now}, earliest
    * first.
    */

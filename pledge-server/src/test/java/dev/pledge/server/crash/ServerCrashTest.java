@@ -5,16 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.pledge.server.ServerProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,7 +49,7 @@ class ServerCrashTest {
   @TempDir Path dataDir;
   private final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private final Map<Integer, Process> servers = new ConcurrentHashMap<>();
+  private final Map<Integer, ServerProcess> servers = new ConcurrentHashMap<>();
   private final Map<String, Truth> truths = new ConcurrentHashMap<>();
   private HttpServer participants;
   private int[] ports;
@@ -66,8 +64,10 @@ class ServerCrashTest {
   }
 
   @AfterEach
-  void stop() {
-    servers.values().forEach(Process::destroyForcibly);
+  void stop() throws InterruptedException {
+    for (ServerProcess server : servers.values()) {
+      server.kill();
+    }
     if (participants != null) {
       participants.stop(0);
     }
@@ -121,50 +121,9 @@ class ServerCrashTest {
 
   /** Starts coordinator {@code k} on its port, on the shared log, and waits until it listens. */
   private void startServer(int k) throws IOException {
-    Path serverLog = dataDir.resolve("server-" + k + ".log");
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.pledge.server.Main",
-                "server",
-                "--port",
-                Integer.toString(ports[k]),
-                "--data-dir",
-                dataDir.toString(),
-                "--poll-millis",
-                "100"));
-    if (database != null) {
-      command.addAll(List.of("--db", POSTGRES + database, "--db-user", "postgres"));
-    }
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.redirectError(ProcessBuilder.Redirect.appendTo(serverLog.toFile()));
-    Process process = builder.start();
-    servers.put(k, process);
-    var out =
-        new java.io.BufferedReader(
-            new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    Future<String> ready =
-        Executors.newVirtualThreadPerTaskExecutor()
-            .submit(() -> {
-              String line;
-              while ((line = out.readLine()) != null) {
-                if (line.contains("listening on")) {
-                  return line;
-                }
-              }
-              return null;
-            });
-    try {
-      assertThat(ready.get(60, TimeUnit.SECONDS))
-          .as("server start; log in " + serverLog)
-          .isNotNull();
-    } catch (Exception e) {
-      throw new AssertionError("the server did not start: " + Files.readString(serverLog), e);
-    }
+    servers.put(
+        k,
+        ServerProcess.start(ports[k], dataDir, database, dataDir.resolve("server-" + k + ".log")));
   }
 
   private String body(int i) {
@@ -241,20 +200,13 @@ class ServerCrashTest {
         "[%6.1f s] %s%n", (System.nanoTime() - startNanos) / 1e9, String.format(format, args));
   }
 
-  /** The PostgreSQL server the tests use, without a database name. */
-  private static final String POSTGRES = "jdbc:postgresql://127.0.0.1:5432/";
-
   /** The fresh PostgreSQL database of this run, or null on SQLite. */
   private String database;
 
   @AfterEach
   void dropDatabase() throws java.sql.SQLException {
     if (database != null) {
-      try (var connection =
-              java.sql.DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
-          var statement = connection.createStatement()) {
-        statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
-      }
+      ServerProcess.dropDatabase(database);
     }
   }
 
@@ -263,12 +215,7 @@ class ServerCrashTest {
   void killedTwiceUnderLoad_losesNothing_andLeavesNoMixedOutcome(String log) throws Exception {
     int coordinators = log.endsWith("2 coordinators") ? 2 : 1;
     if (log.startsWith("postgresql")) {
-      database = "pledge_crash_" + Long.toString(System.nanoTime() & 0xffffffffL, 36);
-      try (var connection =
-              java.sql.DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
-          var statement = connection.createStatement()) {
-        statement.execute("CREATE DATABASE " + database);
-      }
+      database = ServerProcess.createDatabase("pledge_crash");
     }
     participants = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     participants.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -277,9 +224,7 @@ class ServerCrashTest {
     services = "http://127.0.0.1:" + participants.getAddress().getPort();
     ports = new int[coordinators];
     for (int k = 0; k < coordinators; k++) {
-      try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        ports[k] = free.getLocalPort();
-      }
+      ports[k] = ServerProcess.freePort();
       startServer(k);
     }
 
@@ -299,10 +244,7 @@ class ServerCrashTest {
         int kill = killAt[round];
         int victim = round % coordinators;
         await().atMost(Duration.ofSeconds(90)).until(() -> acknowledged.get() >= kill);
-        servers
-            .get(victim)
-            .destroyForcibly()
-            .waitFor(10, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
+        servers.get(victim).kill(); // SIGKILL: no shutdown hook runs
         log("killed coordinator %d after %d acknowledged", victim, acknowledged.get());
         startServer(victim);
         log("restarted coordinator %d", victim);

@@ -842,6 +842,19 @@ public final class JdbcTransactionLog
   }
 
   @Override
+  public long version(Gid gid) {
+    try (Connection connection = readerPool.getConnection();
+        PreparedStatement statement = connection.prepareStatement(sql.version)) {
+      statement.setString(1, gid.value());
+      try (ResultSet rows = statement.executeQuery()) {
+        return rows.next() ? rows.getLong(1) : 0;
+      }
+    } catch (SQLException e) {
+      throw new LogUnavailableException("reading the log failed: " + e, e);
+    }
+  }
+
+  @Override
   public List<Transaction> due(Instant now, int limit) {
     return read(
         sql.due,
@@ -1061,6 +1074,7 @@ public final class JdbcTransactionLog
     final String update;
     final String leaseOf;
     final String load;
+    final String version;
     final String due;
     final String unsettled;
     final String history;
@@ -1098,6 +1112,7 @@ public final class JdbcTransactionLog
               + transactions
               + " WHERE gid = ?";
       load = "SELECT state FROM " + transactions + " WHERE gid = ?";
+      version = "SELECT version FROM " + transactions + " WHERE gid = ?";
       due =
           "SELECT state FROM "
               + transactions

@@ -194,6 +194,19 @@ class CoordinatorOwnershipTest {
     assertThat(now.status()).isEqualTo(Status.COMMITTING);
   }
 
+  @Test
+  void aReadAfterAnotherCoordinatorsWrite_seesTheLog_andDropsTheStaleCopy() {
+    Coordinator coordinator = coordinator(100);
+    coordinator.begin(twoPc("shared", 1));
+    assertThat(coordinator.owned()).isEqualTo(1);
+    // Another coordinator sharing the log writes a newer version (a join through it, say).
+    Transaction stored = storage.load(Gid.of("shared")).orElseThrow();
+    storage.newHandle().update(stored.nextVersion(clock.instant()));
+
+    assertThat(coordinator.load(Gid.of("shared")).version()).isEqualTo(2);
+    assertThat(coordinator.owned()).as("the stale copy left memory").isZero();
+  }
+
   /** The log, counting reads of one transaction and updates. */
   private final class Counting implements TransactionLog {
     private final TransactionLog log;
