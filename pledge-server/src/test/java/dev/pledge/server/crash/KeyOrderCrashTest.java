@@ -3,6 +3,9 @@ package dev.pledge.server.crash;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.rabbitmq.client.BuiltinExchangeType;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConnectionFactory;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.pledge.testkit.process.ChildProcess;
@@ -41,7 +44,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * acknowledged, and for each key every request for a message came before the first request for the
  * next one in commit order, and no two of a key were ever in the subscriber's hands at once. On
  * PostgreSQL also with two coordinators sharing the log (transactions alternating between them),
- * the first killed and restarted while the second goes on.
+ * the first killed and restarted while the second goes on. And with a RabbitMQ exchange as the
+ * target instead of the HTTP subscriber: the first copies arrive per key in commit order, and every
+ * copy of a message before the first of the next.
  */
 class KeyOrderCrashTest {
   private static final int TRANSACTIONS = 30;
@@ -59,6 +64,8 @@ class KeyOrderCrashTest {
   private final ChildProcess[] servers = new ChildProcess[2];
   private final int[] ports = new int[2];
   private String database;
+  private com.rabbitmq.client.Connection rabbit;
+  private String exchange;
 
   @AfterEach
   void stop() throws Exception {
@@ -69,6 +76,12 @@ class KeyOrderCrashTest {
     }
     if (subscriber != null) {
       subscriber.stop(0);
+    }
+    if (rabbit != null) {
+      try (Channel channel = rabbit.createChannel()) {
+        channel.exchangeDelete(exchange);
+      }
+      rabbit.close();
     }
     if (database != null) {
       try (var connection = DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
@@ -100,6 +113,33 @@ class KeyOrderCrashTest {
     holding.decrementAndGet();
     exchange.sendResponseHeaders(status, -1);
     exchange.close();
+  }
+
+  /**
+   * Declares a durable topic exchange and a queue bound to it, consumes the queue into {@link
+   * #received} in arrival order (as an acknowledged delivery), and answers the amqp target.
+   */
+  private String consumeFromRabbitMq() throws Exception {
+    exchange = "pledge-order-crash-" + Long.toString(System.nanoTime() & 0xffffffffL, 36);
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setHost("127.0.0.1");
+    factory.setPort(5672);
+    rabbit = factory.newConnection("key-order-crash");
+    Channel channel = rabbit.createChannel();
+    channel.exchangeDeclare(exchange, BuiltinExchangeType.TOPIC, true);
+    String queue = channel.queueDeclare().getQueue(); // exclusive to this connection
+    channel.queueBind(queue, exchange, "#");
+    channel.basicConsume(
+        queue,
+        true,
+        (tag, delivery) ->
+            received.add(
+                delivery.getProperties().getMessageId()
+                    + " "
+                    + delivery.getProperties().getHeaders().get("pledge-key")
+                    + " 200"),
+        tag -> {});
+    return "amqp://guest:guest@127.0.0.1:5672/%2F?exchange=" + exchange;
   }
 
   /** Starts coordinator {@code index} (0 or 1) on its port and waits until it listens. */
@@ -136,10 +176,12 @@ class KeyOrderCrashTest {
 
   /**
    * On {@code postgresql-two} two coordinators share the log: transactions alternate between them,
-   * and the first is killed and restarted while the second goes on.
+   * and the first is killed and restarted while the second goes on. On {@code sqlite-rabbitmq} the
+   * subscription's target is an exchange of the real RabbitMQ, read by a consumer in this JVM in
+   * arrival order.
    */
   @ParameterizedTest(name = "on {0}")
-  @ValueSource(strings = {"sqlite", "postgresql", "postgresql-two"})
+  @ValueSource(strings = {"sqlite", "postgresql", "postgresql-two", "sqlite-rabbitmq"})
   void killedWhileDelivering_keepsEveryKeysCommitOrder_oneAtATime(String logKind) throws Exception {
     int coordinators = logKind.equals("postgresql-two") ? 2 : 1;
     if (logKind.startsWith("postgresql")) {
@@ -156,7 +198,11 @@ class KeyOrderCrashTest {
     ports[0] = freePort();
     ports[1] = freePort();
     startServer(0);
-    String target = "http://127.0.0.1:" + subscriber.getAddress().getPort() + "/orders";
+    boolean rabbitmq = logKind.endsWith("-rabbitmq");
+    String target =
+        rabbitmq
+            ? consumeFromRabbitMq()
+            : "http://127.0.0.1:" + subscriber.getAddress().getPort() + "/orders";
     assertThat(
             send(
                     "PUT",
@@ -215,7 +261,9 @@ class KeyOrderCrashTest {
       }
     }
     assertThat(violations).isEmpty();
-    assertThat(refusals).as("some deliveries were refused and retried").isNotEmpty();
+    if (!rabbitmq) {
+      assertThat(refusals).as("some deliveries were refused and retried").isNotEmpty();
+    }
   }
 
   /** Creates, commits and waits for transaction {@code i} to be committed, through a restart. */
