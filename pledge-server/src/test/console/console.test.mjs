@@ -88,6 +88,15 @@ async function open(page, hash, ready) {
   await page.waitForFunction((r) => document.body.dataset.ready === r, ready, WAIT);
 }
 
+/**
+ * Loads the console afresh at a hash route (not a same-document hash change, which would keep what
+ * the page drew before), and waits until that view is ready.
+ */
+async function reopen(page, hash, ready) {
+  await page.goto("about:blank");
+  await open(page, hash, ready);
+}
+
 /** Waits until the page's banner shows text containing what. */
 async function bannerSays(page, what) {
   await page.waitForFunction((w) => !document.querySelector("#banner").hidden && document.querySelector("#banner").textContent.includes(w), what, WAIT);
@@ -244,7 +253,7 @@ await scenario("force-dry-run", async (page) => {
   check(audit.includes("OPS-42") && audit.includes("abort"), "the audit entry shows: " + audit);
   // The timeline names the forced abort as the operator's, with the reason, never as the caller's.
   await until("the forced abort is final", async () => ((await api("/api/v1/transactions/tcc-hold-1")).body.status === "aborted" ? true : (await api("/api/v1/transactions/tcc-hold-1")).body.status));
-  await open(page, "#/transactions/tcc-hold-1", "tx:tcc-hold-1");
+  await reopen(page, "#/transactions/tcc-hold-1", "tx:tcc-hold-1");
   await page.waitForSelector('#timeline-entries li[data-kind="operator"]', WAIT);
   const entries = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
   check(entries.some((e) => e.kind === "operator" && e.text.includes("operator: force abort") && e.text.includes("OPS-42: the shop cancelled this order by phone (confirmed)")), "the timeline shows the operator's forced abort: " + JSON.stringify(entries));
@@ -447,12 +456,34 @@ await scenario("force-skip-op", async (page) => {
   await page.click("#force-apply");
   await page.waitForSelector("#applied-result", WAIT);
   await until("the saga is aborted", async () => ((await api("/api/v1/transactions/stuck-payment-1")).body.status === "aborted" ? true : (await api("/api/v1/transactions/stuck-payment-1")).body.status));
-  await open(page, "#/transactions/stuck-payment-1", "tx:stuck-payment-1");
+  await reopen(page, "#/transactions/stuck-payment-1", "tx:stuck-payment-1");
   await page.waitForSelector('#timeline-entries li[data-kind="operator"]', WAIT);
   const entries = await page.$$eval("#timeline-entries li", (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
   check(entries.some((e) => e.kind === "operator" && e.text.includes("operator: force skip-op on branch reserve") && e.text.includes("compensate recorded as done by hand; reason: OPS-45: refunded by hand")), "the timeline shows the skip: " + JSON.stringify(entries));
   check(!entries.some((e) => e.kind === "answer" && e.text.includes("compensate on branch reserve") && e.text.includes("done")), "no answer of the service's claims the compensation done: " + JSON.stringify(entries));
   check(entries.some((e) => e.kind === "operator" && e.text.includes("operator: retry")), "the earlier retry is there too: " + JSON.stringify(entries));
+});
+
+await scenario("rates", async (page) => {
+  // Live rates: after two samples of the counts the committed count shows a rate; commits made
+  // meanwhile show as a rate above zero in the sample that counts them.
+  await open(page, "#/transactions", "list");
+  await page.waitForFunction(() => /\/s$/.test(document.querySelector("#count-committed .muted")?.textContent || ""), null, WAIT);
+  const before = Number(await page.textContent("#count-committed b"));
+  for (let i = 1; i <= 3; i++) {
+    const gid = "rate-order-" + i;
+    const created = await api("/api/v1/transactions", "POST", {
+      gid,
+      mode: "saga",
+      branches: [{ branchId: "only", action: services + "/ok", compensate: services + "/ok", payload: {} }],
+    });
+    check(created.status === 201, "created " + gid + ": " + JSON.stringify(created.body));
+  }
+  await page.waitForFunction(
+    (n) => Number(document.querySelector("#count-committed b")?.textContent) >= n + 3 && parseFloat(document.querySelector("#count-committed .muted")?.textContent) > 0,
+    before,
+    WAIT,
+  );
 });
 
 await browser.close();

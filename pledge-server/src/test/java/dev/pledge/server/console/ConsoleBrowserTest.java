@@ -88,7 +88,8 @@ class ConsoleBrowserTest {
           "audit",
           "roles",
           "token",
-          "force-skip-op");
+          "force-skip-op",
+          "rates");
 
   private static final List<String> SCREENSHOTS =
       List.of("list.png", "timeline.png", "force.png", "forced.png", "dead-letters.png");
