@@ -354,6 +354,58 @@ public abstract class EventStoreContract {
   }
 
   @Test
+  void appendsBeyondMaxPendingAppends_areRefusedAtOnce_andStoreNothing() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    EventPublisher blocking =
+        (connection, events) -> {
+          entered.countDown();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        };
+    EventStoreConfig c = database();
+    EventStoreConfig twoPending =
+        new EventStoreConfig(
+            c.jdbcUrl(),
+            c.user(),
+            c.password(),
+            c.poolSize(),
+            c.maxEventBytes(),
+            c.maxEventsPerAppend(),
+            c.maxReadPageSize(),
+            c.maxAppendsPerCommit(),
+            2,
+            c.appendTimeout(),
+            c.pollInterval(),
+            c.writerConnections());
+    try (EventStore small = EventStore.open(twoPending, blocking, Clock.systemUTC())) {
+      List<CompletableFuture<AppendResult>> accepted = new ArrayList<>();
+      try {
+        // The writer takes the first and is held in the publisher; two more wait in its queue.
+        accepted.add(small.appendAsync(stream, ExpectedVersion.any(), List.of(deposited(1))));
+        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+        accepted.add(small.appendAsync(stream, ExpectedVersion.any(), List.of(deposited(2))));
+        accepted.add(small.appendAsync(stream, ExpectedVersion.any(), List.of(deposited(3))));
+        CompletableFuture<AppendResult> refused =
+            small.appendAsync(stream, ExpectedVersion.any(), List.of(deposited(4)));
+        assertThat(refused).isCompletedExceptionally();
+        assertThatThrownBy(refused::join).hasMessageContaining("maxPendingAppends");
+      } finally {
+        release.countDown();
+      }
+      for (CompletableFuture<AppendResult> f : accepted) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    }
+    assertThat(store.readStream(stream, 1, 10))
+        .extracting(e -> TestEvents.CODEC.decode(e, TestEvents.Deposited.class).cents())
+        .containsExactly(1L, 2L, 3L);
+  }
+
+  @Test
   void subscription_catchesUp_thenFollowsLive_inOrder() {
     AppendResult before = store.append(stream, ExpectedVersion.noStream(), List.of(deposited(1)));
     List<RecordedEvent> seen = Collections.synchronizedList(new ArrayList<>());
