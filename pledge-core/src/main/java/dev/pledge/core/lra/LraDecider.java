@@ -75,6 +75,9 @@ public final class LraDecider implements Decider {
   /** The last error an op keeps after its participant answered {@code 202}. */
   static final String ACCEPTED = "accepted: still working";
 
+  /** The note a completion keeps once its nested LRA's parent closed after it. */
+  static final String PROVISIONAL = "completed provisionally, before the parent closed";
+
   /** How the last error of an op begins when its participant answered with an HTTP error. */
   static final String HTTP_ERROR = "unknown: HTTP ";
 
@@ -197,6 +200,9 @@ public final class LraDecider implements Decider {
         }
         if (status != BEGUN && status != PREPARED) {
           return draft.reject("cannot close: the LRA is " + lraStatus(state));
+        }
+        if (status == PREPARED) {
+          markProvisional(draft);
         }
         draft.fire(COMMIT_REQUESTED);
         advance(draft);
@@ -350,13 +356,23 @@ public final class LraDecider implements Decider {
       return false;
     }
     Progress main = branch.op(mainOp(tx.status()));
-    if (main.status() == OpStatus.SUCCEEDED
-        && mainOp(tx.status()) == Op.COMPLETE
-        && isNested(tx.gid().value())) {
-      return true; // it completed provisionally and kept what it needed to compensate
-    }
     return main.status() == OpStatus.FAILED
-        || (main.status() == OpStatus.SUCCEEDED && ACCEPTED.equals(main.lastError()));
+        || (main.status() == OpStatus.SUCCEEDED
+            && (ACCEPTED.equals(main.lastError()) || PROVISIONAL.equals(main.lastError())));
+  }
+
+  /**
+   * The parent closes a nested LRA closed before: every participant that completed meanwhile did so
+   * provisionally, keeping what it needed to compensate, and is told to forget it. (A completion
+   * still under way when the parent closes is final: nothing to forget.)
+   */
+  private static void markProvisional(Draft draft) {
+    for (Slot.BranchOp slot : draft.slots(Op.COMPLETE)) {
+      Progress progress = draft.progress(slot);
+      if (progress.status() == OpStatus.SUCCEEDED) {
+        draft.set(slot, new Progress(OpStatus.SUCCEEDED, progress.attempts(), null, PROVISIONAL));
+      }
+    }
   }
 
   /**

@@ -472,6 +472,19 @@ public class LraDeciderTest {
   }
 
   @Test
+  public void nestedStillActive_whenTheParentCloses_completesForGood_nothingToForget() {
+    // The parent's close reaches a nested LRA nobody closed: its own close, then the parent's, at
+    // once.
+    Driver run = open(nested(gid()), "p1");
+    assertThat(calls(run.on(new Event.CommitRequested()))).containsExactly("p1 complete");
+    run.on(new Event.CommitRequested());
+    assertThat(run.status()).isEqualTo(COMMITTING);
+    assertThat(calls(run.succeed("p1", COMPLETE))).containsExactly("p1 after");
+    run.succeed("p1", AFTER);
+    assertThat(run.status()).isEqualTo(COMMITTED);
+  }
+
+  @Test
   public void nestedClosed_thenParentCancelled_compensatesEveryParticipantInReverseOrder() {
     Driver run = open(nested(gid()), "p1", "p2");
     run.on(new Event.CommitRequested());
