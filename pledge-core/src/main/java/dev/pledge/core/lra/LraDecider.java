@@ -269,12 +269,16 @@ public final class LraDecider implements Decider {
   private Decision join(Draft draft, BranchSpec spec) {
     Transaction state = draft.state();
     boolean listener = spec.urls().keySet().equals(java.util.Set.of(Op.AFTER));
-    if (state.status() != BEGUN && !(listener && !state.status().isFinal())) {
-      // Even a participant that is in already: its join would say the LRA is still active.
-      return draft.reject("too late to join: the LRA is " + lraStatus(state));
+    boolean in = state.branch(spec.branchId()) != null;
+    boolean ending = !state.status().isFinal();
+    if (in && (state.status() == BEGUN || state.status() == PREPARED || (listener && ending))) {
+      // The same participant again: already in. (A nested LRA closed provisionally may still be
+      // cancelled by a method of a participant in it, which joins it again first.)
+      return draft.finish();
     }
-    if (state.branch(spec.branchId()) != null) {
-      return draft.finish(); // the same participant again: already in
+    if (state.status() != BEGUN && !(listener && ending)) {
+      // Even a participant that is in already: once the LRA is ending its join must fail.
+      return draft.reject("too late to join: the LRA is " + lraStatus(state));
     }
     List<FieldError> errors = new ArrayList<>();
     validateParticipant(spec, limits, errors);

@@ -138,6 +138,16 @@ public class LraDeciderTest {
   }
 
   @Test
+  public void join_ofAParticipantAlreadyIn_aNestedLraClosedProvisionally_isAccepted() {
+    Driver run = open(nested(gid()), "p1");
+    run.on(new Event.CommitRequested());
+    run.succeed("p1", COMPLETE);
+    assertThat(run.status()).isEqualTo(PREPARED);
+    assertThat(run.on(new Event.BranchRegistered(participant("p1"))).isRejected()).isFalse();
+    assertThat(run.on(new Event.BranchRegistered(participant("p2"))).isRejected()).isTrue();
+  }
+
+  @Test
   public void join_withNoUrlOrABadUrl_isRejected() {
     Driver run = openWith(gid());
     assertThat(run.on(new Event.BranchRegistered(participant("p1", new Op[0]))).rejection())
