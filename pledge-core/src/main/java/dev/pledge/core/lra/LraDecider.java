@@ -17,10 +17,8 @@ import static dev.pledge.core.engine.Trigger.OP_FAILED_FINALLY;
 import static dev.pledge.core.engine.Trigger.OP_RETRY;
 import static dev.pledge.core.engine.Trigger.OP_SUCCEEDED;
 import static dev.pledge.core.engine.Trigger.RECOVERED;
-import static dev.pledge.core.engine.Trigger.RETRY_BOUND_REACHED;
 import static dev.pledge.core.engine.Trigger.RETRY_DUE;
 import static dev.pledge.core.engine.Trigger.STALE_ANSWER;
-import static dev.pledge.core.engine.Trigger.STARTED;
 import static dev.pledge.core.engine.Trigger.TIMEOUT;
 
 import dev.pledge.core.Branch;
@@ -77,131 +75,14 @@ public final class LraDecider implements Decider {
   /** The last error an op keeps after its participant answered {@code 202}. */
   static final String ACCEPTED = "accepted: still working";
 
-  public static final TransitionTable TABLE =
-      TransitionTable.of(Mode.LRA)
-          .row(null, STARTED, BEGUN, "open: wait for participants to join")
-          .row(BEGUN, BRANCH_REGISTERED, BEGUN, "record the participant, in join order")
-          .row(BEGUN, BRANCH_LEFT, BEGUN, "forget the participant: it is called for nothing")
-          .row(
-              BEGUN, COMMIT_REQUESTED, COMMITTING, "close: log it, then complete every participant")
-          .row(
-              BEGUN,
-              NESTED_CLOSE_REQUESTED,
-              PREPARED,
-              "close of a nested LRA: complete every participant provisionally, then wait for the"
-                  + " parent")
-          .row(
-              BEGUN,
-              ABORT_REQUESTED,
-              ABORTING,
-              "cancel: log it, then compensate the last participant to join")
-          .row(BEGUN, TIMEOUT, ABORTING, "time limit: as cancel")
-          .row(BEGUN, RECOVERED, BEGUN, "none: an open LRA stays open, its client may still end it")
-          .row(BEGUN, STALE_ANSWER, BEGUN, "ignore an answer that belongs to no call")
-          .row(PREPARED, OP_SUCCEEDED, PREPARED, "record the participant's completion")
-          .row(
-              PREPARED,
-              BRANCH_REGISTERED,
-              PREPARED,
-              "an after listener joins: it hears the end with the others")
-          .row(
-              PREPARED,
-              OP_FAILED_FINALLY,
-              PREPARED,
-              "record that the participant failed to complete")
-          .row(
-              PREPARED, OP_RETRY, PREPARED, "202, unknown or unanswered: ask again after a backoff")
-          .row(PREPARED, RETRY_DUE, PREPARED, "ask again (status when it has one, else the op)")
-          .row(PREPARED, RETRY_BOUND_REACHED, PREPARED, "flag for an operator; keep retrying")
-          .row(PREPARED, STALE_ANSWER, PREPARED, "ignore a duplicate or late answer")
-          .row(PREPARED, RECOVERED, PREPARED, "re-send every call not yet answered")
-          .row(PREPARED, OPERATOR_RETRY, PREPARED, "re-send every waiting call now")
-          .row(
-              PREPARED,
-              ALL_ENDED,
-              PREPARED,
-              "every participant completed provisionally: wait for the parent")
-          .row(
-              PREPARED,
-              COMMIT_REQUESTED,
-              COMMITTING,
-              "the parent closed: forget and after callbacks (completions done or under way)")
-          .row(
-              PREPARED,
-              ABORT_REQUESTED,
-              ABORTING,
-              "the parent cancelled: compensate every participant, completed or not, in reverse"
-                  + " join order")
-          .row(
-              COMMITTING,
-              BRANCH_REGISTERED,
-              COMMITTING,
-              "an after listener joins while closing: it hears the end with the others")
-          .row(
-              COMMITTING,
-              OP_SUCCEEDED,
-              COMMITTING,
-              "record the completion, forget or after callback; call what comes next")
-          .row(
-              COMMITTING,
-              OP_FAILED_FINALLY,
-              COMMITTING,
-              "the participant failed to complete: the LRA will be FailedToClose; forget it")
-          .row(
-              COMMITTING,
-              OP_RETRY,
-              COMMITTING,
-              "202, unknown or unanswered: ask again after a capped, jittered backoff, without end")
-          .row(COMMITTING, RETRY_DUE, COMMITTING, "ask again (status when it has one, else the op)")
-          .row(
-              COMMITTING,
-              RETRY_BOUND_REACHED,
-              COMMITTING,
-              "flag for an operator; keep retrying at the cap")
-          .row(COMMITTING, STALE_ANSWER, COMMITTING, "ignore a duplicate or late answer")
-          .row(COMMITTING, RECOVERED, COMMITTING, "re-send every call not yet answered")
-          .row(COMMITTING, OPERATOR_RETRY, COMMITTING, "re-send every waiting call now")
-          .row(
-              COMMITTING,
-              ALL_ENDED,
-              COMMITTED,
-              "none: every participant completed (or failed to), forgot, and heard the end")
-          .row(
-              ABORTING,
-              BRANCH_REGISTERED,
-              ABORTING,
-              "an after listener joins while cancelling: it hears the end with the others")
-          .row(
-              ABORTING,
-              OP_SUCCEEDED,
-              ABORTING,
-              "record the compensation, forget or after callback; call what comes next (the"
-                  + " participant that joined before)")
-          .row(
-              ABORTING,
-              OP_FAILED_FINALLY,
-              ABORTING,
-              "the participant failed to compensate: the LRA will be FailedToCancel; forget it")
-          .row(
-              ABORTING,
-              OP_RETRY,
-              ABORTING,
-              "202, unknown or unanswered: ask again after a capped, jittered backoff, without end")
-          .row(ABORTING, RETRY_DUE, ABORTING, "ask again (status when it has one, else the op)")
-          .row(
-              ABORTING,
-              RETRY_BOUND_REACHED,
-              ABORTING,
-              "flag for an operator; keep retrying at the cap")
-          .row(ABORTING, STALE_ANSWER, ABORTING, "ignore a duplicate or late answer")
-          .row(ABORTING, RECOVERED, ABORTING, "re-send every call not yet answered")
-          .row(ABORTING, OPERATOR_RETRY, ABORTING, "re-send every waiting call now")
-          .row(
-              ABORTING,
-              ALL_ENDED,
-              ABORTED,
-              "none: every participant compensated (or failed to), forgot, and heard the end")
-          .build();
+  /** The note a completion keeps once its nested LRA's parent closed after it. */
+  static final String PROVISIONAL = "completed provisionally, before the parent closed";
+
+  /** How the last error of an op begins when its participant answered with an HTTP error. */
+  static final String HTTP_ERROR = "unknown: HTTP ";
+
+  /** The transition table of mode {@code lra} ({@link LraTable}). */
+  public static final TransitionTable TABLE = LraTable.TABLE;
 
   private final Limits limits;
 
@@ -320,6 +201,9 @@ public final class LraDecider implements Decider {
         if (status != BEGUN && status != PREPARED) {
           return draft.reject("cannot close: the LRA is " + lraStatus(state));
         }
+        if (status == PREPARED) {
+          markProvisional(draft);
+        }
         draft.fire(COMMIT_REQUESTED);
         advance(draft);
       }
@@ -384,11 +268,16 @@ public final class LraDecider implements Decider {
 
   private Decision join(Draft draft, BranchSpec spec) {
     Transaction state = draft.state();
-    if (state.branch(spec.branchId()) != null) {
-      return draft.finish(); // the same participant again: already in
-    }
     boolean listener = spec.urls().keySet().equals(java.util.Set.of(Op.AFTER));
-    if (state.status() != BEGUN && !(listener && !state.status().isFinal())) {
+    boolean in = state.branch(spec.branchId()) != null;
+    boolean ending = !state.status().isFinal();
+    if (in && (state.status() == BEGUN || state.status() == PREPARED || (listener && ending))) {
+      // The same participant again: already in. (A nested LRA closed provisionally may still be
+      // cancelled by a method of a participant in it, which joins it again first.)
+      return draft.finish();
+    }
+    if (state.status() != BEGUN && !(listener && ending)) {
+      // Even a participant that is in already: once the LRA is ending its join must fail.
       return draft.reject("too late to join: the LRA is " + lraStatus(state));
     }
     List<FieldError> errors = new ArrayList<>();
@@ -472,7 +361,31 @@ public final class LraDecider implements Decider {
     }
     Progress main = branch.op(mainOp(tx.status()));
     return main.status() == OpStatus.FAILED
-        || (main.status() == OpStatus.SUCCEEDED && ACCEPTED.equals(main.lastError()));
+        || (main.status() == OpStatus.SUCCEEDED
+            && (ACCEPTED.equals(main.lastError()) || PROVISIONAL.equals(main.lastError())));
+  }
+
+  /**
+   * The parent closes a nested LRA closed before: every participant that completed meanwhile did so
+   * provisionally, keeping what it needed to compensate, and is told to forget it. (A completion
+   * still under way when the parent closes is final: nothing to forget.)
+   */
+  private static void markProvisional(Draft draft) {
+    for (Slot.BranchOp slot : draft.slots(Op.COMPLETE)) {
+      Progress progress = draft.progress(slot);
+      if (progress.status() == OpStatus.SUCCEEDED) {
+        draft.set(slot, new Progress(OpStatus.SUCCEEDED, progress.attempts(), null, PROVISIONAL));
+      }
+    }
+  }
+
+  /**
+   * Whether the participant answered the last attempt of its complete or compensate, but not with
+   * its outcome ({@code 202}, or an HTTP error such as {@code 503}): it is then asked for its
+   * status rather than sent the op again, as the specification asks.
+   */
+  static boolean answeredWithoutOutcome(String lastError) {
+    return ACCEPTED.equals(lastError) || (lastError != null && lastError.startsWith(HTTP_ERROR));
   }
 
   /**
@@ -573,7 +486,7 @@ public final class LraDecider implements Decider {
     String url = branch.url(op);
     String payload = branch.payload();
     if ((op == Op.COMPLETE || op == Op.COMPENSATE)
-        && ACCEPTED.equals(next.lastError())
+        && answeredWithoutOutcome(next.lastError())
         && branch.url(Op.STATUS) != null) {
       op = Op.STATUS;
       url = branch.url(Op.STATUS);

@@ -126,6 +126,28 @@ public class LraDeciderTest {
   }
 
   @Test
+  public void join_ofAParticipantAlreadyIn_isRejectedOnceTheLraIsEnding() {
+    Driver run = open(gid(), "p1");
+    run.on(new Event.AbortRequested());
+    assertThat(run.on(new Event.BranchRegistered(participant("p1"))).rejection())
+        .contains("too late to join");
+    run.succeed("p1", COMPENSATE);
+    run.succeed("p1", AFTER);
+    assertThat(run.status()).isEqualTo(ABORTED);
+    assertThat(run.on(new Event.BranchRegistered(participant("p1"))).isRejected()).isTrue();
+  }
+
+  @Test
+  public void join_ofAParticipantAlreadyIn_aNestedLraClosedProvisionally_isAccepted() {
+    Driver run = open(nested(gid()), "p1");
+    run.on(new Event.CommitRequested());
+    run.succeed("p1", COMPLETE);
+    assertThat(run.status()).isEqualTo(PREPARED);
+    assertThat(run.on(new Event.BranchRegistered(participant("p1"))).isRejected()).isFalse();
+    assertThat(run.on(new Event.BranchRegistered(participant("p2"))).isRejected()).isTrue();
+  }
+
+  @Test
   public void join_withNoUrlOrABadUrl_isRejected() {
     Driver run = openWith(gid());
     assertThat(run.on(new Event.BranchRegistered(participant("p1", new Op[0]))).rejection())
@@ -290,6 +312,35 @@ public class LraDeciderTest {
   }
 
   @Test
+  public void httpErrorOnComplete_asksForTheStatus_notTheOpAgain_andForgetsOnlyOnceItKnows() {
+    Driver run = open(gid(), "p1");
+    run.on(new Event.CommitRequested());
+    run.answer("p1", COMPLETE, new Outcome.Unknown("HTTP 503"));
+    Effect.CallOp status = onlyCall(run.on(new Event.RetryNow()));
+    assertThat(status.op()).isEqualTo(STATUS);
+    // The status endpoint fails as well: asked again, never told to forget meanwhile.
+    Decision stillFailing =
+        run.answer("p1", STATUS, status.attempt(), new Outcome.Unknown("HTTP 503"));
+    assertThat(calls(stillFailing)).isEmpty();
+    Effect.CallOp again = onlyCall(run.on(new Event.RetryNow()));
+    assertThat(again.op()).isEqualTo(STATUS);
+    Decision known = run.answer("p1", STATUS, again.attempt(), FAILED_TO_COMPLETE);
+    assertThat(run.progress("p1", COMPLETE).status()).isEqualTo(FAILED);
+    assertThat(calls(known)).containsExactly("p1 forget");
+    run.succeed("p1", FORGET);
+    run.succeed("p1", AFTER);
+    assertThat(LraDecider.lraStatus(run.tx())).isEqualTo("FailedToClose");
+  }
+
+  @Test
+  public void noAnswerOnComplete_sendsTheOpAgain() {
+    Driver run = open(gid(), "p1");
+    run.on(new Event.CommitRequested());
+    run.answer("p1", COMPLETE, UNKNOWN);
+    assertThat(onlyCall(run.on(new Event.RetryNow())).op()).isEqualTo(COMPLETE);
+  }
+
+  @Test
   public void accepted202_withoutStatusUrl_sendsTheOpAgain() {
     Driver run = openWith(gid(), participant("p1", COMPENSATE));
     run.on(new Event.AbortRequested());
@@ -422,9 +473,24 @@ public class LraDeciderTest {
     assertThat(listener.fired()).containsExactly(run.row(PREPARED, BRANCH_REGISTERED));
     Decision parentClosed = run.on(new Event.CommitRequested());
     assertThat(parentClosed.fired()).containsExactly(run.row(PREPARED, COMMIT_REQUESTED));
-    assertThat(calls(parentClosed)).containsExactly("p1 after", "l1 after"); // nothing to forget
+    // p1 kept what it needed to compensate while the parent could still cancel: it forgets first.
+    assertThat(calls(parentClosed)).containsExactly("p1 forget");
+    assertThat(calls(run.succeed("p1", FORGET))).containsExactly("p1 after", "l1 after");
     run.succeed("p1", AFTER);
     run.succeed("l1", AFTER);
+    assertThat(run.status()).isEqualTo(COMMITTED);
+  }
+
+  @Test
+  public void nestedStillActive_whenTheParentCloses_completesForGood_nothingToForget() {
+    // The parent's close reaches a nested LRA nobody closed: its own close, then the parent's, at
+    // once.
+    Driver run = open(nested(gid()), "p1");
+    assertThat(calls(run.on(new Event.CommitRequested()))).containsExactly("p1 complete");
+    run.on(new Event.CommitRequested());
+    assertThat(run.status()).isEqualTo(COMMITTING);
+    assertThat(calls(run.succeed("p1", COMPLETE))).containsExactly("p1 after");
+    run.succeed("p1", AFTER);
     assertThat(run.status()).isEqualTo(COMMITTED);
   }
 

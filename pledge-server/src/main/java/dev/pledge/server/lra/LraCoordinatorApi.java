@@ -288,11 +288,15 @@ public final class LraCoordinatorApi {
         coordinator.request(Gid.of(gid), new Event.BranchRegistered(participant));
     return switch (answer) {
       case Coordinator.Answer.NotFound n -> Reply.text(404, "no LRA " + gid);
-      case Coordinator.Answer.Rejected r ->
-          Reply.text(r.reason().startsWith("[") ? 400 : 412, r.reason());
+      case Coordinator.Answer.Rejected r -> {
+        Transaction now = coordinator.load(Gid.of(gid));
+        yield now == null || now.isFinal()
+            ? Reply.text(404, "no active LRA " + gid) // ended: the client reads 410
+            : Reply.text(r.reason().startsWith("[") ? 400 : 412, r.reason());
+      }
       case Coordinator.Answer.Accepted a -> {
-        if (a.state().mode() != Mode.LRA) {
-          yield Reply.text(404, "no LRA " + gid);
+        if (a.state().mode() != Mode.LRA || a.state().isFinal()) {
+          yield Reply.text(404, "no active LRA " + gid);
         }
         String recovery = ids.recovery(gid, participant.branchId());
         Map<String, String> out = new LinkedHashMap<>();
@@ -374,11 +378,20 @@ public final class LraCoordinatorApi {
   private Reply end(String gid, boolean close) {
     Gid id = Gid.of(gid);
     Transaction tx = coordinator.load(id);
-    if (tx == null || tx.mode() != Mode.LRA) {
-      return Reply.text(404, "no LRA " + gid);
+    if (tx == null || tx.mode() != Mode.LRA || tx.isFinal()) {
+      // Like Narayana: an LRA that has ended is unknown; the client reads 404 as "ended already".
+      return Reply.text(404, "no active LRA " + gid);
     }
     if (close && tx.status() == Status.PREPARED) {
       return Reply.text(200, LraDecider.lraStatus(tx)); // a nested LRA closed already
+    }
+    if (tx.status() == (close ? Status.ABORTING : Status.COMMITTING)) {
+      // Ending the other way (a time limit, the participant's own cancel): once it has ended, the
+      // client's close or cancel reads 404 as "ended already"; until then it is too late (412).
+      Transaction waited = longPolls.awaitFinal(coordinator, id, END_WAIT);
+      return waited != null && waited.isFinal()
+          ? Reply.text(404, "no active LRA " + gid + ": it ended " + LraDecider.lraStatus(waited))
+          : Reply.text(412, "the LRA is " + LraDecider.lraStatus(tx));
     }
     Coordinator.Answer answer =
         coordinator.request(id, close ? new Event.CommitRequested() : new Event.AbortRequested());

@@ -251,7 +251,23 @@ class LraCoordinatorTest {
     assertThat(headers.get("a complete").get("Long-running-action")).containsExactly(id);
     assertThat(headers.get("a after").get("Long-running-action-ended")).containsExactly(id);
     assertThat(join(id, "c", ALL).statusCode()).as("joining a finished LRA").isIn(404, 412);
-    assertThat(end(id, "cancel").statusCode()).isIn(404, 412);
+    assertThat(end(id, "cancel").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void closeOrCancel_ofAnLraThatHasEnded_answers404_asNarayanasClientExpects() throws Exception {
+    // A resource method's own cancel ends the LRA before its filter closes it: that close must read
+    // as "ended already" (404), not as a failed close (412).
+    String id = startLra("ClientID=&TimeLimit=0");
+    assertThat(join(id, "e", ALL).statusCode()).isEqualTo(200);
+    assertThat(end(id, "cancel").statusCode()).isEqualTo(200);
+    awaitFinished(id);
+    assertThat(end(id, "close").statusCode()).isEqualTo(404);
+    assertThat(end(id, "cancel").statusCode()).isEqualTo(404);
+    // The same participant's join again (a MANDATORY method called with the ended LRA, as after a
+    // time limit) must not read as active.
+    assertThat(join(id, "e", ALL).statusCode()).isEqualTo(404);
+    assertThat(calls).doesNotContain("e complete");
   }
 
   @Test
@@ -353,7 +369,8 @@ class LraCoordinatorTest {
     end(parent, "close");
     awaitFinished(parent);
     awaitFinished(child);
-    assertThat(calls).containsExactly("n complete", "n after Closed");
+    // n kept what it needed to compensate until the parent ended: it is told to forget.
+    assertThat(calls).containsExactly("n complete", "n forget", "n after Closed");
   }
 
   @Test
