@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -125,6 +126,30 @@ class AllowListTest {
         AllowList.loopbackAnd(List.of("http://gone.internal/"))
             .withResolver(AllowListTest::resolve);
     assertThat(list.allows("http://gone.internal/x")).isFalse();
+  }
+
+  @Test
+  void aRepeatedUrl_isAnsweredTheSame_andItsNameIsResolvedOnEveryCall() {
+    // The parse of a URL is cached; the DNS answer is not: a name that starts resolving to this
+    // machine (DNS rebinding) is refused from the next call on.
+    List<String> answers = new ArrayList<>(List.of("10.1.2.3", "10.1.2.3", "127.0.0.1"));
+    List<String> asked = new ArrayList<>();
+    AllowList list =
+        AllowList.loopbackAnd(List.of("http://orders.internal:8080/"))
+            .withResolver(host -> {
+              asked.add(host);
+              return List.of(InetAddress.getByName(answers.removeFirst()));
+            });
+    String url = "http://orders.internal:8080/x";
+    assertThat(list.allows(url)).isTrue();
+    assertThat(list.allows(url)).isTrue();
+    assertThat(list.allows(url)).as("resolves to 127.0.0.1 now").isFalse();
+    assertThat(asked).containsExactly("orders.internal", "orders.internal", "orders.internal");
+    for (int i = 0; i < 3; i++) {
+      assertThat(loopback.allows("http://127.0.0.1:9000/x")).isTrue();
+      assertThat(loopback.allows("http://0x7f.1/x")).isFalse();
+      assertThat(loopback.allows("ftp://127.0.0.1/x")).isFalse();
+    }
   }
 
   @Test
