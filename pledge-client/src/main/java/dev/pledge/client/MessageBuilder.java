@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pledge.client.barrier.Barrier;
 import dev.pledge.client.barrier.LocalTransactions;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
@@ -121,28 +120,7 @@ public final class MessageBuilder {
   public Submitted commitWith(DataSource dataSource, Barrier barrier, Barrier.Effect work)
       throws SQLException {
     Objects.requireNonNull(dataSource, "dataSource");
-    return commitWith(
-        local -> {
-          try (Connection connection = dataSource.getConnection()) {
-            boolean autoCommit = connection.getAutoCommit();
-            connection.setAutoCommit(false);
-            try {
-              local.run(connection);
-              connection.commit();
-            } catch (SQLException | RuntimeException | Error e) {
-              try {
-                connection.rollback();
-              } catch (SQLException suppressed) {
-                e.addSuppressed(suppressed);
-              }
-              throw e;
-            } finally {
-              connection.setAutoCommit(autoCommit);
-            }
-          }
-        },
-        barrier,
-        work);
+    return commitWith(LocalTransactions.of(dataSource), barrier, work);
   }
 
   /**

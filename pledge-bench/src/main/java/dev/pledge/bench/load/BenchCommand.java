@@ -149,6 +149,23 @@ public final class BenchCommand implements Callable<Integer> {
   String serverJvmOptions;
 
   /**
+   * A coordinator process as this command's options say, with its embedded log in {@code folder}
+   * (for a subcommand that needs one, such as the outbox bench's coordinator sink).
+   */
+  public ServerProcess.Launch coordinatorLaunch(Path folder) {
+    return new ServerProcess.Launch(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        serverClasspath != null ? serverClasspath : System.getProperty("java.class.path"),
+        serverMain,
+        serverJvmOptions.isBlank() ? List.of() : List.of(serverJvmOptions.strip().split("\\s+")),
+        folder.resolve("coordinator"),
+        null,
+        null,
+        null,
+        folder.resolve("coordinator.log"));
+  }
+
+  /**
    * The JDK's HTTP server leaves Nagle's algorithm on unless this property is set before its first
    * use; it then writes a response's headers and body in two segments, and the second waits for the
    * client's delayed ACK (40 ms on Linux). The participants set it; so does the coordinator,

@@ -27,13 +27,14 @@ import java.util.regex.Pattern;
  * goes to a file beside the report. Its CPU time is read from {@code /proc}, its log counters from
  * {@code GET /metrics}, its live heap from {@code jcmd GC.class_histogram}.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
   private static final Pattern READY =
       Pattern.compile("pledge server listening on (http://127\\.0\\.0\\.1:\\d+)");
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
 
   /** How to start a server. */
-  record Launch(
+  /** How to start a coordinator process. */
+  public record Launch(
       String javaBin,
       String classpath,
       String mainClass,
@@ -54,7 +55,8 @@ final class ServerProcess implements AutoCloseable {
     this.base = base;
   }
 
-  static ServerProcess start(Launch launch) {
+  /** Starts a coordinator on a free port and waits until it listens. */
+  public static ServerProcess start(Launch launch) {
     return start(launch, freePort(), READY_TIMEOUT);
   }
 
@@ -134,7 +136,8 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  String base() {
+  /** The coordinator's base URL. */
+  public String base() {
     return base;
   }
 

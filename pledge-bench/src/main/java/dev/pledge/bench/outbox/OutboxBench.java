@@ -1,17 +1,28 @@
 package dev.pledge.bench.outbox;
 
+import com.sun.net.httpserver.HttpServer;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.pledge.bench.load.BenchCommand;
+import dev.pledge.bench.load.ServerProcess;
 import dev.pledge.broker.rabbitmq.RabbitMqSinkProvider;
+import dev.pledge.client.PledgeClient;
+import dev.pledge.client.PledgeClientConfig;
 import dev.pledge.client.inbox.Inbox;
+import dev.pledge.client.outbox.CoordinatorSink;
 import dev.pledge.client.outbox.Outbox;
 import dev.pledge.client.outbox.OutboxRelay;
 import dev.pledge.client.outbox.RelayConfig;
 import dev.pledge.client.outbox.RelayListener;
+import dev.pledge.client.participant.Participant;
 import dev.pledge.core.TransactionalMessage;
 import dev.pledge.core.spi.MessageSink;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -24,11 +35,14 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.ConcurrentHistogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code pledge bench outbox}: the SDK's outbox relay and inbox on PostgreSQL against the same
@@ -50,8 +64,10 @@ import picocli.CommandLine.Option;
  * </ul>
  *
  * <p>The sink is {@code instant} (in this process, acknowledging each publish at once, so the
- * figures are the relay's and the database's) or {@code rabbitmq} (the RabbitMQ sink, persistent
- * with publisher confirms, on 127.0.0.1:5672).
+ * figures are the relay's and the database's), {@code rabbitmq} (the RabbitMQ sink, persistent with
+ * publisher confirms, on 127.0.0.1:5672) or {@code coordinator} (a coordinator process with its
+ * embedded log, each row a {@code msg} transaction that the {@link CoordinatorSink} creates,
+ * commits and awaits until it is delivered to a subscriber over HTTP in this process).
  */
 @Command(
     name = "outbox",
@@ -63,8 +79,10 @@ import picocli.CommandLine.Option;
 public final class OutboxBench implements Callable<Integer> {
   @Option(
       names = "--pg-url",
-      defaultValue = "jdbc:postgresql://127.0.0.1:5432/pledge_bench_outbox",
-      description = "PostgreSQL database (created when missing; default: ${DEFAULT-VALUE}).")
+      description =
+          "PostgreSQL database (created when missing; default:"
+              + " jdbc:postgresql://127.0.0.1:5432/pledge_bench_outbox, or <PLEDGE_BENCH_DB>_outbox"
+              + " when that env variable is set).")
   String pgUrl;
 
   @Option(names = "--pg-user", defaultValue = "postgres", description = "PostgreSQL user.")
@@ -91,8 +109,21 @@ public final class OutboxBench implements Callable<Integer> {
   @Option(
       names = "--sink",
       defaultValue = "instant",
-      description = "instant (in-process, acknowledges at once) or rabbitmq.")
+      description =
+          "instant (in-process, acknowledges at once), rabbitmq, or coordinator (a Pledge"
+              + " coordinator process: each row a msg transaction, acknowledged once delivered to"
+              + " an HTTP subscriber in this process).")
   String sinkKind;
+
+  @ParentCommand BenchCommand parent;
+
+  /** The coordinator sink's pieces, when {@code --sink coordinator}. */
+  private ServerProcess coordinator;
+
+  private PledgeClient pledge;
+  private HttpServer subscriber;
+  private String checkUrl;
+  private final LongAdder delivered = new LongAdder();
 
   private static final String PAYLOAD = "{\"orderId\":\"o-00001\",\"sku\":\"sku-1\",\"qty\":2}";
 
@@ -107,10 +138,24 @@ public final class OutboxBench implements Callable<Integer> {
     if (backlog < 1 || backlog > 1_000_000 || inboxMessages < 1 || inboxMessages > 1_000_000) {
       throw new IllegalArgumentException("--backlog and --inbox-messages must be 1 to 1000000");
     }
-    if (!sinkKind.equals("instant") && !sinkKind.equals("rabbitmq")) {
-      throw new IllegalArgumentException("--sink must be instant or rabbitmq, got " + sinkKind);
+    if (!List.of("instant", "rabbitmq", "coordinator").contains(sinkKind)) {
+      throw new IllegalArgumentException(
+          "--sink must be instant, rabbitmq or coordinator, got " + sinkKind);
+    }
+    if (pgUrl == null) {
+      String prefix = System.getenv("PLEDGE_BENCH_DB");
+      if (prefix != null && !prefix.matches("[a-z_][a-z0-9_]{0,40}")) {
+        throw new IllegalArgumentException("PLEDGE_BENCH_DB must be a lower-case SQL name");
+      }
+      pgUrl =
+          "jdbc:postgresql://127.0.0.1:5432/"
+              + (prefix == null || prefix.isBlank() ? "pledge_bench" : prefix)
+              + "_outbox";
     }
     createDatabase();
+    if (sinkKind.equals("coordinator")) {
+      startCoordinator();
+    }
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(pgUrl);
     config.setUsername(pgUser);
@@ -120,7 +165,33 @@ public final class OutboxBench implements Callable<Integer> {
       return run();
     } finally {
       dataSource.close();
+      if (coordinator != null) {
+        pledge.close();
+        subscriber.stop(0);
+        coordinator.close();
+      }
     }
+  }
+
+  /**
+   * A coordinator process (embedded log in a temporary folder), an HTTP subscriber here that
+   * acknowledges every delivery of topic {@code bench}, and the relay's check-back endpoint.
+   */
+  private void startCoordinator() throws IOException {
+    if (parent == null) {
+      throw new IllegalArgumentException("--sink coordinator runs only as `pledge bench outbox`");
+    }
+    coordinator =
+        ServerProcess.start(parent.coordinatorLaunch(Files.createTempDirectory("outbox-")));
+    subscriber = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
+    subscriber.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+    subscriber.createContext("/deliver", Participant.deliveries(m -> delivered.increment()));
+    subscriber.createContext("/check", CoordinatorSink.checkBack());
+    subscriber.start();
+    String self = "http://127.0.0.1:" + subscriber.getAddress().getPort();
+    checkUrl = self + "/check";
+    pledge = PledgeClient.create(PledgeClientConfig.of(coordinator.base()));
+    pledge.subscribe("bench-outbox", "bench", self + "/deliver");
   }
 
   private int run() throws Exception {
@@ -188,10 +259,13 @@ public final class OutboxBench implements Callable<Integer> {
         (1 - inboxRate / plainRate) * 100);
     System.out.printf(
         Locale.ROOT,
-        "%nPostgreSQL %s, sink %s, %d s per timed run, %d alternating rounds (median); load"
+        "%nPostgreSQL %s, sink %s%s, %d s per timed run, %d alternating rounds (median); load"
             + " average before %s, after %s; %d processors.%n",
         pgUrl,
         sinkKind,
+        coordinator == null
+            ? ""
+            : " (" + delivered.sum() + " deliveries acknowledged by the subscriber)",
         seconds,
         rounds,
         loadBefore,
@@ -293,6 +367,10 @@ public final class OutboxBench implements Callable<Integer> {
               URI.create(
                   "amqp://guest:guest@127.0.0.1:5672/%2F?exchange=pledge-bench-outbox-"
                       + Long.toString(System.nanoTime(), 36)));
+    }
+    if (sinkKind.equals("coordinator")) {
+      return new CoordinatorSink(
+          pledge, checkUrl, Duration.ofSeconds(60), Duration.ofSeconds(30), 256);
     }
     return new InstantSink();
   }

@@ -8,6 +8,7 @@ import dev.pledge.core.TransactionalMessage;
 import dev.pledge.core.spi.MessageSink;
 import dev.pledge.core.spi.SinkRejectedException;
 import dev.pledge.testkit.InMemoryBroker;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -222,6 +224,45 @@ public abstract class OutboxRelayContract {
       assertThat(relay.cleanup()).isEqualTo(4);
       assertThat(db.queryLong("SELECT COUNT(*) FROM pledge_outbox")).isEqualTo(1);
       assertThat(relay.backlog().pending()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void metrics_countPublishesAndFailures_andGaugeTheBacklog() throws SQLException {
+    publish(List.of("a", "b"), 3);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    RelayMetrics metrics = RelayMetrics.create(registry, "orders");
+    try (OutboxRelay relay = OutboxRelay.create(db.dataSource(), sink(), FAST, metrics)) {
+      metrics.watch(relay, Duration.ZERO);
+      assertThat(registry.get("pledge.outbox.backlog").tag("relay", "orders").gauge().value())
+          .isEqualTo(6.0);
+      assertThat(registry.get("pledge.outbox.lag").timeGauge().value(TimeUnit.MICROSECONDS))
+          .isPositive();
+      broker.down();
+      relay.runOnce();
+      assertThat(
+              registry
+                  .get("pledge.outbox.publish.failures")
+                  .tag("kind", "unavailable")
+                  .counter()
+                  .count())
+          .isEqualTo(2.0);
+      assertThat(registry.get("pledge.outbox.published").counter().count()).isZero();
+      broker.up();
+      assertThat(drain(relay)).isEqualTo(6);
+      assertThat(registry.get("pledge.outbox.published").counter().count()).isEqualTo(6.0);
+      assertThat(registry.get("pledge.outbox.commit.to.publish").timer().count()).isEqualTo(6);
+      assertThat(
+              registry
+                  .get("pledge.outbox.publish.failures")
+                  .tag("kind", "rejected")
+                  .counter()
+                  .count())
+          .isZero();
+      System.gc(); // the gauges must hold their state strongly: a collected one reads NaN
+      assertThat(registry.get("pledge.outbox.backlog").gauge().value()).isZero();
+      assertThat(registry.get("pledge.outbox.lag").timeGauge().value(TimeUnit.MICROSECONDS))
+          .isZero();
     }
   }
 }

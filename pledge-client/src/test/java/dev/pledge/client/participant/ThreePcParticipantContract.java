@@ -71,19 +71,7 @@ public abstract class ThreePcParticipantContract {
       ThreePcParticipant.migrate(c, database.dialect());
     }
     clock = new HandClock();
-    LocalTransactions transactions =
-        work -> {
-          try (Connection c = database.dataSource().getConnection()) {
-            c.setAutoCommit(false);
-            try {
-              work.run(c);
-              c.commit();
-            } catch (SQLException | RuntimeException e) {
-              c.rollback();
-              throw e;
-            }
-          }
-        };
+    LocalTransactions transactions = LocalTransactions.of(database.dataSource());
     participant =
         ThreePcParticipant.create(
             transactions,

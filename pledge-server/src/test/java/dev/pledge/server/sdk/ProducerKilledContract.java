@@ -27,8 +27,6 @@ import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -38,28 +36,33 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
-import org.sqlite.SQLiteConfig;
-import org.sqlite.SQLiteDataSource;
 
 /**
  * A msg producer (a real child JVM, {@link ProducerChild}) killed with {@code -9} before and after
  * its local commit, never having sent its commit: the coordinator's check-back, answered from the
- * producer's barrier by its check-back handler (here in the test JVM, on the same database file, as
- * a restarted producer would serve it), decides: rolled back before, committed after.
+ * producer's barrier by its check-back handler (here in the test JVM, on the same database, as a
+ * restarted producer would serve it), decides: rolled back before, committed after. Run on SQLite,
+ * PostgreSQL and MariaDB by the subclasses; on the servers the dead process's connection still
+ * holds the barrier's row until the server notices the socket closed, and the check-back waits for
+ * that.
  */
-class ProducerKilledTest {
+abstract class ProducerKilledContract {
+  /** The producer's database, as a JDBC URL the child can open too ({@link ProducerChild#open}). */
+  protected abstract String jdbcUrl() throws IOException;
+
   private static final Duration WAIT = Duration.ofSeconds(60);
 
   private ServerRuntime coordinator;
   private HttpApiServer server;
   private HttpServer producer;
   private PledgeClient pledge;
-  private SQLiteDataSource db;
-  private Path file;
+  private DataSource db;
+  private String url;
   private String gid;
   private Process child;
 
@@ -90,15 +93,13 @@ class ProducerKilledTest {
                 new InMemoryAuditLog(),
                 PledgeClient::newGid));
     pledge = PledgeClient.create(PledgeClientConfig.of("http://127.0.0.1:" + server.port()));
-    file = Files.createTempDirectory("producer-").resolve("producer.db");
-    SQLiteConfig config = new SQLiteConfig();
-    config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-    config.setBusyTimeout(10_000);
-    db = new SQLiteDataSource(config);
-    db.setUrl("jdbc:sqlite:" + file);
+    url = jdbcUrl();
+    db = ProducerChild.open(url);
     try (Connection c = db.getConnection();
         Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE orders (id TEXT PRIMARY KEY)");
+      s.execute("DROP TABLE IF EXISTS " + Barrier.TABLE);
+      s.execute("DROP TABLE IF EXISTS producer_killed_order");
+      s.execute("CREATE TABLE producer_killed_order (id VARCHAR(128) PRIMARY KEY)");
     }
     producer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     producer.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -129,7 +130,7 @@ class ProducerKilledTest {
                     ProducerChild.class.getName(),
                     "http://127.0.0.1:" + server.port(),
                     "http://127.0.0.1:" + producer.getAddress().getPort() + "/check",
-                    file.toString(),
+                    url,
                     gid,
                     when))
             .redirectError(ProcessBuilder.Redirect.DISCARD)
@@ -155,7 +156,7 @@ class ProducerKilledTest {
   private long orders() throws SQLException {
     try (Connection c = db.getConnection();
         Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT COUNT(*) FROM orders")) {
+        ResultSet r = s.executeQuery("SELECT COUNT(*) FROM producer_killed_order")) {
       r.next();
       return r.getLong(1);
     }

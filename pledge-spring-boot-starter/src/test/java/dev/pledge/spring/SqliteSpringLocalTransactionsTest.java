@@ -1,0 +1,27 @@
+package dev.pledge.spring;
+
+import dev.pledge.client.barrier.LocalTransactions;
+import dev.pledge.client.barrier.LocalTransactionsContract;
+import dev.pledge.client.testing.TestDatabase;
+import javax.sql.DataSource;
+
+/**
+ * The starter's {@link SpringLocalTransactions} against the SDK's contract on Sqlite: a HikariCP
+ * pool and Spring's {@code JdbcTransactionManager}, as Spring Boot configures them.
+ */
+class SqliteSpringLocalTransactionsTest extends LocalTransactionsContract {
+  @Override
+  protected TestDatabase database() {
+    return TestDatabase.sqlite();
+  }
+
+  @Override
+  protected DataSource dataSource(TestDatabase db) {
+    return SpringPools.pool(db);
+  }
+
+  @Override
+  protected LocalTransactions transactions(DataSource dataSource) {
+    return SpringPools.transactions(dataSource);
+  }
+}
