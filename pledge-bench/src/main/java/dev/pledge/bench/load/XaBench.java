@@ -8,8 +8,6 @@ import dev.pledge.client.PledgeClientConfig;
 import dev.pledge.client.TransactionView;
 import dev.pledge.client.participant.XaParticipant;
 import dev.pledge.client.xa.XaBranches;
-import jakarta.transaction.Transaction;
-import jakarta.transaction.TransactionManager;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -34,31 +32,28 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.sql.XAConnection;
-import javax.sql.XADataSource;
-import javax.transaction.xa.XAResource;
 import org.mariadb.jdbc.MariaDbDataSource;
-import org.postgresql.xa.PGXADataSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code pledge bench xa}: the same two-branch work (one row inserted on PostgreSQL, one on
- * MariaDB, both committed or neither) four ways, one after the other in the same run on the same
- * databases:
+ * {@code pledge bench xa}: the same N-branch work ({@code --branches}, 2 by default: one row
+ * inserted per branch, alternately on PostgreSQL and MariaDB, all committed or none; see {@link
+ * XaPeers}) four ways, one after the other in the same run on the same databases:
  *
  * <ul>
  *   <li><b>R2</b>: raw prepared transactions without a coordinator: {@code BEGIN; INSERT; PREPARE
  *       TRANSACTION} on PostgreSQL and {@code XA START; INSERT; XA END; XA PREPARE} on MariaDB,
- *       then {@code COMMIT PREPARED} and {@code XA COMMIT}, on each client's own two connections;
- *   <li><b>pledge xa-2</b>: an {@code xa} transaction of a coordinator process (on its SQLite log)
- *       whose two branches are the SDK's {@code XaParticipant}s in this JVM (HTTP on loopback),
- *       each branch prepared and committed by {@code XaBranches};
+ *       then {@code COMMIT PREPARED} and {@code XA COMMIT}, on each client's own connection per
+ *       branch;
+ *   <li><b>pledge xa-N</b>: an {@code xa} transaction of a coordinator process (on its SQLite log)
+ *       whose branches are the SDK's {@code XaParticipant}s in this JVM (HTTP on loopback), each
+ *       branch prepared and committed by {@code XaBranches};
  *   <li><b>Narayana JTA</b> and <b>Atomikos</b>: their transaction manager in this JVM, each client
- *       enlisting the {@code XAResource}s of its own PostgreSQL and MariaDB {@code XAConnection}s,
- *       the inserts on their connections, then {@code commit()} (two-phase, the manager's log on
- *       local disk).
+ *       enlisting the {@code XAResource}s of its own {@code XAConnection} per branch (Atomikos: a
+ *       pooled {@code AtomikosDataSourceBean} per branch), the inserts on their connections, then
+ *       {@code commit()} (two-phase, the manager's log on local disk).
  * </ul>
  *
  * <p>Closed loop: {@code --concurrency} clients, a warm-up, then {@code --seconds} measured. Prints
@@ -69,7 +64,7 @@ import picocli.CommandLine.ParentCommand;
     name = "xa",
     mixinStandardHelpOptions = true,
     description =
-        "Two-branch XA work (PostgreSQL + MariaDB): raw prepared transactions (R2), Pledge xa-2,"
+        "N-branch XA work (PostgreSQL + MariaDB): raw prepared transactions (R2), Pledge xa-N,"
             + " Narayana JTA and Atomikos, in the same run on the same databases.")
 public final class XaBench implements Callable<Integer> {
   @ParentCommand BenchCommand parent;
@@ -82,6 +77,14 @@ public final class XaBench implements Callable<Integer> {
 
   @Option(names = "--concurrency", defaultValue = "8", description = "Closed-loop clients.")
   int concurrency;
+
+  @Option(
+      names = "--branches",
+      defaultValue = "2",
+      description =
+          "Branches per transaction, 2 to 9: even ones (from 0) on PostgreSQL, odd ones on MariaDB"
+              + " (default: ${DEFAULT-VALUE}).")
+  int branches;
 
   @Option(
       names = "--systems",
@@ -112,14 +115,14 @@ public final class XaBench implements Callable<Integer> {
 
   private final AtomicLong ids = new AtomicLong();
 
-  /** One client's two-branch transaction. */
+  /** One client's N-branch transaction. */
   @FunctionalInterface
-  private interface Client {
+  interface Client {
     void transact(long id) throws Exception;
   }
 
   /** A system under test: opens a client per worker, closes what it opened. */
-  private interface SystemUnderTest extends AutoCloseable {
+  interface SystemUnderTest extends AutoCloseable {
     Client client() throws Exception;
 
     @Override
@@ -138,6 +141,9 @@ public final class XaBench implements Callable<Integer> {
                     + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
                         .withZone(ZoneOffset.UTC)
                         .format(started));
+    if (branches < 2 || branches > 9) {
+      throw new IllegalArgumentException("--branches must be 2 to 9, got " + branches);
+    }
     Files.createDirectories(folder);
     recreate(pgAdminUrl, DATABASE);
     recreate(mariadbAdminUrl, DATABASE);
@@ -217,58 +223,15 @@ public final class XaBench implements Callable<Integer> {
   private SystemUnderTest open(String system, String pgUrl, String mariaUrl, Path folder)
       throws Exception {
     return switch (system) {
-      case "r2" -> new Raw(pgUrl, mariaUrl);
+      case "r2" -> new XaPeers.Raw(pgUrl, mariaUrl, branches);
       case "pledge" -> new Pledge(pgUrl, mariaUrl, folder);
-      case "narayana" -> new Jta(pgUrl, mariaUrl, narayana(folder));
-      case "atomikos" -> new Atomikos(pgUrl, mariaUrl, folder);
+      case "narayana" -> new XaPeers.Jta(pgUrl, mariaUrl, XaPeers.narayana(folder), branches);
+      case "atomikos" -> new XaPeers.Atomikos(pgUrl, mariaUrl, folder, branches, concurrency);
       default -> throw new IllegalArgumentException("unknown system " + system);
     };
   }
 
-  // ---- R2: raw prepared transactions ----
-
-  /** Each client keeps one connection per database and prepares, then commits, both branches. */
-  private static final class Raw implements SystemUnderTest {
-    private final String pgUrl;
-    private final String mariaUrl;
-    private final List<Connection> opened = new ArrayList<>();
-
-    Raw(String pgUrl, String mariaUrl) {
-      this.pgUrl = pgUrl;
-      this.mariaUrl = mariaUrl;
-    }
-
-    @Override
-    public Client client() throws SQLException {
-      Connection pg = DriverManager.getConnection(pgUrl);
-      Connection maria = DriverManager.getConnection(mariaUrl);
-      opened.add(pg);
-      opened.add(maria);
-      Statement pgs = pg.createStatement();
-      Statement ms = maria.createStatement();
-      return id -> {
-        String xid = "'r2-" + id + "'";
-        pgs.execute("BEGIN");
-        pgs.executeUpdate("INSERT INTO bench_xa (id, who) VALUES (" + id + ", 'r2')");
-        pgs.execute("PREPARE TRANSACTION " + xid);
-        ms.execute("XA START " + xid);
-        ms.executeUpdate("INSERT INTO bench_xa (id, who) VALUES (" + id + ", 'r2')");
-        ms.execute("XA END " + xid);
-        ms.execute("XA PREPARE " + xid);
-        pgs.execute("COMMIT PREPARED " + xid);
-        ms.execute("XA COMMIT " + xid);
-      };
-    }
-
-    @Override
-    public void close() throws SQLException {
-      for (Connection c : opened) {
-        c.close();
-      }
-    }
-  }
-
-  // ---- Pledge xa-2 ----
+  // ---- Pledge xa-N ----
 
   /** A coordinator process, the two branches' XaParticipants here, a PledgeClient per client. */
   private final class Pledge implements SystemUnderTest {
@@ -299,7 +262,7 @@ public final class XaBench implements Callable<Integer> {
                   folder.resolve("coordinator.log")));
       HikariConfig config = new HikariConfig();
       config.setJdbcUrl(pgUrl);
-      config.setMaximumPoolSize(concurrency * 2);
+      config.setMaximumPoolSize(concurrency * Math.max(2, branches));
       pgPool = new HikariDataSource(config);
       // MariaDB: a new connection per op, closed for real (a prepared branch stays attached to its
       // session until it disconnects).
@@ -336,18 +299,20 @@ public final class XaBench implements Callable<Integer> {
     @Override
     public Client client() {
       return id -> {
-        var builder = client.xa("xa2-" + id).timeout(Duration.ofSeconds(30));
-        for (String who : List.of("pg", "mdb")) {
+        String gid = "xa" + branches + "-" + id;
+        var builder = client.xa(gid).timeout(Duration.ofSeconds(30));
+        for (int i = 0; i < branches; i++) {
+          String who = XaPeers.onPostgres(i) ? "pg" : "mdb";
           builder.branch(
-              who,
+              branches == 2 ? who : who + i,
               base + "/" + who + "/prepare",
               base + "/" + who + "/commit",
               base + "/" + who + "/rollback",
-              Map.of("id", id));
+              Map.of("id", XaPeers.row(id, i)));
         }
         TransactionView view = builder.run(Duration.ofSeconds(30));
         if (!view.status().equals("committed")) {
-          throw new IllegalStateException("xa2-" + id + " ended " + view.status());
+          throw new IllegalStateException(gid + " ended " + view.status());
         }
       };
     }
@@ -386,138 +351,6 @@ public final class XaBench implements Callable<Integer> {
     }
   }
 
-  // ---- Narayana JTA and Atomikos ----
-
-  private static TransactionManager narayana(Path folder) {
-    String store = folder.resolve("narayana-store").toAbsolutePath().toString();
-    System.setProperty("ObjectStoreEnvironmentBean.objectStoreDir", store);
-    System.setProperty("com.arjuna.ats.arjuna.objectstore.objectStoreDir", store);
-    System.setProperty("CoreEnvironmentBean.nodeIdentifier", "pledge-bench");
-    return com.arjuna.ats.jta.TransactionManager.transactionManager();
-  }
-
-  /**
-   * Atomikos as its users run it: an {@code AtomikosDataSourceBean} (its pool of XA connections,
-   * enlisted by itself) per database, and its {@code UserTransactionManager}.
-   */
-  private final class Atomikos implements SystemUnderTest {
-    private final com.atomikos.icatch.jta.UserTransactionManager manager;
-    private final com.atomikos.jdbc.AtomikosDataSourceBean pg;
-    private final com.atomikos.jdbc.AtomikosDataSourceBean maria;
-
-    Atomikos(String pgUrl, String mariaUrl, Path folder) throws Exception {
-      String dir = folder.resolve("atomikos").toAbsolutePath().toString();
-      Files.createDirectories(Path.of(dir));
-      System.setProperty("com.atomikos.icatch.log_base_dir", dir);
-      System.setProperty("com.atomikos.icatch.output_dir", dir);
-      System.setProperty("com.atomikos.icatch.max_actives", "-1");
-      PGXADataSource pgXa = new PGXADataSource();
-      pgXa.setUrl(pgUrl);
-      pg = bean("pledge-bench-pg", pgXa);
-      maria = bean("pledge-bench-mariadb", new MariaDbDataSource(mariaUrl));
-      manager = new com.atomikos.icatch.jta.UserTransactionManager();
-      manager.setForceShutdown(true);
-      manager.init();
-    }
-
-    private com.atomikos.jdbc.AtomikosDataSourceBean bean(String name, XADataSource xa)
-        throws SQLException {
-      com.atomikos.jdbc.AtomikosDataSourceBean bean =
-          new com.atomikos.jdbc.AtomikosDataSourceBean();
-      bean.setUniqueResourceName(name);
-      bean.setXaDataSource(xa);
-      bean.setMinPoolSize(concurrency);
-      bean.setMaxPoolSize(concurrency * 2);
-      bean.init();
-      return bean;
-    }
-
-    @Override
-    public Client client() {
-      return id -> {
-        manager.begin();
-        try {
-          try (Connection c = pg.getConnection()) {
-            Jta.insert(c, id, "atomikos");
-          }
-          try (Connection c = maria.getConnection()) {
-            Jta.insert(c, id, "atomikos");
-          }
-        } catch (Exception e) {
-          manager.rollback();
-          throw e;
-        }
-        manager.commit();
-      };
-    }
-
-    @Override
-    public void close() {
-      pg.close();
-      maria.close();
-      manager.close();
-    }
-  }
-
-  /** A JTA transaction manager driving each client's two XA connections. */
-  private static final class Jta implements SystemUnderTest {
-    private final TransactionManager manager;
-    private final PGXADataSource pg = new PGXADataSource();
-    private final XADataSource maria;
-    private final List<XAConnection> opened = new ArrayList<>();
-
-    Jta(String pgUrl, String mariaUrl, TransactionManager manager) throws SQLException {
-      this.manager = manager;
-      pg.setUrl(pgUrl);
-      maria = new MariaDbDataSource(mariaUrl);
-    }
-
-    @Override
-    public Client client() throws SQLException {
-      XAConnection pgXa = pg.getXAConnection();
-      XAConnection mariaXa = maria.getXAConnection();
-      opened.add(pgXa);
-      opened.add(mariaXa);
-      XAResource pgResource = pgXa.getXAResource();
-      XAResource mariaResource = mariaXa.getXAResource();
-      Connection pgConnection = pgXa.getConnection();
-      Connection mariaConnection = mariaXa.getConnection();
-      String who = "narayana";
-      return id -> {
-        manager.begin();
-        try {
-          Transaction tx = manager.getTransaction();
-          tx.enlistResource(pgResource);
-          tx.enlistResource(mariaResource);
-          insert(pgConnection, id, who);
-          insert(mariaConnection, id, who);
-          tx.delistResource(pgResource, XAResource.TMSUCCESS);
-          tx.delistResource(mariaResource, XAResource.TMSUCCESS);
-        } catch (Exception e) {
-          manager.rollback();
-          throw e;
-        }
-        manager.commit();
-      };
-    }
-
-    static void insert(Connection c, long id, String who) throws SQLException {
-      try (PreparedStatement insert =
-          c.prepareStatement("INSERT INTO bench_xa (id, who) VALUES (?, ?)")) {
-        insert.setLong(1, id);
-        insert.setString(2, who);
-        insert.executeUpdate();
-      }
-    }
-
-    @Override
-    public void close() throws Exception {
-      for (XAConnection c : opened) {
-        c.close();
-      }
-    }
-  }
-
   // ---- databases and report ----
 
   private static void recreate(String adminUrl, String database) throws SQLException {
@@ -543,16 +376,17 @@ public final class XaBench implements Callable<Integer> {
     md.append(
         String.format(
             Locale.ROOT,
-            "`bin/pledge bench xa --seconds %d --warmup-seconds %d --concurrency %d"
+            "`bin/pledge bench xa --seconds %d --warmup-seconds %d --concurrency %d --branches %d"
                 + " --systems %s`; load average %s before, %s after; %d cores.%n%n",
             seconds,
             warmupSeconds,
             concurrency,
+            branches,
             String.join(",", systems),
             loadBefore,
             BenchCommand.loadAverage(),
             Runtime.getRuntime().availableProcessors()));
-    md.append("| system | 2-branch tx/s | over R2 |\n|---|---:|---:|\n");
+    md.append("| system | ").append(branches).append("-branch tx/s | over R2 |\n|---|---:|---:|\n");
     Double r2 = rates.get("r2");
     for (Map.Entry<String, Double> rate : rates.entrySet()) {
       md.append(
@@ -577,20 +411,25 @@ public final class XaBench implements Callable<Integer> {
       if (pledge != null && rates.get(peer) != null && rates.get(peer) > 0) {
         md.append(
             String.format(
-                Locale.ROOT, "%nPledge xa-2 / %s: %.2f", label(peer), pledge / rates.get(peer)));
+                Locale.ROOT,
+                "%nPledge xa-%d / %s: %.2f",
+                branches,
+                label(peer),
+                pledge / rates.get(peer)));
       }
     }
     md.append("\n");
     return md.toString();
   }
 
-  private static String label(String system) {
+  private String label(String system) {
     return switch (system) {
-      case "r2" -> "R2 (raw PREPARE TRANSACTION + XA PREPARE, then both commits; no coordinator)";
-      case "pledge" -> "Pledge xa-2 (coordinator process on SQLite, XaParticipant over HTTP)";
+      case "r2" -> "R2 (raw PREPARE TRANSACTION + XA PREPARE, then every commit; no coordinator)";
+      case "pledge" ->
+          "Pledge xa-" + branches + " (coordinator process on SQLite, XaParticipant over HTTP)";
       case "narayana" ->
           "Narayana JTA 7.2.2.Final (in-process, file object store, one XAConnection per client"
-              + " and database)";
+              + " and branch)";
       case "atomikos" -> "Atomikos 6.0.0 (in-process, file log, AtomikosDataSourceBean pools)";
       default -> system;
     };
