@@ -115,6 +115,12 @@ public final class OutboxBench implements Callable<Integer> {
               + " an HTTP subscriber in this process).")
   String sinkKind;
 
+  @Option(
+      names = "--no-notify",
+      description =
+          "Publish with Outbox.withoutNotify() (no NOTIFY; relays find rows after idleWait).")
+  boolean noNotify;
+
   @ParentCommand BenchCommand parent;
 
   /** The coordinator sink's pieces, when {@code --sink coordinator}. */
@@ -259,9 +265,10 @@ public final class OutboxBench implements Callable<Integer> {
         (1 - inboxRate / plainRate) * 100);
     System.out.printf(
         Locale.ROOT,
-        "%nPostgreSQL %s, sink %s%s, %d s per timed run, %d alternating rounds (median); load"
+        "%nPostgreSQL %s%s, sink %s%s, %d s per timed run, %d alternating rounds (median); load"
             + " average before %s, after %s; %d processors.%n",
         pgUrl,
+        noNotify ? " (outbox without NOTIFY)" : "",
         sinkKind,
         coordinator == null
             ? ""
@@ -384,7 +391,8 @@ public final class OutboxBench implements Callable<Integer> {
 
   /** Writers with the outbox and one relay: {sink acknowledgements/s, writer commits/s}. */
   private double[] liveRun(ConcurrentHistogram latency) throws Exception {
-    Outbox outbox = Outbox.create(dataSource);
+    Outbox outbox =
+        noNotify ? Outbox.create(dataSource).withoutNotify() : Outbox.create(dataSource);
     AtomicLong published = new AtomicLong();
     RelayListener listener =
         new RelayListener() {
@@ -415,7 +423,8 @@ public final class OutboxBench implements Callable<Integer> {
 
   /** One relay draining {@code backlog} committed rows: messages per second. */
   private double drainRun() throws Exception {
-    Outbox outbox = Outbox.create(dataSource);
+    Outbox outbox =
+        noNotify ? Outbox.create(dataSource).withoutNotify() : Outbox.create(dataSource);
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       for (int i = 0; i < backlog; i++) {

@@ -67,14 +67,20 @@ public final class Outbox {
   private final Dialect dialect;
   private final Clock clock;
   private final String insert;
+  private final boolean notify;
 
   private Outbox(Dialect dialect, Clock clock) {
+    this(dialect, clock, true);
+  }
+
+  private Outbox(Dialect dialect, Clock clock, boolean notify) {
     this.dialect = Objects.requireNonNull(dialect, "dialect");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.notify = notify;
     String columns = "id, topic, msg_key, ordering_key, payload, headers, created_micros";
     String values = "?, ?, ?, ?, ?, ?, ?";
     this.insert =
-        dialect == Dialect.POSTGRESQL
+        dialect == Dialect.POSTGRESQL && notify
             ? "WITH i AS (INSERT INTO "
                 + TABLE
                 + " ("
@@ -85,6 +91,22 @@ public final class Outbox {
                 + CHANNEL
                 + "', '') FROM i"
             : "INSERT INTO " + TABLE + " (" + columns + ") VALUES (" + values + ")";
+  }
+
+  /**
+   * This outbox without the {@code NOTIFY} on PostgreSQL: relays find its rows after their {@code
+   * idleWait} (or a {@link OutboxRelay#wake}) instead of at once. PostgreSQL serialises the commits
+   * of transactions that notified; with many concurrent writers that costs far more than the
+   * relay's latency (docs/benchmarks.md, "Outbox relay and inbox": about 10 × fewer commits per
+   * second with 8 writers on the shared machine). Other databases never notify.
+   */
+  public Outbox withoutNotify() {
+    return new Outbox(dialect, clock, false);
+  }
+
+  /** Whether {@link #publish} sends {@code NOTIFY} (PostgreSQL, unless {@link #withoutNotify}). */
+  public boolean notifies() {
+    return notify && dialect == Dialect.POSTGRESQL;
   }
 
   /** An outbox for a database of this dialect; the table must exist ({@link #migrate}). */

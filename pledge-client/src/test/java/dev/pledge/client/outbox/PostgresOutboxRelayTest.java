@@ -6,8 +6,10 @@ import static org.awaitility.Awaitility.await;
 import dev.pledge.client.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
 
 class PostgresOutboxRelayTest extends SharedOutboxRelayContract {
   @Override
@@ -30,6 +32,37 @@ class PostgresOutboxRelayTest extends SharedOutboxRelayContract {
       }
       await().atMost(WAIT).until(() -> unpublished() == 0);
       assertThat(broker.messages("out")).hasSize(1);
+    }
+  }
+
+  @Test
+  void withoutNotify_aCommitSendsNoNotification_andTheRelayStillFindsTheRowAfterItsIdleWait()
+      throws SQLException {
+    Outbox quiet = outbox.withoutNotify();
+    assertThat(quiet.notifies()).isFalse();
+    assertThat(outbox.notifies()).isTrue();
+    try (Connection listener = db.dataSource().getConnection()) {
+      try (Statement s = listener.createStatement()) {
+        s.execute("LISTEN " + Outbox.CHANNEL);
+      }
+      PGConnection pg = listener.unwrap(PGConnection.class);
+      try (Connection c = db.dataSource().getConnection()) {
+        quiet.publish(c, "orders", "a", "{}", null);
+      }
+      assertThat(pg.getNotifications(500)).isEmpty();
+      try (Connection c = db.dataSource().getConnection()) {
+        outbox.publish(c, "orders", "a", "{}", null);
+      }
+      assertThat(pg.getNotifications(5000)).hasSize(1);
+    }
+    try (OutboxRelay relay =
+        OutboxRelay.start(
+            db.dataSource(),
+            sink(),
+            FAST.withIdleWait(Duration.ofMillis(50)),
+            RelayListener.NONE)) {
+      await().atMost(WAIT).until(() -> unpublished() == 0);
+      assertThat(broker.messages("out")).hasSize(2);
     }
   }
 
