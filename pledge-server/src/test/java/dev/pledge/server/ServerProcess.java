@@ -1,62 +1,45 @@
 package dev.pledge.server;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.pledge.testkit.process.ChildProcess;
 import java.nio.file.Path;
-import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real {@code pledge server} process for the tests that kill it with {@code -9} and start it
- * again on the same log: started on this test's class path, on a port it is given (so ids that name
- * the server stay valid across a restart), on the SQLite log of a data directory or on a PostgreSQL
- * database. Its standard error goes to a file; it is ready once it prints "listening on".
+ * again on the same log: a {@link ChildProcess} of {@link Main} on this test's class path, on a
+ * port it is given (so ids that name the server stay valid across a restart), on the SQLite log of
+ * a data directory or on a PostgreSQL database. It is ready once it prints "listening on".
  */
-public final class ServerProcess {
+public final class ServerProcess implements AutoCloseable {
   /** The PostgreSQL server the tests use, without a database name. */
-  public static final String POSTGRES = "jdbc:postgresql://127.0.0.1:5432/";
+  public static final String POSTGRES = ChildProcess.POSTGRES;
 
-  private final Process process;
+  private final ChildProcess child;
   private final int port;
 
-  private ServerProcess(Process process, int port) {
-    this.process = process;
+  private ServerProcess(ChildProcess child, int port) {
+    this.child = child;
     this.port = port;
   }
 
   /** A port that was free a moment ago on the loopback interface. */
-  public static int freePort() throws IOException {
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return free.getLocalPort();
-    }
+  public static int freePort() {
+    return ChildProcess.freePort();
   }
 
   /**
    * Starts a server on {@code port} with its data in {@code dataDir}, on PostgreSQL database {@code
    * database} when it is not null (else SQLite), polling for due work every 100 ms, and waits up to
-   * 60 s until it listens. Its standard error is appended to {@code serverLog}.
+   * 60 s until it listens. Its output is appended to {@code serverLog}.
    */
   public static ServerProcess start(
-      int port, Path dataDir, String database, Path serverLog, String... extraArgs)
-      throws IOException {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command =
+      int port, Path dataDir, String database, Path serverLog, String... extraArgs) {
+    List<String> args =
         new ArrayList<>(
             List.of(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.pledge.server.Main",
                 "server",
                 "--port",
                 Integer.toString(port),
@@ -65,49 +48,18 @@ public final class ServerProcess {
                 "--poll-millis",
                 "100"));
     if (database != null) {
-      command.addAll(List.of("--db", POSTGRES + database, "--db-user", "postgres"));
+      args.addAll(List.of("--db", POSTGRES + database, "--db-user", "postgres"));
     }
-    command.addAll(List.of(extraArgs));
-    Process process =
-        new ProcessBuilder(command)
-            .redirectError(ProcessBuilder.Redirect.appendTo(serverLog.toFile()))
-            .start();
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    Future<String> ready =
-        Executors.newVirtualThreadPerTaskExecutor()
-            .submit(() -> {
-              String line;
-              while ((line = out.readLine()) != null) {
-                if (line.contains("listening on")) {
-                  // Keep reading, so a server that prints much never blocks on a full pipe.
-                  Thread.ofVirtual().start(() -> drain(out));
-                  return line;
-                }
-              }
-              return null;
-            });
-    String line;
+    args.addAll(List.of(extraArgs));
+    ChildProcess child =
+        ChildProcess.startJava("server-" + port, Main.class.getName(), args, serverLog);
     try {
-      line = ready.get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      process.destroyForcibly();
-      throw new AssertionError("the server did not start: " + Files.readString(serverLog), e);
+      child.awaitLineContaining("listening on", Duration.ofSeconds(60));
+    } catch (IllegalStateException e) {
+      child.close();
+      throw new AssertionError("the server did not start", e);
     }
-    if (line == null) {
-      throw new AssertionError("the server did not start: " + Files.readString(serverLog));
-    }
-    return new ServerProcess(process, port);
-  }
-
-  private static void drain(BufferedReader out) {
-    try {
-      while (out.readLine() != null) {
-        // discarded
-      }
-    } catch (IOException e) {
-      // the process is gone
-    }
+    return new ServerProcess(child, port);
   }
 
   public int port() {
@@ -119,26 +71,29 @@ public final class ServerProcess {
     return "http://127.0.0.1:" + port;
   }
 
+  /** The process, for tests that want its output or log. */
+  public ChildProcess child() {
+    return child;
+  }
+
   /** {@code kill -9}: no shutdown hook runs; waits until the process is gone. */
-  public void kill() throws InterruptedException {
-    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+  public void kill() {
+    child.kill9();
+  }
+
+  /** Kills the server if it still runs. */
+  @Override
+  public void close() {
+    child.close();
   }
 
   /** A fresh PostgreSQL database named {@code prefix} and a random suffix; answers its name. */
   public static String createDatabase(String prefix) throws SQLException {
-    String name = prefix + "_" + Long.toString(System.nanoTime() & 0xffffffffL, 36);
-    try (var connection = DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
-        var statement = connection.createStatement()) {
-      statement.execute("CREATE DATABASE " + name);
-    }
-    return name;
+    return ChildProcess.createPostgresDatabase(prefix);
   }
 
   /** Drops a database made by {@link #createDatabase}, closing its connections. */
   public static void dropDatabase(String name) throws SQLException {
-    try (var connection = DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
-        var statement = connection.createStatement()) {
-      statement.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-    }
+    ChildProcess.dropPostgresDatabase(name);
   }
 }

@@ -8,17 +8,15 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.pledge.testkit.process.ChildProcess;
+import dev.pledge.server.ServerProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,7 +49,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class KeyOrderCrashTest {
   private static final int TRANSACTIONS = 30;
   private static final int KEYS = 3;
-  private static final String POSTGRES = "jdbc:postgresql://127.0.0.1:5432/";
 
   @TempDir Path dataDir;
   private final HttpClient client =
@@ -61,7 +58,7 @@ class KeyOrderCrashTest {
   private final Map<String, AtomicInteger> inHand = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> refusals = new ConcurrentHashMap<>();
   private HttpServer subscriber;
-  private final ChildProcess[] servers = new ChildProcess[2];
+  private final ServerProcess[] servers = new ServerProcess[2];
   private final int[] ports = new int[2];
   private String database;
   private com.rabbitmq.client.Connection rabbit;
@@ -69,7 +66,7 @@ class KeyOrderCrashTest {
 
   @AfterEach
   void stop() throws Exception {
-    for (ChildProcess server : servers) {
+    for (ServerProcess server : servers) {
       if (server != null) {
         server.close();
       }
@@ -84,10 +81,7 @@ class KeyOrderCrashTest {
       rabbit.close();
     }
     if (database != null) {
-      try (var connection = DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
-          var statement = connection.createStatement()) {
-        statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
-      }
+      ServerProcess.dropDatabase(database);
     }
   }
 
@@ -144,34 +138,12 @@ class KeyOrderCrashTest {
 
   /** Starts coordinator {@code index} (0 or 1) on its port and waits until it listens. */
   private void startServer(int index) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "server",
-                "--port",
-                Integer.toString(ports[index]),
-                "--data-dir",
-                dataDir.resolve("coordinator-" + index).toString(),
-                "--poll-millis",
-                "100"));
-    if (database != null) {
-      args.addAll(List.of("--db", POSTGRES + database, "--db-user", "postgres"));
-    }
     servers[index] =
-        ChildProcess.startJava(
-            "coordinator-" + index,
-            ChildProcess.testClasspath(),
-            List.of(),
-            "dev.pledge.server.Main",
-            args,
+        ServerProcess.start(
+            ports[index],
+            dataDir.resolve("coordinator-" + index),
+            database,
             dataDir.resolve("server-" + index + ".log"));
-    servers[index].awaitLine(line -> line.contains("listening on"), Duration.ofSeconds(60));
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return free.getLocalPort();
-    }
   }
 
   /**
@@ -185,18 +157,14 @@ class KeyOrderCrashTest {
   void killedWhileDelivering_keepsEveryKeysCommitOrder_oneAtATime(String logKind) throws Exception {
     int coordinators = logKind.equals("postgresql-two") ? 2 : 1;
     if (logKind.startsWith("postgresql")) {
-      database = "pledge_order_crash_" + Long.toString(System.nanoTime() & 0xffffffffL, 36);
-      try (var connection = DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
-          var statement = connection.createStatement()) {
-        statement.execute("CREATE DATABASE " + database);
-      }
+      database = ServerProcess.createDatabase("pledge_order_crash");
     }
     subscriber = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     subscriber.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     subscriber.createContext("/orders", this::deliver);
     subscriber.start();
-    ports[0] = freePort();
-    ports[1] = freePort();
+    ports[0] = ServerProcess.freePort();
+    ports[1] = ServerProcess.freePort();
     startServer(0);
     boolean rabbitmq = logKind.endsWith("-rabbitmq");
     String target =
@@ -236,7 +204,7 @@ class KeyOrderCrashTest {
             return null;
           });
       await().atMost(Duration.ofSeconds(60)).until(() -> acknowledged().size() >= messages / 3);
-      servers[0].kill9(); // SIGKILL: no shutdown hook runs
+      servers[0].kill(); // SIGKILL: no shutdown hook runs
       int before = acknowledged().size();
       startServer(0);
       produced.get(120, TimeUnit.SECONDS);

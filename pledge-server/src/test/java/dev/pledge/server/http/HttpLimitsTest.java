@@ -15,6 +15,7 @@ import dev.pledge.server.runtime.Subscriptions;
 import dev.pledge.testkit.InMemoryAuditLog;
 import dev.pledge.testkit.InMemorySubscriptionStore;
 import dev.pledge.testkit.InMemoryTransactionLog;
+import dev.pledge.testkit.process.ChildProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,7 +54,7 @@ class HttpLimitsTest {
   private ServerRuntime runtime;
   private HttpApiServer server;
   private String api;
-  private Process child;
+  private ChildProcess child;
 
   @BeforeEach
   void start() throws IOException {
@@ -85,8 +86,8 @@ class HttpLimitsTest {
 
   @AfterEach
   void stop() throws InterruptedException {
-    if (child != null && child.isAlive()) {
-      child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    if (child != null) {
+      child.close();
     }
     server.close();
     runtime.close();
@@ -191,32 +192,15 @@ class HttpLimitsTest {
    */
   private int startChild(String... jvmOptions) throws Exception {
     Path data = Files.createTempDirectory("limits-");
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(java));
-    command.addAll(List.of(jvmOptions));
-    command.addAll(
-        List.of(
-            "-cp",
-            System.getProperty("java.class.path"),
+    child =
+        ChildProcess.startJava(
+            "limits-server",
+            ChildProcess.testClasspath(),
+            List.of(jvmOptions),
             "dev.pledge.server.Main",
-            "server",
-            "--port",
-            "0",
-            "--data-dir",
-            data.toString()));
-    child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-    String line =
-        CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return out.readLine();
-                  } catch (IOException e) {
-                    return "read failed: " + e;
-                  }
-                })
-            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            List.of("server", "--port", "0", "--data-dir", data.toString()),
+            data.resolve("server.log"));
+    String line = child.awaitLineContaining("listening on", WAIT);
     assertThat(line).startsWith("pledge server listening on http://");
     return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).strip());
   }

@@ -16,12 +16,11 @@ import dev.pledge.client.participant.ThreePcParticipant;
 import dev.pledge.client.participant.ThreePcParticipant.Phase;
 import dev.pledge.client.sql.Dialect;
 import dev.pledge.core.Op;
+import dev.pledge.server.ServerProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -61,7 +60,7 @@ class ThreePcAgainstServerTest {
   private static final List<String> BRANCHES = List.of("b1", "b2");
 
   @TempDir Path dir;
-  private final List<Process> processes = new ArrayList<>();
+  private final List<ServerProcess> processes = new ArrayList<>();
   private final CountDownLatch release = new CountDownLatch(1);
   private final Set<String> arrived = ConcurrentHashMap.newKeySet();
   private volatile String held; // "op branch" held, or null
@@ -75,7 +74,7 @@ class ThreePcAgainstServerTest {
   @BeforeEach
   void setUp(TestInfo test) throws Exception {
     gid = test.getTestMethod().orElseThrow().getName();
-    coordinatorPort = freePort();
+    coordinatorPort = ServerProcess.freePort();
     SQLiteConfig config = new SQLiteConfig();
     config.setJournalMode(SQLiteConfig.JournalMode.WAL);
     config.setBusyTimeout(10_000);
@@ -98,8 +97,8 @@ class ThreePcAgainstServerTest {
     if (services != null) {
       services.stop(0);
     }
-    for (Process process : processes) {
-      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    for (ServerProcess process : processes) {
+      process.close();
     }
   }
 
@@ -382,42 +381,18 @@ class ThreePcAgainstServerTest {
             Duration.ofSeconds(1)));
   }
 
-  private void startCoordinator() throws Exception {
-    Path log = dir.resolve("server-" + ++starts + ".log");
-    String java = ProcessHandle.current().info().command().orElse("java");
-    Process process =
-        new ProcessBuilder(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.pledge.server.Main",
-                "server",
-                "--port",
-                Integer.toString(coordinatorPort),
-                "--data-dir",
-                dir.resolve("coordinator").toString(),
-                "--poll-millis",
-                "100")
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    processes.add(process);
-    await("the coordinator listens; log in " + log)
-        .atMost(WAIT)
-        .until(() -> !process.isAlive() || Files.readString(log).contains("listening on"));
-    assertThat(process.isAlive()).as("coordinator start; log: " + Files.readString(log)).isTrue();
+  private void startCoordinator() {
+    processes.add(
+        ServerProcess.start(
+            coordinatorPort,
+            dir.resolve("coordinator"),
+            null,
+            dir.resolve("server-" + ++starts + ".log")));
   }
 
   /** SIGKILL: nothing runs in the process after this. */
-  private static void kill(Process process) throws InterruptedException {
-    process.destroyForcibly();
-    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).isEqualTo(137);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
+  private static void kill(ServerProcess server) {
+    server.kill();
+    assertThat(server.child().exitValue()).isEqualTo(137);
   }
 }

@@ -6,13 +6,10 @@ import static org.awaitility.Awaitility.await;
 import dev.pledge.client.PledgeClient;
 import dev.pledge.client.PledgeClientConfig;
 import dev.pledge.client.TransactionView;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
+import dev.pledge.server.ServerProcess;
+import dev.pledge.testkit.process.ChildProcess;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -24,9 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,10 +47,10 @@ class XaCrashTest {
       env("PLEDGE_TEST_XA_MARIADB_URL", "jdbc:mariadb://127.0.0.1:3306/pledge_xa_test?user=root");
 
   @TempDir Path dataDir;
-  private final List<Process> processes = new ArrayList<>();
-  private final BlockingQueue<String> childLines = new LinkedBlockingQueue<>();
-  private Process coordinator;
-  private Process participant;
+  private final List<ChildProcess> processes = new ArrayList<>();
+  private ServerProcess coordinator;
+  private ChildProcess participant;
+  private int participantLinesRead;
   private int coordinatorPort;
   private int participantPort;
   private String gid;
@@ -66,8 +60,8 @@ class XaCrashTest {
     // Short enough (at most 64) to be the xid's gtrid itself, so the test can read it in the lists.
     String name = test.getTestMethod().orElseThrow().getName();
     gid = name.substring(0, name.indexOf('_')) + "-" + UUID.randomUUID().toString().substring(0, 8);
-    coordinatorPort = freePort();
-    participantPort = freePort();
+    coordinatorPort = ServerProcess.freePort();
+    participantPort = ServerProcess.freePort();
     for (String url : List.of(PG_URL, MARIA_URL)) {
       try (Connection c = connect(url);
           Statement s = c.createStatement()) {
@@ -78,8 +72,8 @@ class XaCrashTest {
 
   @AfterEach
   void stop() throws Exception {
-    for (Process process : processes) {
-      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    for (ChildProcess process : processes) {
+      process.close();
     }
     // Whatever a failed run left prepared would hold locks: roll it back.
     try (Connection c = connect(PG_URL);
@@ -282,117 +276,44 @@ class XaCrashTest {
         : DriverManager.getConnection(url);
   }
 
-  private void startCoordinator() throws Exception {
-    Path log = dataDir.resolve("server.log");
+  private void startCoordinator() {
     coordinator =
-        start(
-            List.of(
-                "dev.pledge.server.Main",
-                "server",
-                "--port",
-                Integer.toString(coordinatorPort),
-                "--data-dir",
-                dataDir.toString(),
-                "--poll-millis",
-                "100"),
-            log,
-            null);
-    String line = awaitLine(coordinator, "listening on");
-    assertThat(line).as("coordinator start; log in " + log + ": " + read(log)).isNotNull();
+        ServerProcess.start(coordinatorPort, dataDir, null, dataDir.resolve("server.log"));
+    processes.add(coordinator.child());
   }
 
-  private void startParticipant(String fault) throws Exception {
-    childLines.clear();
+  private void startParticipant(String fault) {
     Path log = dataDir.resolve("participant.log");
     participant =
-        start(
+        ChildProcess.startJava(
+            "participant",
+            XaParticipantChild.class.getName(),
             List.of(
-                XaParticipantChild.class.getName(),
                 Integer.toString(participantPort),
                 "http://127.0.0.1:" + coordinatorPort,
                 PG_URL,
                 MARIA_URL,
                 fault),
-            log,
-            childLines);
+            log);
+    processes.add(participant);
+    participantLinesRead = 0;
     assertThat(nextLine()).as("participant start; log in " + log).isEqualTo("READY");
   }
 
-  private Process start(List<String> mainAndArgs, Path log, BlockingQueue<String> lines)
-      throws IOException {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command =
-        new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
-    command.addAll(mainAndArgs);
-    Process process =
-        new ProcessBuilder(command)
-            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-            .start();
-    processes.add(process);
-    if (lines != null) {
-      Thread.ofVirtual()
-          .start(() -> {
-            try (BufferedReader out =
-                new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-              String line;
-              while ((line = out.readLine()) != null) {
-                lines.add(line);
-              }
-            } catch (IOException e) {
-              lines.add("read failed: " + e);
-            }
-          });
-    }
-    return process;
-  }
-
-  private static String awaitLine(Process process, String text) throws Exception {
-    BlockingQueue<String> found = new LinkedBlockingQueue<>();
-    Thread.ofVirtual()
-        .start(() -> {
-          try {
-            BufferedReader out =
-                new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-            String line;
-            while ((line = out.readLine()) != null) {
-              if (line.contains(text)) {
-                found.add(line);
-              }
-            }
-          } catch (IOException e) {
-            // the process died: the poll below times out and says so
-          }
-        });
-    return found.poll(60, TimeUnit.SECONDS);
-  }
-
-  private String nextLine() throws InterruptedException {
-    String line = childLines.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-    assertThat(line).as("a line from the participant within " + WAIT).isNotNull();
-    return line;
+  /** The participant's next line of output, waited for up to {@link #WAIT}. */
+  private String nextLine() {
+    return participant.awaitLineAfter(participantLinesRead++, WAIT);
   }
 
   /** SIGKILL: nothing runs in the process after this. */
-  private static void kill(Process process) throws InterruptedException {
-    process.destroyForcibly();
-    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+  private static void kill(ServerProcess server) {
+    kill(server.child());
+  }
+
+  /** SIGKILL: nothing runs in the process after this. */
+  private static void kill(ChildProcess process) {
+    process.kill9();
     assertThat(process.exitValue()).isEqualTo(137);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static String read(Path file) {
-    try {
-      return Files.exists(file) ? Files.readString(file) : "(none)";
-    } catch (IOException e) {
-      return e.toString();
-    }
   }
 
   private static String env(String name, String fallback) {

@@ -3,12 +3,17 @@ package dev.pledge.testkit.process;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +27,19 @@ import java.util.function.Predicate;
  * and {@code kill -9} processes from. Its standard output is read line by line into {@link
  * #lines()} and, with its standard error, appended to a log file that survives the test for
  * diagnosis. {@link #close()} kills it (with {@code SIGKILL}) if it still runs, so a failing test
- * leaves nothing behind.
+ * leaves nothing behind. It also makes the throw-away PostgreSQL databases such processes run on
+ * ({@link #createPostgresDatabase}, {@link #dropPostgresDatabase}).
  */
 public final class ChildProcess implements AutoCloseable {
+  /**
+   * The PostgreSQL server fault tests make their databases on, without a database name: {@code
+   * PLEDGE_TEST_POSTGRES_SERVER} when set, else the local one. The JDBC driver must be on the
+   * caller's class path.
+   */
+  public static final String POSTGRES =
+      System.getenv()
+          .getOrDefault("PLEDGE_TEST_POSTGRES_SERVER", "jdbc:postgresql://127.0.0.1:5432/");
+
   private final String name;
   private final Process process;
   private final Path log;
@@ -87,6 +102,14 @@ public final class ChildProcess implements AutoCloseable {
     return start(name, command, null, Map.of(), log);
   }
 
+  /**
+   * Starts {@code mainClass} with {@code args} in a new JVM on this JVM's class path ({@link
+   * #testClasspath()}), with no extra JVM options.
+   */
+  public static ChildProcess startJava(String name, String mainClass, List<String> args, Path log) {
+    return startJava(name, testClasspath(), List.of(), mainClass, args, log);
+  }
+
   /** The {@code java} launcher of the running JVM. */
   public static String javaCommand() {
     return ProcessHandle.current().info().command().orElse("java");
@@ -95,6 +118,36 @@ public final class ChildProcess implements AutoCloseable {
   /** The classpath of the running JVM: under Maven, the module's test classpath. */
   public static String testClasspath() {
     return System.getProperty("java.class.path");
+  }
+
+  /** A port that was free a moment ago on the loopback interface. */
+  public static int freePort() {
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return free.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port", e);
+    }
+  }
+
+  /**
+   * A fresh database on {@link #POSTGRES} named {@code prefix} and a random suffix; answers its
+   * name.
+   */
+  public static String createPostgresDatabase(String prefix) throws SQLException {
+    String database = prefix + "_" + Long.toString(System.nanoTime() & 0xffffffffL, 36);
+    try (var connection = DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
+        var statement = connection.createStatement()) {
+      statement.execute("CREATE DATABASE " + database);
+    }
+    return database;
+  }
+
+  /** Drops a database made by {@link #createPostgresDatabase}, closing its connections. */
+  public static void dropPostgresDatabase(String database) throws SQLException {
+    try (var connection = DriverManager.getConnection(POSTGRES + "postgres", "postgres", "");
+        var statement = connection.createStatement()) {
+      statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+    }
   }
 
   private void readOutput() {
@@ -160,6 +213,57 @@ public final class ChildProcess implements AutoCloseable {
   /** The lines of standard output so far. */
   public List<String> lines() {
     return List.copyOf(lines);
+  }
+
+  /**
+   * Waits until a line containing {@code text} appears, and returns it.
+   *
+   * @throws IllegalStateException when the process exits first or {@code timeout} passes
+   */
+  public String awaitLineContaining(String text, Duration timeout) {
+    return awaitLine(line -> line.contains(text), timeout);
+  }
+
+  /**
+   * Waits, after {@code after} lines were read, for the next line of standard output, and returns
+   * it; for children that answer a command with a line.
+   *
+   * @throws IllegalStateException when the process exits first or {@code timeout} passes
+   */
+  public String awaitLineAfter(int after, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (lines.size() <= after) {
+      if (!process.isAlive()) {
+        joinReader();
+        if (lines.size() > after) {
+          break;
+        }
+        throw new IllegalStateException(
+            name
+                + " exited with "
+                + process.exitValue()
+                + " before line "
+                + after
+                + "\n"
+                + logTail());
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            name + " printed no line " + after + " within " + timeout + "\n" + logTail());
+      }
+      sleepBriefly();
+    }
+    return lines.get(after);
+  }
+
+  /** Standard input of the process, for children that take commands. */
+  public OutputStream stdin() {
+    return process.getOutputStream();
+  }
+
+  /** The exit code of a process that has exited. */
+  public int exitValue() {
+    return process.exitValue();
   }
 
   public long pid() {
