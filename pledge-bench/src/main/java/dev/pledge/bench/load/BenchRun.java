@@ -54,6 +54,9 @@ final class BenchRun {
   static final int SERVICES = 5;
   static final int PARK_TIMEOUT_SECONDS = 3600;
 
+  /** The coordinator's gauge of the transactions it holds in memory (its ownership). */
+  static final String OWNED_GAUGE = "pledge_owned_transactions";
+
   private final BenchSettings settings;
   private final DbKind kind;
   private final Path dir;
@@ -311,14 +314,26 @@ final class BenchRun {
       parkMany(drivers, runId + "-warm", warmup);
       String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
       long before = server.liveHeapBytes(jcmd);
+      long ownedBefore = (long) server.counter(OWNED_GAUGE);
       long start = System.nanoTime();
       parkMany(drivers, runId + "-park", settings.park());
       double seconds = (System.nanoTime() - start) / 1e9;
       long after = server.liveHeapBytes(jcmd);
-      HeapResult result = new HeapResult(kind, warmup, settings.park(), before, after, seconds);
+      long ownedAfter = (long) server.counter(OWNED_GAUGE);
+      HeapResult result =
+          new HeapResult(
+              kind, warmup, settings.park(), before, after, seconds, ownedBefore, ownedAfter);
       progress.printf(
-          "[%s]   %d parked in %.1f s; live heap %d -> %d bytes: %.0f bytes per transaction%n",
-          kind.code, settings.park(), seconds, before, after, result.bytesPerTransaction());
+          "[%s]   %d parked in %.1f s; live heap %d -> %d bytes: %.0f bytes per transaction;"
+              + " owned in memory %d -> %d%n",
+          kind.code,
+          settings.park(),
+          seconds,
+          before,
+          after,
+          result.bytesPerTransaction(),
+          ownedBefore,
+          ownedAfter);
       return result;
     }
   }

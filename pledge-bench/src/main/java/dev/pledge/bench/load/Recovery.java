@@ -29,6 +29,9 @@ final class Recovery {
   static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
   static final Duration HOLD_WAIT = Duration.ofSeconds(60);
 
+  /** The wait for held calls ends early when their number has not grown for this long. */
+  static final Duration HOLD_STALL = Duration.ofSeconds(3);
+
   /**
    * How long creating the held transactions may take. Past it, creating stops and the measurement
    * goes on with those created (the result says how many of those asked): on a loaded machine each
@@ -102,8 +105,20 @@ final class Recovery {
     }
     double submitSeconds = (System.nanoTime() - submitStart) / 1e9;
     int created = Math.min(next.get(), n);
+    // Waits until every created one has a call held at a participant, or until their number stops
+    // growing: the coordinator keeps a bounded number of participant connections (HttpEffects), so
+    // past it the rest wait in the coordinator, in flight all the same.
     long holdDeadline = System.nanoTime() + HOLD_WAIT.toNanos();
+    int lastHeld = -1;
+    long lastGrowth = System.nanoTime();
     while (participants.heldTransactions() < created && System.nanoTime() < holdDeadline) {
+      int nowHeld = participants.heldTransactions();
+      if (nowHeld != lastHeld) {
+        lastHeld = nowHeld;
+        lastGrowth = System.nanoTime();
+      } else if (System.nanoTime() - lastGrowth > HOLD_STALL.toNanos()) {
+        break;
+      }
       pause(20);
     }
     int heldAtKill = participants.heldTransactions();

@@ -152,13 +152,24 @@ final class Report {
             String.format(
                 Locale.ROOT,
                 "Heap: %,d tcc transactions parked (begun, %d s timeout) in %.1f s; live heap after a"
-                    + " full GC %,d → %,d bytes: **%,.0f bytes per parked transaction**.%n%n",
+                    + " full GC %,d → %,d bytes: **%,.0f bytes per parked transaction**; %s.%n%n",
                 h.parked(),
                 BenchRun.PARK_TIMEOUT_SECONDS,
                 h.parkSeconds(),
                 h.liveBytesBefore(),
                 h.liveBytesAfter(),
-                h.bytesPerTransaction()));
+                h.bytesPerTransaction(),
+                h.ownedAdded() < 0
+                    ? "the coordinator does not report how many it holds in memory"
+                    : String.format(
+                        Locale.ROOT,
+                        "the coordinator held %,d → %,d transactions in memory"
+                            + " (`%s`): %,d of the %,d parked are owned in memory",
+                        h.ownedBefore(),
+                        h.ownedAfter(),
+                        BenchRun.OWNED_GAUGE,
+                        h.ownedAdded(),
+                        h.parked())));
       }
       for (String note : run.notes) {
         md.append("- ").append(note).append('\n');
