@@ -64,16 +64,7 @@ public final class InboxLedger implements AutoCloseable {
 
   /** The inbox's handler with the effect, losing chosen acknowledgements once. */
   public MessageHandler handler() {
-    MessageHandler inner =
-        inbox.handler((connection, message) -> {
-          try (PreparedStatement insert =
-              connection.prepareStatement(
-                  "INSERT INTO " + table + " (message_id, payload) VALUES (?, ?)")) {
-            insert.setString(1, message.id());
-            insert.setString(2, message.payload());
-            insert.executeUpdate();
-          }
-        });
+    MessageHandler inner = inbox.handler(this::recordEffect);
     return message -> {
       deliveries.incrementAndGet();
       inner.handle(message);
@@ -90,17 +81,19 @@ public final class InboxLedger implements AutoCloseable {
    */
   public InboxOutcome handle(TransactionalMessage message) throws SQLException {
     deliveries.incrementAndGet();
-    return inbox.handle(
-        message,
-        connection -> {
-          try (PreparedStatement insert =
-              connection.prepareStatement(
-                  "INSERT INTO " + table + " (message_id, payload) VALUES (?, ?)")) {
-            insert.setString(1, message.id());
-            insert.setString(2, message.payload());
-            insert.executeUpdate();
-          }
-        });
+    return inbox.handle(message, connection -> recordEffect(connection, message));
+  }
+
+  /** The effect: one row per run, in the consumer's transaction. */
+  private void recordEffect(Connection connection, TransactionalMessage message)
+      throws SQLException {
+    try (PreparedStatement insert =
+        connection.prepareStatement(
+            "INSERT INTO " + table + " (message_id, payload) VALUES (?, ?)")) {
+      insert.setString(1, message.id());
+      insert.setString(2, message.payload());
+      insert.executeUpdate();
+    }
   }
 
   /** Effects, by message id, with how many times each ran. */
