@@ -3,6 +3,7 @@ package dev.pledge.broker.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.pledge.broker.testkit.InboxLedger;
 import dev.pledge.core.TransactionalMessage;
 import dev.pledge.core.spi.MessageSink;
 import java.net.URI;
@@ -67,7 +68,7 @@ class KafkaExactlyOnceTest {
       }
 
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> ledger.assertExactlyOnce(sent));
-      assertThat(ledger.deliveries.get()).as("duplicates did arrive").isGreaterThan(sent.size());
+      assertThat(ledger.deliveries()).as("duplicates did arrive").isGreaterThan(sent.size());
     } finally {
       kafka.proxy.resume();
       kafka.proxy.restore();

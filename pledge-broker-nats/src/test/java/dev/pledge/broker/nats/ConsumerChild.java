@@ -1,5 +1,6 @@
 package dev.pledge.broker.nats;
 
+import dev.pledge.broker.testkit.InboxLedger;
 import dev.pledge.client.inbox.InboxOutcome;
 import java.net.URI;
 import java.sql.SQLException;

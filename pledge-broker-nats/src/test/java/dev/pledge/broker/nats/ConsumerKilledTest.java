@@ -3,6 +3,7 @@ package dev.pledge.broker.nats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.pledge.broker.testkit.InboxLedger;
 import dev.pledge.core.TransactionalMessage;
 import dev.pledge.core.spi.MessageSink;
 import dev.pledge.testkit.process.ChildProcess;

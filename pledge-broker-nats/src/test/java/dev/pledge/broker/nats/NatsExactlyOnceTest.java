@@ -3,6 +3,7 @@ package dev.pledge.broker.nats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.pledge.broker.testkit.InboxLedger;
 import dev.pledge.core.TransactionalMessage;
 import dev.pledge.core.spi.MessageSink;
 import dev.pledge.testkit.net.TcpProxy;
@@ -70,7 +71,7 @@ class NatsExactlyOnceTest {
       }
 
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> ledger.assertExactlyOnce(sent));
-      assertThat(ledger.deliveries.get()).as("duplicates did arrive").isGreaterThan(sent.size());
+      assertThat(ledger.deliveries()).as("duplicates did arrive").isGreaterThan(sent.size());
     } finally {
       try (Connection admin = NatsServer.connect()) {
         admin.jetStreamManagement().deleteStream(name);

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import dev.pledge.broker.testkit.InboxLedger;
 import dev.pledge.core.TransactionalMessage;
 import dev.pledge.core.spi.MessageSink;
 import dev.pledge.testkit.net.TcpProxy;
@@ -71,7 +72,7 @@ class RabbitMqExactlyOnceTest {
       }
 
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> ledger.assertExactlyOnce(sent));
-      assertThat(ledger.deliveries.get()).as("duplicates did arrive").isGreaterThan(sent.size());
+      assertThat(ledger.deliveries()).as("duplicates did arrive").isGreaterThan(sent.size());
     } finally {
       try (Connection admin = RabbitMqBroker.connect("cleanup");
           Channel channel = admin.createChannel()) {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import dev.pledge.broker.testkit.InboxLedger;
 import dev.pledge.core.TransactionalMessage;
 import dev.pledge.core.spi.MessageHandler;
 import dev.pledge.core.spi.MessageSink;
@@ -77,7 +78,7 @@ class RabbitMqRestartTest {
 
         await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> ledger.assertExactlyOnce(sent));
         assertThat(effectsBefore).as("an effect committed before the restart").isPositive();
-        assertThat(ledger.deliveries.get())
+        assertThat(ledger.deliveries())
             .as("the unacknowledged message was delivered again after the restart")
             .isGreaterThan(sent.size());
       }

@@ -8,39 +8,25 @@ import dev.pledge.client.PledgeClientConfig;
 import dev.pledge.client.TransactionView;
 import dev.pledge.client.barrier.Barrier;
 import dev.pledge.client.participant.Participant;
-import dev.pledge.core.Limits;
 import dev.pledge.core.RetryPolicy;
-import dev.pledge.core.engine.Engine;
-import dev.pledge.server.api.Api;
-import dev.pledge.server.http.HttpApiServer;
-import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.HttpEffects;
-import dev.pledge.server.runtime.ServerRuntime;
-import dev.pledge.server.runtime.Subscriptions;
-import dev.pledge.server.runtime.TestRuntimes;
-import dev.pledge.testkit.InMemoryAuditLog;
-import dev.pledge.testkit.InMemorySubscriptionStore;
-import dev.pledge.testkit.InMemoryTransactionLog;
-import java.io.BufferedReader;
+import dev.pledge.testkit.process.ChildProcess;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A msg producer (a real child JVM, {@link ProducerChild}) killed with {@code -9} before and after
@@ -57,14 +43,14 @@ abstract class ProducerKilledContract {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
 
-  private ServerRuntime coordinator;
-  private HttpApiServer server;
+  private InProcessCoordinator coordinator;
   private HttpServer producer;
   private PledgeClient pledge;
   private DataSource db;
   private String url;
   private String gid;
-  private Process child;
+  @TempDir Path logDir;
+  private ChildProcess child;
 
   @BeforeEach
   void start(TestInfo test) throws IOException, SQLException {
@@ -72,27 +58,8 @@ abstract class ProducerKilledContract {
     RetryPolicy policy =
         new RetryPolicy(
             Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0.2, Duration.ofSeconds(5), 10);
-    InMemoryTransactionLog log = new InMemoryTransactionLog();
-    Subscriptions subscriptions = new Subscriptions(new InMemorySubscriptionStore());
-    coordinator =
-        TestRuntimes.start(
-            new Engine(Limits.DEFAULT, policy),
-            log,
-            new HttpEffects(policy.callTimeout(), AllowList.loopbackOnly()),
-            subscriptions,
-            Duration.ofMillis(100));
-    server =
-        HttpApiServer.start(
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            new Api(
-                coordinator,
-                log,
-                Limits.DEFAULT,
-                subscriptions,
-                AllowList.loopbackOnly(),
-                new InMemoryAuditLog(),
-                PledgeClient::newGid));
-    pledge = PledgeClient.create(PledgeClientConfig.of("http://127.0.0.1:" + server.port()));
+    coordinator = InProcessCoordinator.start(policy);
+    pledge = PledgeClient.create(PledgeClientConfig.of(coordinator.url()));
     url = jdbcUrl();
     db = ProducerChild.open(url);
     try (Connection c = db.getConnection();
@@ -109,47 +76,29 @@ abstract class ProducerKilledContract {
 
   @AfterEach
   void stop() throws InterruptedException {
-    if (child != null && child.isAlive()) {
-      child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    if (child != null) {
+      child.close();
     }
     pledge.close();
-    server.close();
     coordinator.close();
     producer.stop(0);
   }
 
   /** Runs the child until it prints {@code expected}, then kills it with SIGKILL. */
   private void runChildAndKill(String when, String expected) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
     child =
-        new ProcessBuilder(
-                List.of(
-                    java,
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    ProducerChild.class.getName(),
-                    "http://127.0.0.1:" + server.port(),
-                    "http://127.0.0.1:" + producer.getAddress().getPort() + "/check",
-                    url,
-                    gid,
-                    when))
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-    String line =
-        CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return out.readLine();
-                  } catch (IOException e) {
-                    return "read failed: " + e;
-                  }
-                })
-            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
-    assertThat(line).isEqualTo(expected + " " + gid);
-    child.destroyForcibly(); // SIGKILL: nothing runs in the child after this
-    assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        ChildProcess.startJava(
+            "producer",
+            ProducerChild.class.getName(),
+            List.of(
+                coordinator.url(),
+                "http://127.0.0.1:" + producer.getAddress().getPort() + "/check",
+                url,
+                gid,
+                when),
+            logDir.resolve("producer.log"));
+    assertThat(child.awaitLineAfter(0, WAIT)).isEqualTo(expected + " " + gid);
+    child.kill9(); // SIGKILL: nothing runs in the child after this
     assertThat(child.exitValue()).isEqualTo(137);
   }
 

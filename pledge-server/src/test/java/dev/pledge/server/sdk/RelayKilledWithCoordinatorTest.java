@@ -14,24 +14,11 @@ import dev.pledge.client.outbox.OutboxRelay;
 import dev.pledge.client.outbox.RelayConfig;
 import dev.pledge.client.outbox.RelayListener;
 import dev.pledge.client.participant.Participant;
-import dev.pledge.core.Limits;
 import dev.pledge.core.RetryPolicy;
-import dev.pledge.core.engine.Engine;
-import dev.pledge.server.api.Api;
-import dev.pledge.server.http.HttpApiServer;
-import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.HttpEffects;
-import dev.pledge.server.runtime.ServerRuntime;
-import dev.pledge.server.runtime.Subscriptions;
-import dev.pledge.server.runtime.TestRuntimes;
-import dev.pledge.testkit.InMemoryAuditLog;
-import dev.pledge.testkit.InMemorySubscriptionStore;
-import dev.pledge.testkit.InMemoryTransactionLog;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import dev.pledge.testkit.process.ChildProcess;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -45,11 +32,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -69,12 +56,12 @@ class RelayKilledWithCoordinatorTest {
       System.getenv()
           .getOrDefault(
               "PLEDGE_TEST_SDK_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/pledge_sdk_test");
-  private ServerRuntime coordinator;
-  private HttpApiServer server;
+  private InProcessCoordinator coordinator;
   private HttpServer subscriber;
   private PledgeClient pledge;
   private PGSimpleDataSource db;
-  private Process child;
+  @TempDir Path logDir;
+  private ChildProcess child;
   private final Set<String> received = ConcurrentHashMap.newKeySet();
   private final AtomicInteger handled = new AtomicInteger();
   private final AtomicInteger duplicates = new AtomicInteger();
@@ -95,27 +82,8 @@ class RelayKilledWithCoordinatorTest {
     RetryPolicy policy =
         new RetryPolicy(
             Duration.ofMillis(50), Duration.ofMillis(500), 2.0, 0.2, Duration.ofSeconds(5), 50);
-    InMemoryTransactionLog log = new InMemoryTransactionLog();
-    Subscriptions subscriptions = new Subscriptions(new InMemorySubscriptionStore());
-    coordinator =
-        TestRuntimes.start(
-            new Engine(Limits.DEFAULT, policy),
-            log,
-            new HttpEffects(policy.callTimeout(), AllowList.loopbackOnly()),
-            subscriptions,
-            Duration.ofMillis(100));
-    server =
-        HttpApiServer.start(
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            new Api(
-                coordinator,
-                log,
-                Limits.DEFAULT,
-                subscriptions,
-                AllowList.loopbackOnly(),
-                new InMemoryAuditLog(),
-                PledgeClient::newGid));
-    pledge = PledgeClient.create(PledgeClientConfig.of("http://127.0.0.1:" + server.port()));
+    coordinator = InProcessCoordinator.start(policy);
+    pledge = PledgeClient.create(PledgeClientConfig.of(coordinator.url()));
     Inbox inbox = Inbox.create(db);
     Set<String> droppedOnce = ConcurrentHashMap.newKeySet();
     subscriber = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -165,11 +133,10 @@ class RelayKilledWithCoordinatorTest {
 
   @AfterEach
   void stop() throws InterruptedException {
-    if (child != null && child.isAlive()) {
-      child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    if (child != null) {
+      child.close();
     }
     pledge.close();
-    server.close();
     coordinator.close();
     subscriber.stop(0);
   }
@@ -215,21 +182,13 @@ class RelayKilledWithCoordinatorTest {
     }
     String base = "http://127.0.0.1:";
     String checkUrl = base + subscriber.getAddress().getPort() + "/check";
-    String java = ProcessHandle.current().info().command().orElse("java");
     child =
-        new ProcessBuilder(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                CoordinatorRelayChild.class.getName(),
-                url,
-                base + server.port(),
-                checkUrl)
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-    assertThat(out.readLine()).isEqualTo("RELAYING");
+        ChildProcess.startJava(
+            "relay",
+            CoordinatorRelayChild.class.getName(),
+            List.of(url, base + coordinator.port(), checkUrl),
+            logDir.resolve("relay.log"));
+    assertThat(child.awaitLineAfter(0, WAIT)).isEqualTo("RELAYING");
     // Mid-batch: a row the coordinator has committed (its message reached the subscriber) that
     // the relay has not marked yet (it marks a batch of 50 once all its publishes are
     // acknowledged).
@@ -237,8 +196,7 @@ class RelayKilledWithCoordinatorTest {
         .atMost(WAIT)
         .pollInterval(Duration.ofMillis(5))
         .until(() -> !receivedButUnmarked().isEmpty());
-    child.destroyForcibly(); // SIGKILL
-    assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    child.kill9(); // SIGKILL
     assertThat(child.exitValue()).isEqualTo(137);
     assertThat(receivedButUnmarked())
         .as("rows committed at the coordinator, unmarked when the relay died")

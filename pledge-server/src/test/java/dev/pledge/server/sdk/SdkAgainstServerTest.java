@@ -18,20 +18,8 @@ import dev.pledge.client.barrier.BusinessRefusal;
 import dev.pledge.client.inbox.Inbox;
 import dev.pledge.client.participant.Participant;
 import dev.pledge.client.participant.ParticipantRequest;
-import dev.pledge.core.Limits;
 import dev.pledge.core.Op;
 import dev.pledge.core.RetryPolicy;
-import dev.pledge.core.engine.Engine;
-import dev.pledge.server.api.Api;
-import dev.pledge.server.http.HttpApiServer;
-import dev.pledge.server.runtime.AllowList;
-import dev.pledge.server.runtime.HttpEffects;
-import dev.pledge.server.runtime.ServerRuntime;
-import dev.pledge.server.runtime.Subscriptions;
-import dev.pledge.server.runtime.TestRuntimes;
-import dev.pledge.testkit.InMemoryAuditLog;
-import dev.pledge.testkit.InMemorySubscriptionStore;
-import dev.pledge.testkit.InMemoryTransactionLog;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -63,8 +51,7 @@ import org.sqlite.SQLiteDataSource;
 class SdkAgainstServerTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  private ServerRuntime coordinator;
-  private HttpApiServer server;
+  private InProcessCoordinator coordinator;
   private HttpServer services;
   private String base;
   private PledgeClient pledge;
@@ -79,27 +66,8 @@ class SdkAgainstServerTest {
     RetryPolicy policy =
         new RetryPolicy(
             Duration.ofMillis(50), Duration.ofMillis(500), 2.0, 0.2, Duration.ofSeconds(2), 10);
-    InMemoryTransactionLog log = new InMemoryTransactionLog();
-    Subscriptions subscriptions = new Subscriptions(new InMemorySubscriptionStore());
-    coordinator =
-        TestRuntimes.start(
-            new Engine(Limits.DEFAULT, policy),
-            log,
-            new HttpEffects(policy.callTimeout(), AllowList.loopbackOnly()),
-            subscriptions,
-            Duration.ofMillis(100));
-    server =
-        HttpApiServer.start(
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            new Api(
-                coordinator,
-                log,
-                Limits.DEFAULT,
-                subscriptions,
-                AllowList.loopbackOnly(),
-                new InMemoryAuditLog(),
-                PledgeClient::newGid));
-    pledge = PledgeClient.create(PledgeClientConfig.of("http://127.0.0.1:" + server.port()));
+    coordinator = InProcessCoordinator.start(policy);
+    pledge = PledgeClient.create(PledgeClientConfig.of(coordinator.url()));
 
     Path dir = Files.createTempDirectory("sdk-it-");
     SQLiteConfig config = new SQLiteConfig();
@@ -145,7 +113,6 @@ class SdkAgainstServerTest {
   @AfterEach
   void stop() {
     pledge.close();
-    server.close();
     coordinator.close();
     services.stop(0);
   }
@@ -398,10 +365,10 @@ class SdkAgainstServerTest {
 
   @Test
   void anUnreachableCoordinator_isInDoubt_afterTheBoundedAttempts() {
-    server.close();
+    coordinator.closeServer();
     PledgeClient gone =
         PledgeClient.create(
-            PledgeClientConfig.of("http://127.0.0.1:" + server.port())
+            PledgeClientConfig.of(coordinator.url())
                 .withMaxAttempts(3)
                 .withBackoff(Duration.ofMillis(10), Duration.ofMillis(20)));
     assertThatThrownBy(

@@ -1,4 +1,4 @@
-package dev.pledge.broker.rabbitmq;
+package dev.pledge.broker.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,7 +11,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -19,19 +22,31 @@ import org.postgresql.ds.PGSimpleDataSource;
 /**
  * A consumer's database for the exactly-once tests: the SDK's inbox and an effect table (one row
  * per effect, no unique key, so a duplicate effect would show) in PostgreSQL's {@code
- * pledge_broker_test}. Its handler can lose the acknowledgement of chosen messages once, after
- * their effect committed, as a consumer killed between its commit and its ack would.
+ * pledge_broker_test} (or the database of {@code PLEDGE_BROKER_TEST_POSTGRES_URL}). Its handler can
+ * lose the acknowledgement of chosen messages once, after their effect committed, as a consumer
+ * killed between its commit and its ack would. One class for the RabbitMQ, Kafka and NATS modules'
+ * tests.
  */
-final class InboxLedger implements AutoCloseable {
+public final class InboxLedger implements AutoCloseable {
+  private static final String URL =
+      System.getenv()
+          .getOrDefault(
+              "PLEDGE_BROKER_TEST_POSTGRES_URL",
+              "jdbc:postgresql://127.0.0.1:5432/pledge_broker_test");
+
   private final PGSimpleDataSource dataSource = new PGSimpleDataSource();
   private final String table;
   private final Inbox inbox;
   private final Set<String> loseAckOnce;
   private final Set<String> lost = ConcurrentHashMap.newKeySet();
-  final AtomicInteger deliveries = new AtomicInteger();
+  private final AtomicInteger deliveries = new AtomicInteger();
 
-  InboxLedger(String name, Set<String> loseAckOnce) {
-    dataSource.setUrl("jdbc:postgresql://127.0.0.1:5432/pledge_broker_test");
+  /**
+   * A ledger with its effect table {@code effects_<name>}, whose handler loses the acknowledgement
+   * of the messages with ids in {@code loseAckOnce} once each.
+   */
+  public InboxLedger(String name, Set<String> loseAckOnce) {
+    dataSource.setUrl(URL);
     dataSource.setUser("postgres");
     this.table = "effects_" + name.replaceAll("[^a-z0-9_]", "_");
     this.loseAckOnce = loseAckOnce;
@@ -42,17 +57,14 @@ final class InboxLedger implements AutoCloseable {
     this.inbox = Inbox.create(dataSource);
   }
 
-  MessageHandler handler() {
-    MessageHandler inner =
-        inbox.handler((connection, message) -> {
-          try (PreparedStatement insert =
-              connection.prepareStatement(
-                  "INSERT INTO " + table + " (message_id, payload) VALUES (?, ?)")) {
-            insert.setString(1, message.id());
-            insert.setString(2, message.payload());
-            insert.executeUpdate();
-          }
-        });
+  /** Deliveries handed to {@link #handler()} or {@link #handle}, duplicates included. */
+  public int deliveries() {
+    return deliveries.get();
+  }
+
+  /** The inbox's handler with the effect, losing chosen acknowledgements once. */
+  public MessageHandler handler() {
+    MessageHandler inner = inbox.handler(this::recordEffect);
     return message -> {
       deliveries.incrementAndGet();
       inner.handle(message);
@@ -67,24 +79,26 @@ final class InboxLedger implements AutoCloseable {
    * whether the effect ran or the inbox recognised a duplicate (for a consumer in a child process,
    * which opens a ledger of the same name: the table is then already there).
    */
-  InboxOutcome handle(TransactionalMessage message) throws SQLException {
+  public InboxOutcome handle(TransactionalMessage message) throws SQLException {
     deliveries.incrementAndGet();
-    return inbox.handle(
-        message,
-        connection -> {
-          try (PreparedStatement insert =
-              connection.prepareStatement(
-                  "INSERT INTO " + table + " (message_id, payload) VALUES (?, ?)")) {
-            insert.setString(1, message.id());
-            insert.setString(2, message.payload());
-            insert.executeUpdate();
-          }
-        });
+    return inbox.handle(message, connection -> recordEffect(connection, message));
+  }
+
+  /** The effect: one row per run, in the consumer's transaction. */
+  private void recordEffect(Connection connection, TransactionalMessage message)
+      throws SQLException {
+    try (PreparedStatement insert =
+        connection.prepareStatement(
+            "INSERT INTO " + table + " (message_id, payload) VALUES (?, ?)")) {
+      insert.setString(1, message.id());
+      insert.setString(2, message.payload());
+      insert.executeUpdate();
+    }
   }
 
   /** Effects, by message id, with how many times each ran. */
-  java.util.Map<String, Integer> effects() {
-    java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+  public Map<String, Integer> effects() {
+    Map<String, Integer> counts = new TreeMap<>();
     try (Connection c = dataSource.getConnection();
         Statement s = c.createStatement();
         ResultSet rows =
@@ -99,8 +113,8 @@ final class InboxLedger implements AutoCloseable {
   }
 
   /** Every message's effect ran exactly once. */
-  void assertExactlyOnce(java.util.List<TransactionalMessage> messages) {
-    java.util.Map<String, Integer> expected = new java.util.TreeMap<>();
+  public void assertExactlyOnce(List<TransactionalMessage> messages) {
+    Map<String, Integer> expected = new TreeMap<>();
     messages.forEach(m -> expected.put(m.id(), 1));
     assertThat(effects()).isEqualTo(expected);
   }
@@ -111,7 +125,7 @@ final class InboxLedger implements AutoCloseable {
       s.execute(sql);
     } catch (SQLException e) {
       throw new IllegalStateException(
-          "PostgreSQL pledge_broker_test is needed (run scripts/services.sh): " + e, e);
+          "PostgreSQL " + URL + " is needed (run scripts/services.sh): " + e, e);
     }
   }
 
