@@ -175,6 +175,9 @@ final class ServerCommand implements Callable<Integer> {
           "pledge server: broker targets {}",
           brokers.schemes().isEmpty() ? "none (no provider on the classpath)" : brokers.schemes());
       Subscriptions subscriptions = new Subscriptions(log);
+      // Other coordinators on the same log may change the subscriptions: read them again each
+      // second (never per delivery), so a change anywhere takes effect here within that bound.
+      Subscriptions.Reloading reloading = subscriptions.reloadEvery(Subscriptions.RELOAD_INTERVAL);
       ServerRuntime runtime =
           ServerRuntime.start(
               RuntimeConfig.defaults(policy.callTimeout())
@@ -217,6 +220,7 @@ final class ServerCommand implements Callable<Integer> {
         Runtime.getRuntime()
             .addShutdownHook(
                 new Thread(() -> {
+                  reloading.close();
                   runtime.close();
                   tracing.close(); // exports the spans still buffered before the JVM exits
                   stopped.countDown();

@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * Where the subscriptions live: which topic's messages go to which target, by name. Small and
- * rarely written; read whole when a coordinator starts.
+ * rarely written; read whole when a coordinator starts and again every second or so.
  *
  * <p>Contract, checked by the testkit's {@code SubscriptionStoreContract}: {@link #put} creates or
  * replaces the subscription of that name, and once it returns the subscription survives a crash;
