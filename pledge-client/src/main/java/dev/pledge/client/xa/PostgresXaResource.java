@@ -10,6 +10,8 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.TransactionState;
 
 /**
  * PostgreSQL's prepared transactions: {@code BEGIN … PREPARE TRANSACTION 'pledge/<gtrid>/<bqual>'},
@@ -19,6 +21,9 @@ import java.util.List;
 final class PostgresXaResource implements XaResource {
   /** SQLSTATE undefined_object: "prepared transaction with identifier … does not exist". */
   private static final String UNDEFINED_OBJECT = "42704";
+
+  /** Whether pgjdbc is on the class path (it is an optional dependency of pledge-client). */
+  private static final boolean PGJDBC = pgjdbcPresent();
 
   private static final String PREPARED =
       "SELECT 1 FROM pg_prepared_xacts WHERE gid = ? AND database = current_database()";
@@ -34,6 +39,17 @@ final class PostgresXaResource implements XaResource {
 
   @Override
   public void prepare(Connection connection, XaXid xid) throws SQLException {
+    // PREPARE TRANSACTION in a transaction that had already failed (work that swallowed an error)
+    // rolls it back without raising anything, and outside a transaction prepares nothing. pgjdbc
+    // knows the transaction's state from the server's last ReadyForQuery: when it says "open and
+    // not failed", PREPARE TRANSACTION either prepares or raises, and nothing needs asking after.
+    // In any other state (or another driver), the list of prepared transactions tells.
+    TransactionState state = transactionState(connection);
+    if (state == TransactionState.FAILED) {
+      SQLException failed = rolledBackInstead(xid);
+      abandonQuietly(connection, failed);
+      throw failed;
+    }
     try (Statement statement = connection.createStatement()) {
       statement.execute("PREPARE TRANSACTION '" + xid.postgresName() + "'");
     } catch (SQLException e) {
@@ -41,16 +57,26 @@ final class PostgresXaResource implements XaResource {
       throw e;
     }
     connection.setAutoCommit(true);
-    // PREPARE TRANSACTION in a transaction that had already failed (work that swallowed an error)
-    // rolls it back without raising anything: only the list of prepared transactions can tell.
-    if (!isPrepared(connection, xid)) {
-      throw new SQLException(
-          "branch "
-              + xid
-              + " was rolled back instead of prepared: its transaction had failed before"
-              + " PREPARE TRANSACTION (did the work catch an SQLException and go on?)",
-          "40000");
+    if (state != TransactionState.OPEN && !isPrepared(connection, xid)) {
+      throw rolledBackInstead(xid);
     }
+  }
+
+  private static SQLException rolledBackInstead(XaXid xid) {
+    return new SQLException(
+        "branch "
+            + xid
+            + " was rolled back instead of prepared: its transaction had failed before"
+            + " PREPARE TRANSACTION (did the work catch an SQLException and go on?)",
+        "40000");
+  }
+
+  /** pgjdbc's view of the connection's transaction, or null for another driver. */
+  private static TransactionState transactionState(Connection connection) throws SQLException {
+    if (!PGJDBC || !connection.isWrapperFor(BaseConnection.class)) {
+      return null;
+    }
+    return connection.unwrap(BaseConnection.class).getTransactionState();
   }
 
   private static void abandonQuietly(Connection connection, SQLException cause) {
@@ -119,6 +145,16 @@ final class PostgresXaResource implements XaResource {
       }
     }
     return out;
+  }
+
+  private static boolean pgjdbcPresent() {
+    try {
+      Class.forName(
+          "org.postgresql.core.BaseConnection", false, PostgresXaResource.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 
   @Override
