@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.postgresql.core.BaseConnection;
-import org.postgresql.core.TransactionState;
 
 /**
  * PostgreSQL's prepared transactions: {@code BEGIN … PREPARE TRANSACTION 'pledge/<gtrid>/<bqual>'},
@@ -44,8 +43,8 @@ final class PostgresXaResource implements XaResource {
     // knows the transaction's state from the server's last ReadyForQuery: when it says "open and
     // not failed", PREPARE TRANSACTION either prepares or raises, and nothing needs asking after.
     // In any other state (or another driver), the list of prepared transactions tells.
-    TransactionState state = transactionState(connection);
-    if (state == TransactionState.FAILED) {
+    String state = transactionState(connection);
+    if ("FAILED".equals(state)) {
       SQLException failed = rolledBackInstead(xid);
       abandonQuietly(connection, failed);
       throw failed;
@@ -57,7 +56,7 @@ final class PostgresXaResource implements XaResource {
       throw e;
     }
     connection.setAutoCommit(true);
-    if (state != TransactionState.OPEN && !isPrepared(connection, xid)) {
+    if (!"OPEN".equals(state) && !isPrepared(connection, xid)) {
       throw rolledBackInstead(xid);
     }
   }
@@ -71,12 +70,15 @@ final class PostgresXaResource implements XaResource {
         "40000");
   }
 
-  /** pgjdbc's view of the connection's transaction, or null for another driver. */
-  private static TransactionState transactionState(Connection connection) throws SQLException {
+  /**
+   * pgjdbc's view of the connection's transaction ({@code IDLE}, {@code OPEN}, {@code FAILED}), or
+   * null for another driver. By name, so that no pgjdbc class is touched without pgjdbc.
+   */
+  private static String transactionState(Connection connection) throws SQLException {
     if (!PGJDBC || !connection.isWrapperFor(BaseConnection.class)) {
       return null;
     }
-    return connection.unwrap(BaseConnection.class).getTransactionState();
+    return connection.unwrap(BaseConnection.class).getTransactionState().name();
   }
 
   private static void abandonQuietly(Connection connection, SQLException cause) {
