@@ -179,8 +179,9 @@ class KeyOrderCrashTest {
                 .statusCode())
         .isEqualTo(200);
     if (coordinators == 2) {
-      // Started after the subscription exists: a coordinator reads the subscriptions when it
-      // starts, and does not see one created at another coordinator later.
+      // Started after the subscription exists, so it holds the subscription from its first
+      // transaction on (another coordinator's change reaches it within a second: see
+      // SubscriptionsTwoCoordinatorsTest).
       startServer(1);
     }
 
