@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * The transaction log in memory: the reference implementation of the contract, used by the
@@ -223,6 +225,12 @@ public final class InMemoryTransactionLog implements TransactionLog {
     }
   }
 
+  /** A due transaction and when it woke up, sorted by the wake-up, then the gid. */
+  private record Waking(Instant wake, Transaction tx) {}
+
+  private static final Comparator<Waking> WAKING_ORDER =
+      Comparator.comparing(Waking::wake).thenComparing(waking -> waking.tx().gid());
+
   /** When {@code tx} is due: its own wake-up, or earlier when a freed queue head nudged it. */
   private Instant wakeOf(Transaction tx) {
     Instant wake = tx.wakeAt();
@@ -243,15 +251,21 @@ public final class InMemoryTransactionLog implements TransactionLog {
   @Override
   public List<Transaction> due(Instant now, int limit) {
     synchronized (storage) {
-      List<Transaction> due = new ArrayList<>();
+      // Each wake-up is computed once (it walks every branch and delivery), not at each comparison.
+      List<Waking> due = new ArrayList<>();
       for (Transaction tx : storage.byGid.values()) {
         Instant wake = wakeOf(tx);
         if (wake != null && !wake.isAfter(now)) {
-          due.add(tx);
+          due.add(new Waking(wake, tx));
         }
       }
-      due.sort(Comparator.comparing(this::wakeOf).thenComparing(Transaction::gid));
-      return List.copyOf(due.subList(0, Math.min(limit, due.size())));
+      due.sort(WAKING_ORDER);
+      int count = Math.min(limit, due.size());
+      List<Transaction> first = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        first.add(due.get(i).tx());
+      }
+      return Collections.unmodifiableList(first);
     }
   }
 
@@ -356,6 +370,18 @@ public final class InMemoryTransactionLog implements TransactionLog {
   public int size() {
     synchronized (storage) {
       return storage.byGid.size();
+    }
+  }
+
+  /** Whether every stored transaction passes {@code test} (without copying them). */
+  public boolean allMatch(Predicate<Transaction> test) {
+    synchronized (storage) {
+      for (Transaction tx : storage.byGid.values()) {
+        if (!test.test(tx)) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 

@@ -40,6 +40,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The simulated machines the coordinators run on: one or more copies of the production runtime
@@ -159,6 +160,11 @@ final class SimHost {
 
   List<Transaction> transactions() {
     return storage.all();
+  }
+
+  /** Whether every transaction in the log passes {@code test} (without a snapshot of them all). */
+  boolean allTransactions(Predicate<Transaction> test) {
+    return storage.allMatch(test);
   }
 
   Map<Gid, Long> settledAt() {
@@ -504,7 +510,7 @@ final class SimHost {
       if (written.size() < MAX_WRITES_KEPT) {
         written.add(next);
       }
-      if (previous == null || previous.status() != next.status()) {
+      if (world.tracing() && (previous == null || previous.status() != next.status())) {
         world.trace(
             "coord   "
                 + (nodes.size() == 1 ? "" : "(" + node.name + ") ")

@@ -100,7 +100,7 @@ public final class SimulationRunner {
     for (long seed = from; seed < to; seed++) {
       SimResult result;
       try {
-        result = simulator.run(seed);
+        result = simulator.check(seed);
       } catch (RuntimeException e) {
         throw new IllegalStateException(
             "seed " + seed + " threw (replay: bin/pledge simulate --seed " + seed + " --trace)", e);

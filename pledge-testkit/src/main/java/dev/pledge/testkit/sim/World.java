@@ -14,6 +14,15 @@ final class World {
 
   final SplittableRandom random;
   final Faults faults;
+
+  /**
+   * Whether this run keeps a trace. A trace is only read for a failing seed or under {@code
+   * --trace}, and building its lines (labels, formatted times) was a tenth of a passing seed's CPU;
+   * so the runner runs untraced and runs a failing seed again, traced. Tracing draws nothing from
+   * {@link #random}, so both runs make the same choices.
+   */
+  private final boolean tracing;
+
   private final PriorityQueue<Scheduled> queue = new PriorityQueue<>();
   private final List<String> trace = new ArrayList<>();
   private long now;
@@ -29,9 +38,15 @@ final class World {
     }
   }
 
-  World(SplittableRandom random, Faults faults) {
+  World(SplittableRandom random, Faults faults, boolean tracing) {
     this.random = random;
     this.faults = faults;
+    this.tracing = tracing;
+  }
+
+  /** Whether trace lines are kept: call sites that build a costly line check this first. */
+  boolean tracing() {
+    return tracing;
   }
 
   Faults faults() {
@@ -68,16 +83,18 @@ final class World {
 
   /**
    * One message over the network: maybe lost, maybe duplicated, delayed by a random time (so
-   * reordered).
+   * reordered). {@code label} names it in the trace; null when not {@link #tracing()}.
    */
   void send(String label, Runnable deliver) {
     if (fault(faults.drop())) {
-      trace("lost    " + label);
+      if (tracing) {
+        trace("lost    " + label);
+      }
       return;
     }
     at(delay(), label, deliver);
     if (fault(faults.duplicate())) {
-      at(delay(), label + " (duplicate)", deliver);
+      at(delay(), label == null ? null : label + " (duplicate)", deliver);
     }
   }
 
@@ -95,7 +112,7 @@ final class World {
       }
       now = next.at();
       events++;
-      if (next.label() != null) {
+      if (tracing && next.label() != null) {
         trace(next.label());
       }
       next.action().run();
@@ -103,7 +120,7 @@ final class World {
   }
 
   void trace(String line) {
-    if (trace.size() < MAX_TRACE_LINES) {
+    if (tracing && trace.size() < MAX_TRACE_LINES) {
       String millis = Long.toString(now);
       trace.add(" ".repeat(Math.max(0, 7 - millis.length())) + millis + " ms  " + line);
     }
