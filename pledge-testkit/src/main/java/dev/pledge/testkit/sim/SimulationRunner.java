@@ -100,7 +100,7 @@ public final class SimulationRunner {
     for (long seed = from; seed < to; seed++) {
       SimResult result;
       try {
-        result = simulator.check(seed);
+        result = simulator.run(seed, false);
       } catch (RuntimeException e) {
         throw new IllegalStateException(
             "seed " + seed + " threw (replay: bin/pledge simulate --seed " + seed + " --trace)", e);
@@ -116,7 +116,7 @@ public final class SimulationRunner {
       if (!result.ok()) {
         partial.failing++;
         if (partial.failures.size() < MAX_FAILURES_KEPT) {
-          partial.failures.add(result);
+          partial.failures.add(simulator.run(seed, true)); // again, with its trace
         }
       }
     }

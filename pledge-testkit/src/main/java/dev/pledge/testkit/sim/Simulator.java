@@ -61,16 +61,11 @@ public final class Simulator {
   }
 
   /**
-   * Runs one seed as {@link #run(long)} does, but keeps a trace only when it broke a guarantee: it
-   * runs untraced first (a trace costs about a tenth of a seed and is read only for a failing one),
-   * and a failing seed once more, traced. The trace draws no random choice, so both runs make the
-   * same choices and counts; {@code SimulatorTest} checks that.
+   * Runs one seed; {@code traced} keeps its trace. A trace costs about a tenth of a seed's CPU and
+   * is read only for a failing seed, so the runner runs untraced and runs a failing seed again,
+   * traced. The trace draws no random choice, so both runs make the same choices and counts ({@code
+   * SimulatorTest} checks that).
    */
-  public SimResult check(long seed) {
-    SimResult untraced = run(seed, false);
-    return untraced.ok() ? untraced : run(seed, true);
-  }
-
   SimResult run(long seed, boolean traced) {
     SplittableRandom random = new SplittableRandom(seed);
     // The draw happens even when the mode is forced, so that "--seed S --mode M" replays exactly

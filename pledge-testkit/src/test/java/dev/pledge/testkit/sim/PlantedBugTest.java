@@ -29,6 +29,10 @@ class PlantedBugTest {
     assertThat(summary.failing()).isPositive();
     assertThat(summary.failures().get(0).violations())
         .anyMatch(v -> v.contains("mixed outcome") || v.contains("commit of a branch"));
+    // Seeds run untraced; a kept failure was run again with its trace, which ends in the verdict.
+    SimResult first = summary.failures().get(0);
+    assertThat(first.trace().get(0)).contains("seed " + first.seed() + ", mode ");
+    assertThat(first.trace().get(first.trace().size() - 1)).contains("VIOLATIONS: ");
   }
 
   @Test

@@ -42,6 +42,25 @@ class SimulatorTest {
     }
   }
 
+  /** The runner runs seeds untraced; leaving the trace out must not change a single choice. */
+  @Test
+  void untracedRun_makesTheSameChoicesAsTracedRun() {
+    Simulator simulator = new Simulator(SimOptions.standard(null).withCoordinators(2));
+    for (long seed = 100; seed < 140; seed++) {
+      SimResult traced = simulator.run(seed, true);
+      SimResult untraced = simulator.run(seed, false);
+
+      assertThat(untraced.trace()).isEmpty();
+      assertThat(traced.trace()).isNotEmpty();
+      assertThat(untraced.violations()).isEqualTo(traced.violations());
+      assertThat(untraced.events()).isEqualTo(traced.events());
+      assertThat(untraced.decisions()).isEqualTo(traced.decisions());
+      assertThat(untraced.crashes()).isEqualTo(traced.crashes());
+      assertThat(untraced.fenced()).isEqualTo(traced.fenced());
+      assertThat(untraced.written()).isEqualTo(traced.written());
+    }
+  }
+
   /**
    * Two coordinators on one log, as two servers on one database: they crash, stall past their
    * leases and fence each other, and every guarantee still holds.
