@@ -12,6 +12,7 @@ import dev.pledge.core.Outcome;
 import dev.pledge.core.Transaction;
 import dev.pledge.core.TransactionSpec;
 import dev.pledge.core.engine.Effect;
+import dev.pledge.core.engine.Engine;
 import dev.pledge.core.engine.Event;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,8 +49,12 @@ public final class Simulator {
 
   private final SimOptions options;
 
+  /** Immutable and shared by every run (and thread): the deciders keep no state of their own. */
+  private final Engine engine;
+
   public Simulator(SimOptions options) {
     this.options = options;
+    this.engine = options.engine();
   }
 
   /**
@@ -151,7 +156,7 @@ public final class Simulator {
       this.coordinator =
           new SimHost(
               world,
-              options.engine(),
+              engine,
               this,
               options.runtimeBugs(),
               options.coordinators(),
