@@ -73,11 +73,17 @@ public final class SimulationRunner {
       for (Future<Partial> future : futures) {
         total.add(future.get());
       }
+      // Seeds ran untraced (a trace is a tenth of a seed's CPU); the failures kept are run again
+      // with their trace, which draws no random choice, so they replay exactly.
+      List<SimResult> failures = new ArrayList<>();
+      for (SimResult failure : total.failures) {
+        failures.add(simulator.run(failure.seed(), true));
+      }
       Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
       return new Summary(
           count,
           total.failing,
-          List.copyOf(total.failures),
+          List.copyOf(failures),
           Map.copyOf(total.byMode),
           Map.copyOf(total.committed),
           Map.copyOf(total.aborted),
@@ -116,7 +122,7 @@ public final class SimulationRunner {
       if (!result.ok()) {
         partial.failing++;
         if (partial.failures.size() < MAX_FAILURES_KEPT) {
-          partial.failures.add(simulator.run(seed, true)); // again, with its trace
+          partial.failures.add(result); // untraced: run() runs the ones it keeps again, traced
         }
       }
     }
