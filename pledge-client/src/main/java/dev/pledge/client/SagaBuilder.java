@@ -12,20 +12,15 @@ import java.util.Objects;
  * the timeout passes, every step that may have run is compensated, in reverse order.
  */
 public final class SagaBuilder {
-  private final PledgeClient client;
-  private final String gid;
-  private final ArrayNode branches = Http.JSON.createArrayNode();
-  private Duration timeout;
+  private final BranchedTransaction tx;
 
   SagaBuilder(PledgeClient client, String gid) {
-    this.client = client;
-    this.gid = gid;
+    this.tx = new BranchedTransaction(client, gid, "saga", "a saga needs at least one step");
   }
 
   /** The saga aborts if it has not committed within this time (whole seconds, 1 s to 24 h). */
   public SagaBuilder timeout(Duration timeout) {
-    PledgeClient.timeoutSeconds(timeout);
-    this.timeout = timeout;
+    tx.timeout(timeout);
     return this;
   }
 
@@ -38,6 +33,7 @@ public final class SagaBuilder {
    */
   public SagaBuilder step(String branchId, String action, String compensate, Object payload) {
     Objects.requireNonNull(branchId, "branchId");
+    ArrayNode branches = tx.branches();
     branches
         .addObject()
         .put("branchId", branchId)
@@ -49,6 +45,7 @@ public final class SagaBuilder {
 
   /** The last step added runs only after these steps succeeded (a DAG). */
   public SagaBuilder after(String... branchIds) {
+    ArrayNode branches = tx.branches();
     if (branches.isEmpty()) {
       throw new IllegalStateException("after(...) follows a step(...)");
     }
@@ -67,15 +64,7 @@ public final class SagaBuilder {
    * @throws PledgeUnavailableException when no attempt got an answer (it may have been created)
    */
   public Submitted submit() {
-    if (branches.isEmpty()) {
-      throw new IllegalStateException("a saga needs at least one step");
-    }
-    ObjectNode body = Http.JSON.createObjectNode().put("gid", gid).put("mode", "saga");
-    if (timeout != null) {
-      body.put("timeoutSeconds", timeout.toSeconds());
-    }
-    body.set("branches", branches.deepCopy());
-    return client.create(body);
+    return tx.submit();
   }
 
   /**
@@ -86,7 +75,6 @@ public final class SagaBuilder {
    * @throws PledgeInDoubtException when it is not final after {@code wait}
    */
   public TransactionView run(Duration wait) {
-    submit();
-    return client.await(gid, wait);
+    return tx.run(wait);
   }
 }

@@ -1,7 +1,6 @@
 package dev.pledge.client;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -17,14 +16,11 @@ import java.util.Objects;
  * and xa are the default.
  */
 public final class ThreePhaseBuilder {
-  private final PledgeClient client;
-  private final String gid;
-  private final ArrayNode branches = Http.JSON.createArrayNode();
-  private Duration timeout;
+  private final BranchedTransaction tx;
 
   ThreePhaseBuilder(PledgeClient client, String gid) {
-    this.client = client;
-    this.gid = gid;
+    this.tx =
+        new BranchedTransaction(client, gid, "3pc", "a 3pc transaction needs at least one branch");
   }
 
   /**
@@ -33,8 +29,7 @@ public final class ThreePhaseBuilder {
    * this plus the coordinator's longest downtime.
    */
   public ThreePhaseBuilder timeout(Duration timeout) {
-    PledgeClient.timeoutSeconds(timeout);
-    this.timeout = timeout;
+    tx.timeout(timeout);
     return this;
   }
 
@@ -47,6 +42,7 @@ public final class ThreePhaseBuilder {
       String abort,
       Object payload) {
     Objects.requireNonNull(branchId, "branchId");
+    ArrayNode branches = tx.branches();
     branches
         .addObject()
         .put("branchId", branchId)
@@ -76,20 +72,11 @@ public final class ThreePhaseBuilder {
 
   /** Creates the transaction; it starts at once. Idempotent by gid and body. */
   public Submitted submit() {
-    if (branches.isEmpty()) {
-      throw new IllegalStateException("a 3pc transaction needs at least one branch");
-    }
-    ObjectNode body = Http.JSON.createObjectNode().put("gid", gid).put("mode", "3pc");
-    if (timeout != null) {
-      body.put("timeoutSeconds", timeout.toSeconds());
-    }
-    body.set("branches", branches.deepCopy());
-    return client.create(body);
+    return tx.submit();
   }
 
   /** Creates the transaction and waits for its outcome, as {@link SagaBuilder#run}. */
   public TransactionView run(Duration wait) {
-    submit();
-    return client.await(gid, wait);
+    return tx.run(wait);
   }
 }

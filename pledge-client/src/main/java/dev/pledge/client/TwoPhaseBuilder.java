@@ -1,7 +1,6 @@
 package dev.pledge.client;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -11,22 +10,17 @@ import java.util.Objects;
  * decision is logged and every {@code commit} is called, else every {@code rollback}.
  */
 public final class TwoPhaseBuilder {
-  private final PledgeClient client;
-  private final String gid;
-  private final String mode;
-  private final ArrayNode branches = Http.JSON.createArrayNode();
-  private Duration timeout;
+  private final BranchedTransaction tx;
 
   TwoPhaseBuilder(PledgeClient client, String gid, String mode) {
-    this.client = client;
-    this.gid = gid;
-    this.mode = mode;
+    this.tx =
+        new BranchedTransaction(
+            client, gid, mode, "a " + mode + " transaction needs at least one branch");
   }
 
   /** Aborts if every vote has not arrived within this time (whole seconds, 1 s to 24 h). */
   public TwoPhaseBuilder timeout(Duration timeout) {
-    PledgeClient.timeoutSeconds(timeout);
-    this.timeout = timeout;
+    tx.timeout(timeout);
     return this;
   }
 
@@ -34,6 +28,7 @@ public final class TwoPhaseBuilder {
   public TwoPhaseBuilder branch(
       String branchId, String prepare, String commit, String rollback, Object payload) {
     Objects.requireNonNull(branchId, "branchId");
+    ArrayNode branches = tx.branches();
     branches
         .addObject()
         .put("branchId", branchId)
@@ -47,20 +42,11 @@ public final class TwoPhaseBuilder {
 
   /** Creates the transaction; it starts at once. Idempotent by gid and body. */
   public Submitted submit() {
-    if (branches.isEmpty()) {
-      throw new IllegalStateException("a " + mode + " transaction needs at least one branch");
-    }
-    ObjectNode body = Http.JSON.createObjectNode().put("gid", gid).put("mode", mode);
-    if (timeout != null) {
-      body.put("timeoutSeconds", timeout.toSeconds());
-    }
-    body.set("branches", branches.deepCopy());
-    return client.create(body);
+    return tx.submit();
   }
 
   /** Creates the transaction and waits for its outcome, as {@link SagaBuilder#run}. */
   public TransactionView run(Duration wait) {
-    submit();
-    return client.await(gid, wait);
+    return tx.run(wait);
   }
 }

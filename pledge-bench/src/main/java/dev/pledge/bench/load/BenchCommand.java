@@ -186,8 +186,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
     PrintStream progress = System.err;
     Instant started = Instant.now();
-    String stamp =
-        DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started);
+    String stamp = stamp(started);
     BenchSettings settings = settings(stamp);
     Files.createDirectories(settings.out());
     String runId = "bench-" + stamp;
@@ -256,6 +255,19 @@ public final class BenchCommand implements Callable<Integer> {
         serverJvmOptions.isBlank() ? List.of() : List.of(serverJvmOptions.strip().split("\\s+")),
         peers,
         recovery);
+  }
+
+  /** A run's name: the time it started, {@code yyyyMMdd-HHmmss} in UTC. */
+  static String stamp(Instant started) {
+    return DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started);
+  }
+
+  /**
+   * The folder of one bench's results: {@code out} when given, else {@code <name>-<stamp>} under
+   * the results root.
+   */
+  static Path resultsFolder(Path out, String name, Instant started) {
+    return out != null ? out : resultsRoot().resolve(name + "-" + stamp(started));
   }
 
   /** bin/pledge names the repository's bench-results/ folder; otherwise it is under the cwd. */

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -95,15 +94,7 @@ public final class LraBench implements Callable<Integer> {
       System.setProperty(BenchCommand.NODELAY, "true");
     }
     Instant started = Instant.now();
-    Path folder =
-        out != null
-            ? out
-            : Path.of(
-                System.getenv().getOrDefault("PLEDGE_BENCH_RESULTS", "bench-results"),
-                "lra-"
-                    + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
-                        .withZone(ZoneOffset.UTC)
-                        .format(started));
+    Path folder = BenchCommand.resultsFolder(out, "lra", started);
     Files.createDirectories(folder);
     HttpServer participants =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);

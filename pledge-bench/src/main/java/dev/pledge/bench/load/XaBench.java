@@ -20,7 +20,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -132,15 +131,7 @@ public final class XaBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Instant started = Instant.now();
-    Path folder =
-        out != null
-            ? out
-            : Path.of(
-                System.getenv().getOrDefault("PLEDGE_BENCH_RESULTS", "bench-results"),
-                "xa-"
-                    + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
-                        .withZone(ZoneOffset.UTC)
-                        .format(started));
+    Path folder = BenchCommand.resultsFolder(out, "xa", started);
     if (branches < 2 || branches > 9) {
       throw new IllegalArgumentException("--branches must be 2 to 9, got " + branches);
     }
