@@ -230,6 +230,8 @@ public final class XaBench implements Callable<Integer> {
     private final HttpServer participants;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final HikariDataSource pgPool;
+    private final XaBranches pgBranches;
+    private final XaBranches mdbBranches;
     private final PledgeClient client;
     private final String base;
     private final Map<String, long[]> timings = new java.util.concurrent.ConcurrentHashMap<>();
@@ -255,11 +257,13 @@ public final class XaBench implements Callable<Integer> {
       config.setJdbcUrl(pgUrl);
       config.setMaximumPoolSize(concurrency * Math.max(2, branches));
       pgPool = new HikariDataSource(config);
-      // MariaDB: a new connection per op, closed for real (a prepared branch stays attached to its
-      // session until it disconnects).
+      // MariaDB: a new connection per prepare, closed for real (a prepared branch stays attached
+      // to its session until it disconnects); XaBranches keeps its commits' connections.
       MariaDbDataSource maria = new MariaDbDataSource(mariaUrl);
-      XaParticipant pg = XaParticipant.create(XaBranches.create(pgPool));
-      XaParticipant mdb = XaParticipant.create(XaBranches.create(maria));
+      pgBranches = XaBranches.create(pgPool);
+      mdbBranches = XaBranches.create(maria);
+      XaParticipant pg = XaParticipant.create(pgBranches);
+      XaParticipant mdb = XaParticipant.create(mdbBranches);
       participants =
           HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
       participants.setExecutor(executor);
@@ -337,6 +341,8 @@ public final class XaBench implements Callable<Integer> {
       client.close();
       participants.stop(0);
       executor.shutdownNow();
+      mdbBranches.close();
+      pgBranches.close();
       pgPool.close();
       server.close();
     }

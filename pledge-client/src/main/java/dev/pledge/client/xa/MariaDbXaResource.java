@@ -3,6 +3,7 @@ package dev.pledge.client.xa;
 import dev.pledge.client.xa.spi.XaResource;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -22,6 +23,8 @@ import java.util.List;
  * XA ROLLBACK} from any other session fail with {@code XAER_NOTA} (unknown XID). So the connection
  * a branch was prepared on must be closed for real, not returned to a pool: give {@link XaBranches}
  * a data source that opens a new connection each time ({@code MariaDbDataSource}, not a pool).
+ * {@code XA COMMIT} and {@code XA ROLLBACK} leave nothing attached to their session, so {@link
+ * XaBranches} keeps the connections of those (at most 16 idle) instead of opening one per call.
  * {@link #commit} and {@link #rollback} tell this case from a branch that is not prepared: an xid
  * that {@code XA RECOVER} still lists is waited for (the preparing session is going away) for up to
  * {@link #ATTACHED_WAIT}, then reported as an {@link SQLException} (the coordinator calls again),
@@ -55,6 +58,52 @@ final class MariaDbXaResource implements XaResource {
       }
       throw e;
     }
+  }
+
+  /** Two round trips: {@code XA START}, then the insert under {@code SET STATEMENT}. */
+  @Override
+  public int begin(Connection connection, XaXid xid, RowInsert first, Duration lockTimeout)
+      throws SQLException {
+    if (!begin(connection, xid)) {
+      return -1;
+    }
+    try {
+      return insert(connection, first, lockTimeout);
+    } catch (SQLException | RuntimeException e) {
+      try {
+        abandon(connection, xid);
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * {@code SET STATEMENT innodb_lock_wait_timeout=… FOR INSERT IGNORE …}: the bound holds for this
+   * one statement, so the session's own wait is never changed and needs no reset.
+   */
+  @Override
+  public int insert(Connection connection, RowInsert insert, Duration lockTimeout)
+      throws SQLException {
+    String sql =
+        "SET STATEMENT innodb_lock_wait_timeout="
+            + seconds(lockTimeout)
+            + " FOR INSERT IGNORE INTO "
+            + insert.table()
+            + " ("
+            + String.join(", ", insert.columns())
+            + ") VALUES ("
+            + insert.placeholders()
+            + ")";
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      insert.bind(statement, 1);
+      return statement.executeUpdate();
+    }
+  }
+
+  private static long seconds(Duration timeout) {
+    return Math.max(1, timeout.toSeconds());
   }
 
   @Override
@@ -186,7 +235,7 @@ final class MariaDbXaResource implements XaResource {
       statement.execute(
           timeout == null
               ? "SET SESSION innodb_lock_wait_timeout = DEFAULT"
-              : "SET SESSION innodb_lock_wait_timeout = " + Math.max(1, timeout.toSeconds()));
+              : "SET SESSION innodb_lock_wait_timeout = " + seconds(timeout));
     }
   }
 

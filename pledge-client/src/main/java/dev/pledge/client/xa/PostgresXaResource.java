@@ -36,6 +36,80 @@ final class PostgresXaResource implements XaResource {
     return true;
   }
 
+  /**
+   * One round trip (pgjdbc sends the three statements before one Sync, with the {@code BEGIN} of
+   * the transaction): {@code SET LOCAL lock_timeout}; the insert, made only when {@code xid} is not
+   * in {@code pg_prepared_xacts}; {@code SET LOCAL lock_timeout TO DEFAULT}. When the insert wrote
+   * nothing, the rare answer is told apart by a second look at {@code pg_prepared_xacts}.
+   */
+  @Override
+  public int begin(Connection connection, XaXid xid, RowInsert first, Duration lockTimeout)
+      throws SQLException {
+    connection.setAutoCommit(false);
+    String sql =
+        "SET LOCAL lock_timeout = "
+            + millis(lockTimeout)
+            + "; INSERT INTO "
+            + first.table()
+            + " ("
+            + String.join(", ", first.columns())
+            + ") SELECT "
+            + first.placeholders()
+            + " WHERE NOT EXISTS ("
+            + PREPARED
+            + ") ON CONFLICT DO NOTHING; SET LOCAL lock_timeout TO DEFAULT";
+    try {
+      int inserted;
+      try (PreparedStatement statement = connection.prepareStatement(sql)) {
+        int next = first.bind(statement, 1);
+        statement.setString(next, xid.postgresName());
+        inserted = insertCount(statement);
+      }
+      if (inserted == 0 && isPrepared(connection, xid)) {
+        abandon(connection, xid);
+        return -1;
+      }
+      return inserted;
+    } catch (SQLException | RuntimeException e) {
+      abandonQuietly(connection, e);
+      throw e;
+    }
+  }
+
+  @Override
+  public int insert(Connection connection, RowInsert insert, Duration lockTimeout)
+      throws SQLException {
+    String sql =
+        "SET LOCAL lock_timeout = "
+            + millis(lockTimeout)
+            + "; INSERT INTO "
+            + insert.table()
+            + " ("
+            + String.join(", ", insert.columns())
+            + ") VALUES ("
+            + insert.placeholders()
+            + ") ON CONFLICT DO NOTHING; SET LOCAL lock_timeout TO DEFAULT";
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      insert.bind(statement, 1);
+      return insertCount(statement);
+    }
+  }
+
+  /** Runs {@code SET; INSERT; SET} and answers the insert's row count (the second result). */
+  private static int insertCount(PreparedStatement statement) throws SQLException {
+    statement.execute();
+    statement.getMoreResults();
+    int count = statement.getUpdateCount();
+    if (count < 0) {
+      throw new IllegalStateException("the insert between two SET LOCAL gave no row count");
+    }
+    return count;
+  }
+
+  private static long millis(Duration timeout) {
+    return Math.max(1, timeout.toMillis());
+  }
+
   @Override
   public void prepare(Connection connection, XaXid xid) throws SQLException {
     // PREPARE TRANSACTION in a transaction that had already failed (work that swallowed an error)
@@ -81,7 +155,7 @@ final class PostgresXaResource implements XaResource {
     return connection.unwrap(BaseConnection.class).getTransactionState().name();
   }
 
-  private static void abandonQuietly(Connection connection, SQLException cause) {
+  private static void abandonQuietly(Connection connection, Throwable cause) {
     try {
       connection.rollback();
       connection.setAutoCommit(true);
@@ -166,7 +240,7 @@ final class PostgresXaResource implements XaResource {
       statement.execute(
           timeout == null
               ? "SET LOCAL lock_timeout TO DEFAULT"
-              : "SET LOCAL lock_timeout = " + Math.max(1, timeout.toMillis()));
+              : "SET LOCAL lock_timeout = " + millis(timeout));
     }
   }
 }

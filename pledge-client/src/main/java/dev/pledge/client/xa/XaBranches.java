@@ -55,8 +55,17 @@ import org.slf4j.LoggerFactory;
  * <p>Tables (created by {@link #create} when missing): {@code pledge_barrier}; {@code pledge_xa_gid
  * (gtrid, gid)}, for gids longer than 64 characters, committed before their branch begins; {@code
  * pledge_xa_incident}. Thread-safe; one instance per database.
+ *
+ * <p>Round trips per call, for a gid of up to 64 characters (a longer one adds the {@code
+ * pledge_xa_gid} upsert to a prepare): a PostgreSQL prepare makes three (the barrier row with its
+ * lock bound and the check for a prepared twin, the caller's work, {@code PREPARE TRANSACTION}) on
+ * a pooled connection; a MariaDB prepare makes five ({@code XA START}, the barrier row under {@code
+ * SET STATEMENT}, the work, {@code XA END}, {@code XA PREPARE}) on a new connection it then closes,
+ * plus its connect and close. A commit makes one on either, on MariaDB on a connection kept for
+ * commits and rollbacks (at most 16 idle, closed by {@link #close}); a rollback makes four (the
+ * prepared transaction's rollback; begin, barrier mark, commit of the mark).
  */
-public final class XaBranches {
+public final class XaBranches implements AutoCloseable {
   public static final String GIDS_TABLE = "pledge_xa_gid";
   public static final String INCIDENTS_TABLE = "pledge_xa_incident";
 
@@ -68,6 +77,8 @@ public final class XaBranches {
   static final String REASON_ROLLBACK = "rollback";
   private static final Logger LOG = LoggerFactory.getLogger(XaBranches.class);
   private static final int STRIPES = 256;
+  private static final List<String> BARRIER_COLUMNS =
+      List.of("gid", "branch", "op", "reason", "created_micros");
 
   /** The branch's share of the caller's work, on the branch's connection. */
   @FunctionalInterface
@@ -94,7 +105,7 @@ public final class XaBranches {
   private final Clock clock;
   private final Duration lockTimeout;
   private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
-  private final String insertBarrier;
+  private final FinishingConnections finishers;
   private final String insertIncident;
 
   private XaBranches(
@@ -111,9 +122,10 @@ public final class XaBranches {
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new ReentrantLock();
     }
-    this.insertBarrier =
-        dialect.insertUnlessPresent(
-            Barrier.TABLE, "gid, branch, op, reason, created_micros", "?, ?, ?, ?, ?");
+    // MariaDB: the connection a branch was prepared on must be closed for real, so dataSource
+    // opens a new one each time; commits and rollbacks may reuse theirs. PostgreSQL's dataSource
+    // is the application's pool, which this must not drain by keeping connections.
+    this.finishers = new FinishingConnections(dataSource, dialect == Dialect.MARIADB ? 16 : 0);
     this.insertIncident =
         dialect.insertUnlessPresent(
             INCIDENTS_TABLE, "gid, branch, kind, detail, recorded_micros", "?, ?, ?, ?, ?");
@@ -169,6 +181,15 @@ public final class XaBranches {
     return new XaBranches(dataSource, dialect, resource, clock, lockTimeout);
   }
 
+  /**
+   * Closes the idle connections kept for commits and rollbacks (MariaDB). Calls after it still
+   * work, on new connections.
+   */
+  @Override
+  public void close() {
+    finishers.close();
+  }
+
   public Dialect dialect() {
     return dialect;
   }
@@ -197,17 +218,19 @@ public final class XaBranches {
       if (xid.hashed()) {
         rememberGid(connection, xid, gid);
       }
-      if (!resource.begin(connection, xid)) {
+      // The barrier row is the branch's first statement; begin answers how many it inserted.
+      int inserted =
+          resource.begin(connection, xid, barrierRow(gid, branch, REASON_PREPARE), lockTimeout);
+      if (inserted < 0) {
         log(gid, branch, "prepare", XaOutcome.ALREADY_PREPARED);
         return XaOutcome.ALREADY_PREPARED;
       }
       boolean ended = false;
       try {
-        resource.lockTimeout(connection, lockTimeout);
-        boolean first = insertBarrier(connection, gid, branch, REASON_PREPARE);
-        String reason = first ? REASON_PREPARE : reason(connection, gid, branch, true);
-        resource.lockTimeout(connection, null);
-        if (!first) {
+        if (inserted == 0) {
+          resource.lockTimeout(connection, lockTimeout);
+          String reason = reason(connection, gid, branch, true);
+          resource.lockTimeout(connection, null);
           resource.abandon(connection, xid);
           ended = true;
           XaOutcome outcome =
@@ -245,31 +268,35 @@ public final class XaBranches {
     XaXid xid = XaXid.of(gid, branch);
     ReentrantLock lock = lock(xid);
     lock.lock();
-    try (Connection connection = dataSource.getConnection()) {
-      connection.setAutoCommit(true);
-      if (resource.commit(connection, xid)) {
-        log(gid, branch, "commit", XaOutcome.COMMITTED);
-        return XaOutcome.COMMITTED;
-      }
-      String reason = reason(connection, gid, branch, false);
-      if (REASON_PREPARE.equals(reason)) {
-        log(gid, branch, "commit", XaOutcome.ALREADY_COMMITTED);
-        return XaOutcome.ALREADY_COMMITTED;
-      }
-      throw new XaHeuristicException(
-          record(
-              connection,
-              gid,
-              branch,
-              XaIncident.Kind.HEURISTIC_ROLLBACK,
-              reason == null
-                  ? "the decision is commit, but the branch is neither prepared nor committed here:"
-                      + " it was rolled back outside Pledge, or never prepared"
-                  : "the decision is commit, but the branch was rolled back here before it arrived"
-                      + " (by a rollback, or by recovery as a branch no log knew)"));
+    try {
+      return finishers.call(connection -> commit(connection, gid, branch, xid));
     } finally {
       lock.unlock();
     }
+  }
+
+  private XaOutcome commit(Connection connection, String gid, String branch, XaXid xid)
+      throws SQLException {
+    if (resource.commit(connection, xid)) {
+      log(gid, branch, "commit", XaOutcome.COMMITTED);
+      return XaOutcome.COMMITTED;
+    }
+    String reason = reason(connection, gid, branch, false);
+    if (REASON_PREPARE.equals(reason)) {
+      log(gid, branch, "commit", XaOutcome.ALREADY_COMMITTED);
+      return XaOutcome.ALREADY_COMMITTED;
+    }
+    throw new XaHeuristicException(
+        record(
+            connection,
+            gid,
+            branch,
+            XaIncident.Kind.HEURISTIC_ROLLBACK,
+            reason == null
+                ? "the decision is commit, but the branch is neither prepared nor committed here:"
+                    + " it was rolled back outside Pledge, or never prepared"
+                : "the decision is commit, but the branch was rolled back here before it arrived"
+                    + " (by a rollback, or by recovery as a branch no log knew)"));
   }
 
   /**
@@ -290,51 +317,57 @@ public final class XaBranches {
     XaXid xid = XaXid.of(gid, branch);
     ReentrantLock lock = lock(xid);
     lock.lock();
-    try (Connection connection = dataSource.getConnection()) {
-      connection.setAutoCommit(true);
-      boolean rolledBack = resource.rollback(connection, xid);
-      String reason;
-      connection.setAutoCommit(false);
-      try {
-        resource.lockTimeout(connection, lockTimeout);
-        reason =
-            insertBarrier(connection, gid, branch, REASON_ROLLBACK)
-                ? REASON_ROLLBACK
-                : reason(connection, gid, branch, true);
-        resource.lockTimeout(connection, null);
-        connection.commit();
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(connection, e);
-        unboundQuietly(connection, e);
-        throw e;
-      } finally {
-        connection.setAutoCommit(true);
-      }
-      if (REASON_PREPARE.equals(reason)) {
-        throw new XaHeuristicException(
-            record(
-                connection,
-                gid,
-                branch,
-                XaIncident.Kind.HEURISTIC_COMMIT,
-                "the decision is rollback, but the branch had committed here"));
-      }
-      XaOutcome outcome = rolledBack ? XaOutcome.ROLLED_BACK : XaOutcome.NOTHING_PREPARED;
-      if (why != null) {
-        record(
-            connection,
-            gid,
-            branch,
-            why,
-            "prepared branch "
-                + xid
-                + " that no coordinator log knows, rolled back by recovery after its bound");
-      }
-      log(gid, branch, "rollback", outcome);
-      return outcome;
+    try {
+      return finishers.call(connection -> rollback(connection, gid, branch, xid, why));
     } finally {
       lock.unlock();
     }
+  }
+
+  private XaOutcome rollback(
+      Connection connection, String gid, String branch, XaXid xid, XaIncident.Kind why)
+      throws SQLException {
+    boolean rolledBack = resource.rollback(connection, xid);
+    String reason;
+    connection.setAutoCommit(false);
+    try {
+      if (resource.insert(connection, barrierRow(gid, branch, REASON_ROLLBACK), lockTimeout) == 1) {
+        reason = REASON_ROLLBACK;
+      } else {
+        resource.lockTimeout(connection, lockTimeout);
+        reason = reason(connection, gid, branch, true);
+        resource.lockTimeout(connection, null);
+      }
+      connection.commit();
+    } catch (SQLException | RuntimeException e) {
+      rollbackQuietly(connection, e);
+      unboundQuietly(connection, e);
+      throw e;
+    } finally {
+      connection.setAutoCommit(true);
+    }
+    if (REASON_PREPARE.equals(reason)) {
+      throw new XaHeuristicException(
+          record(
+              connection,
+              gid,
+              branch,
+              XaIncident.Kind.HEURISTIC_COMMIT,
+              "the decision is rollback, but the branch had committed here"));
+    }
+    XaOutcome outcome = rolledBack ? XaOutcome.ROLLED_BACK : XaOutcome.NOTHING_PREPARED;
+    if (why != null) {
+      record(
+          connection,
+          gid,
+          branch,
+          why,
+          "prepared branch "
+              + xid
+              + " that no coordinator log knows, rolled back by recovery after its bound");
+    }
+    log(gid, branch, "rollback", outcome);
+    return outcome;
   }
 
   /**
@@ -345,20 +378,22 @@ public final class XaBranches {
   void rollbackUnmapped(XaXid xid) throws SQLException {
     ReentrantLock lock = lock(xid);
     lock.lock();
-    try (Connection connection = dataSource.getConnection()) {
-      connection.setAutoCommit(true);
-      if (resource.rollback(connection, xid)) {
-        record(
-            connection,
-            xid.gtrid(),
-            xid.bqual(),
-            XaIncident.Kind.UNKNOWN_ROLLED_BACK,
-            "prepared branch "
-                + xid
-                + " whose gid is not in "
-                + GIDS_TABLE
-                + ", rolled back by recovery after its bound");
-      }
+    try {
+      finishers.call(connection -> {
+        if (resource.rollback(connection, xid)) {
+          record(
+              connection,
+              xid.gtrid(),
+              xid.bqual(),
+              XaIncident.Kind.UNKNOWN_ROLLED_BACK,
+              "prepared branch "
+                  + xid
+                  + " whose gid is not in "
+                  + GIDS_TABLE
+                  + ", rolled back by recovery after its bound");
+        }
+        return null;
+      });
     } finally {
       lock.unlock();
     }
@@ -485,16 +520,12 @@ public final class XaBranches {
     }
   }
 
-  private boolean insertBarrier(Connection connection, String gid, String branch, String reason)
-      throws SQLException {
-    try (PreparedStatement statement = connection.prepareStatement(insertBarrier)) {
-      statement.setString(1, gid);
-      statement.setString(2, branch);
-      statement.setString(3, PREPARE_OP);
-      statement.setString(4, reason);
-      statement.setLong(5, micros(clock.instant()));
-      return statement.executeUpdate() == 1;
-    }
+  /** The branch's barrier row {@code (gid, branch, "prepare", reason)}, stamped now. */
+  private XaResource.RowInsert barrierRow(String gid, String branch, String reason) {
+    return new XaResource.RowInsert(
+        Barrier.TABLE,
+        BARRIER_COLUMNS,
+        List.of(gid, branch, PREPARE_OP, reason, micros(clock.instant())));
   }
 
   /**

@@ -61,6 +61,7 @@ public abstract class XaBranchesContract {
         branches.resource().rollback(connection, XaXid.of(branch[0], branch[1]));
       }
     }
+    branches.close();
   }
 
   /** The work of branch {@code branch}: inserts row {@code gid/branch} and counts the runs. */

@@ -164,6 +164,57 @@ public abstract class XaResourceContract {
     }
   }
 
+  private static XaResource.RowInsert row(String id) {
+    return new XaResource.RowInsert("xa_resource_rows", List.of("id", "n"), List.of(id, 1));
+  }
+
+  @Test
+  void beginWithARow_insertsItInTheBranch_andAnswersMinusOne_whenPreparedAlready()
+      throws SQLException {
+    XaXid xid = xid("01");
+    try (Connection connection = database.dataSource().getConnection()) {
+      assertThat(resource.begin(connection, xid, row(gid), Duration.ofSeconds(1))).isEqualTo(1);
+      resource.prepare(connection, xid);
+    }
+    assertThat(rows(gid)).as("invisible while prepared").isZero();
+    try (Connection connection = database.dataSource().getConnection()) {
+      assertThat(resource.begin(connection, xid, row(gid + "/again"), Duration.ofSeconds(1)))
+          .isEqualTo(-1);
+      assertThat(connection.getAutoCommit()).isTrue();
+      assertThat(resource.commit(connection, xid)).isTrue();
+    }
+    assertThat(rows(gid)).isEqualTo(1);
+    assertThat(rows(gid + "/again")).as("nothing of the refused begin").isZero();
+  }
+
+  @Test
+  void beginWithARow_answersZero_whenTheRowIsThere() throws SQLException {
+    database.execute("INSERT INTO xa_resource_rows (id, n) VALUES ('" + gid + "', 0)");
+    XaXid xid = xid("01");
+    try (Connection connection = database.dataSource().getConnection()) {
+      assertThat(resource.begin(connection, xid, row(gid), Duration.ofSeconds(1))).isZero();
+      resource.abandon(connection, xid);
+      assertThat(connection.getAutoCommit()).isTrue();
+    }
+  }
+
+  @Test
+  void boundedInsert_waitsNoLongerThanItsBound_forARowAPreparedBranchHolds() throws SQLException {
+    XaXid xid = xid("01");
+    prepareRow(xid, gid);
+    try (Connection other = database.dataSource().getConnection()) {
+      other.setAutoCommit(false);
+      assertThatThrownBy(() -> resource.insert(other, row(gid), Duration.ofSeconds(1)))
+          .as("the prepared branch holds the key")
+          .isInstanceOf(SQLException.class);
+      other.rollback();
+      other.setAutoCommit(true);
+      assertThat(resource.insert(other, row(gid + "/free"), Duration.ofSeconds(1))).isEqualTo(1);
+      assertThat(resource.insert(other, row(gid + "/free"), Duration.ofSeconds(1))).isZero();
+      assertThat(resource.commit(other, xid)).isTrue();
+    }
+  }
+
   @Test
   void abandon_leavesNothing_andTheConnectionUsable() throws SQLException {
     XaXid xid = xid("01");
