@@ -170,6 +170,11 @@ public final class BenchCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(
             new CommandLine(this), "--server-aot-cache " + serverAotCache + ": no such file");
       }
+      // The cache is refused (a line on stdout, then the JVM runs without it) unless the module
+      // options match the training run's, which bin/pledge starts with this one.
+      if (!options.contains("--enable-native-access=ALL-UNNAMED")) {
+        options.add("--enable-native-access=ALL-UNNAMED");
+      }
       options.add("-XX:AOTCache=" + serverAotCache.toAbsolutePath());
     }
     return List.copyOf(options);
