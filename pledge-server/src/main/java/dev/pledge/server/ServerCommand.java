@@ -230,6 +230,8 @@ final class ServerCommand implements Callable<Integer> {
         System.out.println(
             "pledge server listening on http://" + settings.bind() + ":" + server.port());
         System.out.flush();
+        // The JVM's meters are not needed to take the first transaction: bound after the line.
+        metrics.bindJvm();
         stopped.await();
       }
     }

@@ -148,6 +148,38 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = DEFAULT_SERVER_JVM_OPTIONS)
   String serverJvmOptions;
 
+  @Option(
+      names = "--server-aot-cache",
+      description =
+          "A JDK 25 AOT cache of the coordinator (bin/pledge makes pledge-server/target/"
+              + "pledge-server.aot and names it here): the coordinator processes start with"
+              + " -XX:AOTCache=FILE. A missing file is an error; without the option, no cache.")
+  Path serverAotCache;
+
+  /**
+   * The coordinator processes' JVM options: {@code --server-jvm-opts}, then the AOT cache when one
+   * is named.
+   */
+  List<String> serverJvmOptionList() {
+    List<String> options = new ArrayList<>();
+    if (!serverJvmOptions.isBlank()) {
+      options.addAll(List.of(serverJvmOptions.strip().split("\\s+")));
+    }
+    if (serverAotCache != null) {
+      if (!Files.isRegularFile(serverAotCache)) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this), "--server-aot-cache " + serverAotCache + ": no such file");
+      }
+      // The cache is refused (a line on stdout, then the JVM runs without it) unless the module
+      // options match the training run's, which bin/pledge starts with this one.
+      if (!options.contains("--enable-native-access=ALL-UNNAMED")) {
+        options.add("--enable-native-access=ALL-UNNAMED");
+      }
+      options.add("-XX:AOTCache=" + serverAotCache.toAbsolutePath());
+    }
+    return List.copyOf(options);
+  }
+
   /**
    * A coordinator process as this command's options say, with its embedded log in {@code folder}
    * (for a subcommand that needs one, such as the outbox bench's coordinator sink).
@@ -157,7 +189,7 @@ public final class BenchCommand implements Callable<Integer> {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         serverClasspath != null ? serverClasspath : System.getProperty("java.class.path"),
         serverMain,
-        serverJvmOptions.isBlank() ? List.of() : List.of(serverJvmOptions.strip().split("\\s+")),
+        serverJvmOptionList(),
         folder.resolve("coordinator"),
         null,
         null,
@@ -252,7 +284,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.getenv("PLEDGE_DB_PASSWORD"),
         serverClasspath != null ? serverClasspath : System.getProperty("java.class.path"),
         serverMain,
-        serverJvmOptions.isBlank() ? List.of() : List.of(serverJvmOptions.strip().split("\\s+")),
+        serverJvmOptionList(),
         peers,
         recovery);
   }

@@ -181,7 +181,8 @@ final class Drivers {
   /**
    * Tries once to create a saga or 2pc transaction, with a short timeout.
    *
-   * @return the answer's status code, or -1 if there was no answer (refused, reset, timed out)
+   * @return the answer's status code, 0 if none came within {@code timeout}, or -1 if there was no
+   *     connection (refused, reset)
    */
   int tryCreate(Workload w, String gid, Duration timeout) {
     HttpRequest request =
@@ -192,6 +193,8 @@ final class Drivers {
             .build();
     try {
       return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (java.net.http.HttpTimeoutException e) {
+      return 0;
     } catch (IOException e) {
       return -1;
     } catch (InterruptedException e) {

@@ -255,9 +255,7 @@ public final class LraBench implements Callable<Integer> {
                         ? parent.serverClasspath
                         : System.getProperty("java.class.path"),
                     parent.serverMain,
-                    parent.serverJvmOptions.isBlank()
-                        ? List.of()
-                        : List.of(parent.serverJvmOptions.strip().split("\\s+")),
+                    parent.serverJvmOptionList(),
                     folder.resolve("pledge"),
                     null,
                     null,

@@ -139,6 +139,11 @@ final class Recovery {
     // accepted.
     AtomicLong acceptedAt = new AtomicLong(-1);
     AtomicInteger attempts = new AtomicInteger();
+    // What the probes were answered (-1: no connection, 0: no answer within the probe's timeout),
+    // and when the first answer of any status came: says whether the time after the listening line
+    // went to refusals or to slow answers.
+    java.util.Map<Integer, Integer> statuses = new java.util.concurrent.ConcurrentSkipListMap<>();
+    AtomicLong firstAnswerAt = new AtomicLong(-1);
     long launch = System.nanoTime();
     Thread prober =
         Thread.ofVirtual()
@@ -151,6 +156,10 @@ final class Recovery {
                         Workload.SAGA_2,
                         prefix + "-probe-" + attempts.incrementAndGet(),
                         PROBE_TIMEOUT);
+                statuses.merge(status, 1, Integer::sum);
+                if (status > 0) {
+                  firstAnswerAt.compareAndSet(-1, System.nanoTime());
+                }
                 if (status == 201) {
                   acceptedAt.set(System.nanoTime());
                   return;
@@ -170,6 +179,11 @@ final class Recovery {
         throw new BenchException("interrupted", e);
       }
       double firstAccepted = acceptedAt.get() < 0 ? Double.NaN : (acceptedAt.get() - launch) / 1e9;
+      progress.printf(
+          "[%s] recovery: first probe answered %.2f s after the launch; probe statuses %s%n",
+          kind.code,
+          firstAnswerAt.get() < 0 ? Double.NaN : (firstAnswerAt.get() - launch) / 1e9,
+          statuses);
 
       // The participants say when an old transaction's actions are committed; the API says when it
       // is final. Checkers walk the old transactions in order, each GET repeated until final, so

@@ -245,9 +245,7 @@ public final class XaBench implements Callable<Integer> {
                       ? parent.serverClasspath
                       : System.getProperty("java.class.path"),
                   parent.serverMain,
-                  parent.serverJvmOptions.isBlank()
-                      ? List.of()
-                      : List.of(parent.serverJvmOptions.strip().split("\\s+")),
+                  parent.serverJvmOptionList(),
                   folder.resolve("coordinator"),
                   null,
                   null,

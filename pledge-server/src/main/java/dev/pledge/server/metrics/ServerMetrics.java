@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -45,6 +46,7 @@ public final class ServerMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
+  private final AtomicBoolean jvmBound = new AtomicBoolean();
 
   private final Map<Labels, Counter> responses = new ConcurrentHashMap<>();
   private final Map<Labels, Timer> apiLatency = new ConcurrentHashMap<>();
@@ -61,13 +63,12 @@ public final class ServerMetrics implements AutoCloseable {
   /** A label set: at most three values, enough for every meter here. */
   private record Labels(String a, String b, String c) {}
 
+  /**
+   * The meters of the runtime, the log and the API; the JVM's come with {@link #bindJvm()}, which
+   * the server calls once it listens: those binders load and register a few hundred classes and
+   * MXBeans that the first accepted transaction does not need.
+   */
   public ServerMetrics() {
-    new JvmMemoryMetrics().bindTo(registry);
-    gc.bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ClassLoaderMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
     logWrite =
         Timer.builder("pledge.log.write")
             .description("A write of a transaction's state and history, as the runtime waited it")
@@ -95,6 +96,19 @@ public final class ServerMetrics implements AutoCloseable {
         Counter.builder("pledge.fenced")
             .description("Writes refused because a newer coordinator holds the transaction's lease")
             .register(registry);
+  }
+
+  /** Adds the JVM's meters (memory, garbage collection, threads, classes, CPU, uptime); once. */
+  public void bindJvm() {
+    if (jvmBound.getAndSet(true)) {
+      return;
+    }
+    new JvmMemoryMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
   }
 
   public MeterRegistry registry() {

@@ -45,8 +45,9 @@ public final class ServerRuntime implements AutoCloseable {
       Subscriptions subscriptions,
       int maxLongPolls,
       List<RuntimeListener> more) {
-    return start(
-        config, engine, log, transport, subscriptions, maxLongPolls, more, new ServerMetrics());
+    ServerMetrics metrics = new ServerMetrics();
+    metrics.bindJvm();
+    return start(config, engine, log, transport, subscriptions, maxLongPolls, more, metrics);
   }
 
   /**
