@@ -67,6 +67,11 @@ public final class SagaBuilder {
    * @throws PledgeUnavailableException when no attempt got an answer (it may have been created)
    */
   public Submitted submit() {
+    return client.create(body());
+  }
+
+  /** The create request's body. */
+  private ObjectNode body() {
     if (branches.isEmpty()) {
       throw new IllegalStateException("a saga needs at least one step");
     }
@@ -75,7 +80,7 @@ public final class SagaBuilder {
       body.put("timeoutSeconds", timeout.toSeconds());
     }
     body.set("branches", branches.deepCopy());
-    return client.create(body);
+    return body;
   }
 
   /**
@@ -86,7 +91,6 @@ public final class SagaBuilder {
    * @throws PledgeInDoubtException when it is not final after {@code wait}
    */
   public TransactionView run(Duration wait) {
-    submit();
-    return client.await(gid, wait);
+    return client.createAndAwait(body(), wait);
   }
 }

@@ -76,6 +76,11 @@ public final class ThreePhaseBuilder {
 
   /** Creates the transaction; it starts at once. Idempotent by gid and body. */
   public Submitted submit() {
+    return client.create(body());
+  }
+
+  /** The create request's body. */
+  private ObjectNode body() {
     if (branches.isEmpty()) {
       throw new IllegalStateException("a 3pc transaction needs at least one branch");
     }
@@ -84,12 +89,11 @@ public final class ThreePhaseBuilder {
       body.put("timeoutSeconds", timeout.toSeconds());
     }
     body.set("branches", branches.deepCopy());
-    return client.create(body);
+    return body;
   }
 
   /** Creates the transaction and waits for its outcome, as {@link SagaBuilder#run}. */
   public TransactionView run(Duration wait) {
-    submit();
-    return client.await(gid, wait);
+    return client.createAndAwait(body(), wait);
   }
 }
