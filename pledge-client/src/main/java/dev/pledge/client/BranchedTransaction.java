@@ -40,6 +40,11 @@ final class BranchedTransaction {
 
   /** Creates the transaction; it starts at once. Idempotent by gid and body. */
   Submitted submit() {
+    return client.create(body());
+  }
+
+  /** The create request's body. */
+  private ObjectNode body() {
     if (branches.isEmpty()) {
       throw new IllegalStateException(needsABranch);
     }
@@ -48,12 +53,14 @@ final class BranchedTransaction {
       body.put("timeoutSeconds", timeout.toSeconds());
     }
     body.set("branches", branches.deepCopy());
-    return client.create(body);
+    return body;
   }
 
-  /** Creates the transaction and waits for its outcome. */
+  /**
+   * Creates the transaction and waits for its outcome, in the same request where the wait fits in
+   * one ({@link PledgeClient#createAndAwait}).
+   */
   TransactionView run(Duration wait) {
-    submit();
-    return client.await(gid, wait);
+    return client.createAndAwait(body(), wait);
   }
 }

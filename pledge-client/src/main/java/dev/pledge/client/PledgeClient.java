@@ -222,6 +222,29 @@ public final class PledgeClient implements AutoCloseable {
     return new Submitted(gid, answer.body().path("status").asText());
   }
 
+  /**
+   * Creates the transaction and waits, at most {@code wait}, for its outcome in the same request
+   * ({@code POST /api/v1/transactions?waitSeconds=N}, N at most 30): one exchange where create and
+   * {@link #await} would take two. When the answer is not final yet (the wait was longer than one
+   * request may wait, or the coordinator answered at once), the rest of {@code wait} is spent in
+   * {@link #await}.
+   *
+   * @throws PledgeInDoubtException when it is not final after {@code wait}
+   */
+  TransactionView createAndAwait(ObjectNode body, Duration wait) {
+    Objects.requireNonNull(wait, "wait");
+    String gid = body.path("gid").asText();
+    Instant deadline = Instant.now().plus(wait);
+    long seconds = Math.min(MAX_WAIT_SECONDS, Math.max(0, (wait.toMillis() + 999) / 1000));
+    String path = "/api/v1/transactions" + (seconds > 0 ? "?waitSeconds=" + seconds : "");
+    Http.Answer answer = http.coordinator(gid, "POST", path, body, Duration.ofSeconds(seconds));
+    if (answer.body().path("final").asBoolean(false)) {
+      return TransactionView.from(answer.body());
+    }
+    Duration remaining = Duration.between(Instant.now(), deadline);
+    return await(gid, remaining.isNegative() ? Duration.ZERO : remaining);
+  }
+
   Http http() {
     return http;
   }

@@ -19,14 +19,15 @@ import java.util.concurrent.atomic.LongAdder;
  * without Pledge (the B0 baseline: the client calls the same participant endpoints itself, in
  * order). Each method returns when the transaction is done and says whether it succeeded.
  *
- * <p>When a Pledge transaction is done: saga, tcc and 2pc when {@code GET
- * /api/v1/transactions/{gid}} says {@code "final": true} (and {@code committed}). To keep polling
- * from loading the coordinator it is measuring, the client first waits until the participants have
- * committed the transaction's last ops locally (actions, confirms or commits: the earliest moment
- * the coordinator can record it final), then asks with a long poll ({@code ?waitSeconds=20}), which
- * the coordinator answers as soon as the transaction is final; GETs per transaction are counted and
- * reported. msg is done when the subscription has received and committed the message (delivered),
- * which is later than the API's {@code committed}.
+ * <p>When a Pledge transaction is done: when the API says {@code "final": true} (and {@code
+ * committed}). saga, 2pc and 3pc are created with {@code POST /api/v1/transactions?waitSeconds=20},
+ * which the coordinator answers once the transaction is final: one exchange per transaction. tcc
+ * (and a create answered before the end) waits until the participants have committed the
+ * transaction's last ops locally (confirms or commits: the earliest moment the coordinator can
+ * record it final), then asks with a long poll ({@code GET /api/v1/transactions/{gid}
+ * ?waitSeconds=20}), which the coordinator answers as soon as the transaction is final; GETs per
+ * transaction are counted and reported. msg is done when the subscription has received and
+ * committed the message (delivered), which is later than the API's {@code committed}.
  */
 final class Drivers {
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
@@ -141,12 +142,33 @@ final class Drivers {
     }
   }
 
-  /** saga, 2pc and 3pc: submit with every branch, wait for the last ops, then see it final. */
+  /**
+   * saga, 2pc and 3pc: submit with every branch and wait for the outcome in the same request
+   * ({@code POST …?waitSeconds=20}), then check that the participants saw the last ops. A
+   * coordinator that answers before the transaction is final (the wait ended, or one that does not
+   * know the create's {@code waitSeconds}) is asked again with the long poll.
+   */
   private boolean submitted(Workload w, String gid, String lastOp) {
     CompletableFuture<Void> lastOps = participants.expect(gid, lastOp, w.branches);
-    send("POST", coordinator + "/api/v1/transactions", createBody(w, gid, 60), 201);
+    String created =
+        send(
+            "POST",
+            coordinator + "/api/v1/transactions?waitSeconds=" + LONG_POLL_SECONDS,
+            createBody(w, gid, 60),
+            201);
+    if (created.contains("\"final\":true")) {
+      await(gid, lastOps);
+      return committed(gid, created);
+    }
     await(gid, lastOps);
     return awaitFinal(gid);
+  }
+
+  private static boolean committed(String gid, String state) {
+    if (state.contains("\"status\":\"committed\"")) {
+      return true;
+    }
+    throw new BenchException(gid + " ended " + state);
   }
 
   /** The create request of a saga, 2pc or 3pc with every branch. */
@@ -333,10 +355,7 @@ final class Drivers {
       polls.increment();
       String state = send("GET", url, null, 200);
       if (state.contains("\"final\":true")) {
-        if (state.contains("\"status\":\"committed\"")) {
-          return true;
-        }
-        throw new BenchException(gid + " ended " + state);
+        return committed(gid, state);
       }
       if (System.nanoTime() > deadline) {
         throw new BenchException(gid + " not final within " + CALL_TIMEOUT + ": " + state);

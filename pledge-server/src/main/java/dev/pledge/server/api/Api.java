@@ -143,9 +143,9 @@ public final class Api {
           error(
               503,
               "too_many_long_polls",
-              "the long poll was refused: "
+              "the long poll was refused and nothing was recorded: "
                   + e.getMessage()
-                  + "; read again without waitSeconds, or retry shortly",
+                  + "; send the request again without waitSeconds, or retry shortly",
               List.of());
     } catch (LogUnavailableException e) {
       response =
@@ -188,7 +188,7 @@ public final class Api {
     }
     if (path.equals("/api/v1/transactions")) {
       return switch (method) {
-        case "POST" -> create(text(body));
+        case "POST" -> create(text(body), waitSeconds(query));
         case "GET" -> list(query);
         default -> throw methodNotAllowed(method, path);
       };
@@ -274,7 +274,10 @@ public final class Api {
         404, "not_found", "no route " + method + " " + RequestReader.abbreviate(path), List.of());
   }
 
-  /** The long poll's {@code waitSeconds}: a whole number in [0, 30]; absent means 0. */
+  /**
+   * The long poll's {@code waitSeconds} (on {@code GET} of a transaction and on the create): a
+   * whole number in [0, 30]; absent means 0.
+   */
   private static Duration waitSeconds(Map<String, String> query) {
     String text = query.get("waitSeconds");
     if (text == null) {
@@ -298,7 +301,15 @@ public final class Api {
     return Duration.ofSeconds(seconds);
   }
 
-  private ApiResponse create(String body) {
+  /**
+   * Creates a transaction. With {@code wait} zero it answers {@code 201 {gid, status}} as soon as
+   * the create is logged; otherwise it answers {@code 201} with the whole view (as {@code GET})
+   * once the transaction is final or {@code wait} has passed: one exchange where a client would
+   * otherwise create, then long-poll. The waiter is registered before the create, so a transaction
+   * that ends while the create's answer is on its way is not missed, and nothing is read back from
+   * the log unless the wait ends first.
+   */
+  private ApiResponse create(String body, Duration wait) {
     RequestReader reader = new RequestReader(json);
     RequestReader.Create request = reader.create(reader.parse(body));
     List<FieldError> errors = new ArrayList<>(reader.errors());
@@ -318,6 +329,12 @@ public final class Api {
     errors.addAll(disallowedUrls(spec));
     if (!errors.isEmpty()) {
       throw ApiException.badRequest(errors);
+    }
+    if (!wait.isZero()) {
+      Transaction tx =
+          longPolls.awaitFinal(
+              gid, wait, () -> answer(coordinator.begin(spec)), () -> coordinator.load(gid));
+      return ApiResponse.json(201, write(view(tx)));
     }
     Transaction tx = answer(coordinator.begin(spec));
     ObjectNode out = json.createObjectNode();

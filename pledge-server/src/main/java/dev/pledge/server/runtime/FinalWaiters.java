@@ -39,14 +39,18 @@ final class FinalWaiters {
   }
 
   /**
-   * Waits up to {@code wait} for {@code gid} to become final. {@code current} reads its state after
-   * the waiter is registered; null means there is no such transaction.
+   * Waits up to {@code wait} for {@code gid} to become final. {@code first} gives its state after
+   * the waiter is registered (a read, or the create itself; an exception from it ends the wait);
+   * null means there is no such transaction. {@code later} reads the state when the wait ends
+   * first.
    *
    * @return the final state, or the current state when the wait ended first, or null when {@code
-   *     current} found no transaction
-   * @throws LongPolls.TooManyWaitersException when {@code maxWaiters} long polls already wait
+   *     first} found no transaction
+   * @throws LongPolls.TooManyWaitersException when {@code maxWaiters} long polls already wait;
+   *     {@code first} has not run
    */
-  Transaction await(Gid gid, Duration wait, Supplier<Transaction> current) {
+  Transaction await(
+      Gid gid, Duration wait, Supplier<Transaction> first, Supplier<Transaction> later) {
     Objects.requireNonNull(gid, "gid");
     if (!permits.tryAcquire()) {
       throw new LongPolls.TooManyWaitersException(
@@ -62,14 +66,14 @@ final class FinalWaiters {
                 return next;
               });
       try {
-        Transaction now = current.get();
+        Transaction now = first.get();
         if (now == null || now.isFinal()) {
           return now;
         }
         try {
           return entry.finalState.get(wait.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-          Transaction last = current.get();
+          Transaction last = later.get();
           return last == null ? now : last;
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -83,6 +87,11 @@ final class FinalWaiters {
     } finally {
       permits.release();
     }
+  }
+
+  /** {@link #await(Gid, Duration, Supplier, Supplier)} reading with {@code current} both times. */
+  Transaction await(Gid gid, Duration wait, Supplier<Transaction> current) {
+    return await(gid, wait, current, current);
   }
 
   /** Wakes every long poll waiting on {@code tx}, which the log now holds as final. */

@@ -6,11 +6,12 @@ import dev.pledge.core.runtime.Coordinator;
 import dev.pledge.core.runtime.RuntimeListener;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
- * {@code GET /api/v1/transactions/{gid}?waitSeconds=N}: waits until the transaction is final, woken
- * by the runtime's {@link RuntimeListener#finalized} (nothing polls), at most {@code maxWaiters} at
- * once.
+ * {@code GET /api/v1/transactions/{gid}?waitSeconds=N} and {@code POST
+ * /api/v1/transactions?waitSeconds=N}: wait until the transaction is final, woken by the runtime's
+ * {@link RuntimeListener#finalized} (nothing polls), at most {@code maxWaiters} at once.
  */
 public final class LongPolls implements RuntimeListener {
   /**
@@ -59,7 +60,29 @@ public final class LongPolls implements RuntimeListener {
     if (wait.isZero()) {
       return coordinator.load(gid);
     }
-    return waiters.await(gid, wait, () -> coordinator.load(gid));
+    Supplier<Transaction> current = () -> coordinator.load(gid);
+    return waiters.await(gid, wait, current, current);
+  }
+
+  /**
+   * Registers a waiter on {@code gid}, then runs {@code first} (a create: it may throw, and then
+   * nothing waits), and waits up to {@code wait} (at most {@link #MAX_WAIT}) for the transaction to
+   * become final: the answer of a create that waits for its outcome in the same request. Because
+   * the waiter is registered before {@code first} runs, a transaction that becomes final at any
+   * moment after is seen without reading the log; {@code later} reads the state only when the wait
+   * ends first.
+   *
+   * @throws TooManyWaitersException when {@code maxWaiters} long polls already wait; {@code first}
+   *     has not run
+   */
+  public Transaction awaitFinal(
+      Gid gid, Duration wait, Supplier<Transaction> first, Supplier<Transaction> later) {
+    Objects.requireNonNull(first, "first");
+    Objects.requireNonNull(later, "later");
+    if (wait.isNegative() || wait.isZero() || wait.compareTo(MAX_WAIT) > 0) {
+      throw new IllegalArgumentException("wait must be in (0, " + MAX_WAIT + "], got " + wait);
+    }
+    return waiters.await(gid, wait, first, later);
   }
 
   /** Long polls waiting now. */

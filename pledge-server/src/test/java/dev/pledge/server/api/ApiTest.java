@@ -334,6 +334,75 @@ class ApiTest {
   }
 
   @Test
+  void createWithWait_answersTheFinalTransaction_inTheSameExchange() {
+    Reply reply =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            Map.of("waitSeconds", "10"),
+            saga("cw-1", "http://127.0.0.1:9/c1"));
+
+    assertThat(reply.status()).isEqualTo(201);
+    assertThat(reply.body().get("status").asText()).isEqualTo("committed");
+    assertThat(reply.body().get("final").asBoolean()).isTrue();
+    assertThat(reply.body().path("branches").findValuesAsText("branchId"))
+        .containsExactly("1", "2");
+    assertThat(calls).containsExactly("1/action", "2/action");
+    assertThat(runtime.longPolls().waiting()).isZero();
+    // The same request again answers the same, and creates nothing.
+    Reply again =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            Map.of("waitSeconds", "10"),
+            saga("cw-1", "http://127.0.0.1:9/c1"));
+    assertThat(again.status()).isEqualTo(201);
+    assertThat(again.body().get("status").asText()).isEqualTo("committed");
+    assertThat(calls).hasSize(2);
+  }
+
+  @Test
+  void createWithWait_whenTheWaitEndsFirst_answersTheCurrentState() {
+    Reply reply =
+        call(
+            "POST",
+            "/api/v1/transactions",
+            Map.of("waitSeconds", "1"),
+            "{\"gid\":\"cw-2\",\"mode\":\"tcc\"}");
+
+    assertThat(reply.status()).isEqualTo(201);
+    assertThat(reply.body().get("status").asText()).isEqualTo("begun");
+    assertThat(reply.body().get("final").asBoolean()).isFalse();
+    assertThat(runtime.longPolls().waiting()).isZero();
+  }
+
+  @Test
+  void createWithWait_refusesAWaitOutside0To30_namingTheField_andCreatesNothing() {
+    for (String bad : List.of("31", "-1", "1.5", "soon", "")) {
+      Reply reply =
+          call(
+              "POST",
+              "/api/v1/transactions",
+              Map.of("waitSeconds", bad),
+              saga("cw-3", "http://127.0.0.1:9/c1"));
+      assertThat(reply.status()).as(bad).isEqualTo(400);
+      assertThat(reply.body().path("fields").findValuesAsText("field"))
+          .containsExactly("waitSeconds");
+    }
+    assertThat(call("GET", "/api/v1/transactions/cw-3", "").status()).isEqualTo(404);
+    assertThat(calls).isEmpty();
+  }
+
+  @Test
+  void createWithWait_ofABadBody_answers400_andLeavesNoWaiter() {
+    Reply reply =
+        call("POST", "/api/v1/transactions", Map.of("waitSeconds", "5"), "{\"mode\":\"nope\"}");
+
+    assertThat(reply.status()).isEqualTo(400);
+    assertThat(runtime.longPolls().waiting()).isZero();
+  }
+
+  @Test
   void longPoll_refusesAWaitOutside0To30_namingTheField() {
     call("POST", "/api/v1/transactions", "{\"gid\":\"lp-3\",\"mode\":\"tcc\"}");
     for (String bad : List.of("31", "-1", "1.5", "soon", "")) {

@@ -6,6 +6,7 @@ import dev.pledge.client.PledgeClient;
 import dev.pledge.client.PledgeException;
 import dev.pledge.client.SagaBuilder;
 import dev.pledge.client.Submitted;
+import dev.pledge.client.TransactionView;
 import dev.pledge.client.TwoPhaseBuilder;
 import dev.pledge.client.barrier.Barrier;
 import dev.pledge.client.barrier.MessageRolledBackException;
@@ -263,12 +264,13 @@ public final class Orders implements AutoCloseable {
     if (!order.status().equals("placing")) {
       return order;
     }
+    String outcome;
     try {
-      transaction(gid, order).submit();
+      // One request: the coordinator answers once the transaction is final (or the bound passed).
+      outcome = transaction(gid, order).run(outcomeBound).status();
     } catch (PledgeException e) {
-      throw new ShopException("creating " + gid + ": " + e.getMessage(), e);
+      throw new ShopException("running " + gid + ": " + e.getMessage(), e);
     }
-    String outcome = awaitFinal(gid);
     if (outcome.equals("aborted")) {
       db.inTransaction(c ->
           Db.update(
@@ -289,7 +291,7 @@ public final class Orders implements AutoCloseable {
   }
 
   /** The order's saga, 2pc or xa transaction, through the SDK's fluent client. */
-  private Submittable transaction(String gid, Order order) {
+  private Run transaction(String gid, Order order) {
     Map<String, Object> stock =
         Map.of("orderId", order.orderId(), "sku", order.sku(), "qty", order.qty());
     Map<String, Object> money =
@@ -305,7 +307,7 @@ public final class Orders implements AutoCloseable {
                   inventoryUrl + "/saga/release",
                   stock)
               .step("payment", paymentUrl + "/saga/charge", paymentUrl + "/saga/refund", money);
-      return saga::submit;
+      return saga::run;
     }
     boolean xa = order.mode().equals("xa");
     String prefix = xa ? "/xa" : "/2pc";
@@ -323,21 +325,13 @@ public final class Orders implements AutoCloseable {
           url + prefix + "/rollback",
           branch.getValue().getValue());
     }
-    return twoPhase::submit;
+    return twoPhase::run;
   }
 
+  /** Creates the transaction and waits for its outcome, at most the given bound. */
   @FunctionalInterface
-  private interface Submittable {
-    Submitted submit();
-  }
-
-  /** Waits for the outcome with the coordinator's long poll, across its downtime. */
-  private String awaitFinal(String gid) {
-    try {
-      return coordinator.await(gid, outcomeBound).status();
-    } catch (PledgeException e) {
-      throw new ShopException(gid + ": " + e.getMessage(), e);
-    }
+  private interface Run {
+    TransactionView run(Duration wait);
   }
 
   /**
