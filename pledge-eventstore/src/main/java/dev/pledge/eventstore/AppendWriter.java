@@ -154,7 +154,14 @@ final class AppendWriter implements AutoCloseable {
     });
   }
 
+  /** How often an append that lost a race to another process's append is run again. */
+  private static final int MAX_RACE_RETRIES = 3;
+
   private void write(List<Pending> batch) {
+    write(batch, 0);
+  }
+
+  private void write(List<Pending> batch, int attempt) {
     try {
       List<Appender.Outcome> outcomes = transaction(batch);
       complete(batch, outcomes);
@@ -171,6 +178,11 @@ final class AppendWriter implements AutoCloseable {
                     e.getCause()));
       }
     } catch (SQLException e) {
+      if (batch.size() == 1 && "40001".equals(e.getSQLState()) && attempt < MAX_RACE_RETRIES) {
+        // PostgreSQL: an "any" append lost a race to another process; nothing was stored.
+        write(batch, attempt + 1);
+        return;
+      }
       if (batch.size() == 1) {
         Pending pending = batch.getFirst();
         pending

@@ -253,7 +253,11 @@ public final class EventStore implements AutoCloseable {
         connection.prepareStatement(
             "SELECT "
                 + COLUMNS
-                + " FROM es_events WHERE global_position > ? ORDER BY global_position LIMIT ?")) {
+                + " FROM es_events WHERE global_position > ?"
+                + (dialect == Dialect.POSTGRESQL
+                    ? " AND global_position < " + Dialect.POSTGRES_HORIZON
+                    : "")
+                + " ORDER BY global_position LIMIT ?")) {
       s.setFetchSize(maxCount);
       s.setLong(1, afterPosition);
       s.setInt(2, maxCount);
@@ -265,7 +269,12 @@ public final class EventStore implements AutoCloseable {
   public long headPosition() {
     try (Connection c = pool.getConnection();
         PreparedStatement s =
-            c.prepareStatement("SELECT last_position FROM es_position WHERE id = 1");
+            c.prepareStatement(
+                dialect == Dialect.POSTGRESQL
+                    ? "SELECT coalesce(max(global_position), 0) FROM es_events WHERE"
+                        + " global_position < "
+                        + Dialect.POSTGRES_HORIZON
+                    : "SELECT last_position FROM es_position WHERE id = 1");
         ResultSet rows = s.executeQuery()) {
       return rows.next() ? rows.getLong(1) : 0;
     } catch (SQLException e) {
