@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Group commit: one thread takes the appends that are waiting (up to {@code maxAppendsPerCommit})
- * and runs them in one local transaction, so that many appends share one position lock and one
- * commit (one disk flush). Appends are serialised by the position lock anyway; this is what keeps
+ * and runs them in one local transaction, so that many appends share one commit (one disk flush)
+ * and, on MariaDB and SQLite, one position lock, which serialises appends there; this is what keeps
  * their rate near the database's commit rate instead of one append per flush.
  *
  * <p>When a batch fails for a reason other than a conflict (which is an outcome, not a failure),
@@ -66,7 +66,8 @@ final class AppendWriter implements AutoCloseable {
     this.committed = committed;
     this.queue = new ArrayBlockingQueue<>(maxPending);
     // More than one batch in flight only where one batch is one auto-committed call, whose
-    // position lock is taken in the server: the next call waits there while the previous commits.
+    // call takes no position lock (PostgreSQL, docs/eventstore.md "Positions"), so batches of
+    // different streams commit in parallel.
     this.lanes = appender.oneStatement() ? lanes : 1;
     this.laneThreads =
         this.lanes == 1

@@ -10,10 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The appends of one local transaction: takes the position lock, checks each append's expected
- * version, assigns versions and positions, inserts the events, calls the publisher, and advances
- * the position counter. The caller commits (or rolls back) afterwards; until then the position lock
- * is held, which is what makes positions commit in order.
+ * The appends of one local transaction (on PostgreSQL one call of {@code es_append_v4}, which takes
+ * no lock; elsewhere as follows): takes the position lock, checks each append's expected version,
+ * assigns versions and positions, inserts the events, calls the publisher, and advances the
+ * position counter. The caller commits (or rolls back) afterwards; until then the position lock is
+ * held, which is what makes positions commit in order.
  */
 final class Appender {
   private final Dialect dialect;
