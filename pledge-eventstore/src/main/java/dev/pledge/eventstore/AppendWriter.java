@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Group commit: one thread takes the appends that are waiting (up to {@code maxAppendsPerCommit})
- * and runs them in one local transaction, so that many appends share one position lock and one
- * commit (one disk flush). Appends are serialised by the position lock anyway; this is what keeps
+ * and runs them in one local transaction, so that many appends share one commit (one disk flush)
+ * and, on MariaDB and SQLite, one position lock, which serialises appends there; this is what keeps
  * their rate near the database's commit rate instead of one append per flush.
  *
  * <p>When a batch fails for a reason other than a conflict (which is an outcome, not a failure),
@@ -66,7 +66,8 @@ final class AppendWriter implements AutoCloseable {
     this.committed = committed;
     this.queue = new ArrayBlockingQueue<>(maxPending);
     // More than one batch in flight only where one batch is one auto-committed call, whose
-    // position lock is taken in the server: the next call waits there while the previous commits.
+    // call takes no position lock (PostgreSQL, docs/eventstore.md "Positions"), so batches of
+    // different streams commit in parallel.
     this.lanes = appender.oneStatement() ? lanes : 1;
     this.laneThreads =
         this.lanes == 1
@@ -154,7 +155,14 @@ final class AppendWriter implements AutoCloseable {
     });
   }
 
+  /** How often an append that lost a race to another process's append is run again. */
+  private static final int MAX_RACE_RETRIES = 3;
+
   private void write(List<Pending> batch) {
+    write(batch, 0);
+  }
+
+  private void write(List<Pending> batch, int attempt) {
     try {
       List<Appender.Outcome> outcomes = transaction(batch);
       complete(batch, outcomes);
@@ -171,6 +179,11 @@ final class AppendWriter implements AutoCloseable {
                     e.getCause()));
       }
     } catch (SQLException e) {
+      if (batch.size() == 1 && "40001".equals(e.getSQLState()) && attempt < MAX_RACE_RETRIES) {
+        // PostgreSQL: an "any" append lost a race to another process; nothing was stored.
+        write(batch, attempt + 1);
+        return;
+      }
       if (batch.size() == 1) {
         Pending pending = batch.getFirst();
         pending

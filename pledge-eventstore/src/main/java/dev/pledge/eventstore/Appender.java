@@ -10,10 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The appends of one local transaction: takes the position lock, checks each append's expected
- * version, assigns versions and positions, inserts the events, calls the publisher, and advances
- * the position counter. The caller commits (or rolls back) afterwards; until then the position lock
- * is held, which is what makes positions commit in order.
+ * The appends of one local transaction (on PostgreSQL one call of {@code es_append_v4}, which takes
+ * no lock; elsewhere as follows): takes the position lock, checks each append's expected version,
+ * assigns versions and positions, inserts the events, calls the publisher, and advances the
+ * position counter. The caller commits (or rolls back) afterwards; until then the position lock is
+ * held, which is what makes positions commit in order.
  */
 final class Appender {
   private final Dialect dialect;
@@ -135,7 +136,7 @@ final class Appender {
   }
 
   /**
-   * PostgreSQL: the whole batch in one round trip, through {@code es_append_v2} (see {@link
+   * PostgreSQL: the whole batch in one round trip, through {@code es_append_v4} (see {@link
    * Dialect#appendFunction}), which does in the server what {@link #append} does from here: lock
    * the counter, check each append's version, insert, advance the counter and notify. Every
    * statement of the function reads a fresh snapshot, taken after the lock was granted.
@@ -171,7 +172,7 @@ final class Appender {
     long[] first = new long[appends];
     try (PreparedStatement statement =
         connection.prepareStatement(
-            "SELECT idx, actual, first_position FROM es_append_v2(?, ?, ?, ?, ?, ?, ?, ?)")) {
+            "SELECT idx, actual, first_position FROM es_append_v4(?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       statement.setArray(1, connection.createArrayOf("text", streams));
       statement.setArray(2, connection.createArrayOf("int8", expected));
       statement.setArray(3, connection.createArrayOf("int4", counts));
@@ -180,6 +181,8 @@ final class Appender {
       statement.setArray(6, connection.createArrayOf("text", payloads.toArray()));
       statement.setArray(7, connection.createArrayOf("text", metadata.toArray()));
       statement.setLong(8, now.toEpochMilli());
+      // In auto-commit (the group-commit writer) the writer notifies after the commit instead.
+      statement.setBoolean(9, !connection.getAutoCommit());
       int rowsSeen = 0;
       try (ResultSet rows = statement.executeQuery()) {
         while (rows.next()) {
@@ -191,7 +194,7 @@ final class Appender {
       }
       if (rowsSeen != appends) {
         throw new IllegalStateException(
-            "es_append_v2 answered " + rowsSeen + " rows for " + appends + " appends");
+            "es_append_v4 answered " + rowsSeen + " rows for " + appends + " appends");
       }
     }
     List<Outcome> outcomes = new ArrayList<>(appends);

@@ -186,63 +186,129 @@ enum Dialect {
 
   /** The signature of PostgreSQL's append function, for {@code to_regprocedure}. */
   static final String APPEND_FUNCTION_SIGNATURE =
-      "es_append_v2(text[], int8[], int4[], text[], int4[], text[], text[], int8)";
+      "es_append_v4(text[], int8[], int4[], text[], int4[], text[], text[], int8, bool)";
 
   /**
-   * PostgreSQL's append of a whole batch in one call: what {@link Appender} does statement by
-   * statement elsewhere, in the server, so that the position lock is held for no network round
-   * trip. Per append, in order, one row: {@code idx} (1-based), {@code actual} (the stream's
-   * version before the append) and {@code first_position} (0 when the expected version did not
-   * match, and nothing of that append was written). {@code p_expected}: -1 any, 0 no stream, n
-   * exactly n. The function is VOLATILE, so each of its statements reads a snapshot taken after the
-   * lock was granted. Versioned by name: a changed function gets a new name.
+   * Bits of a PostgreSQL position below the transaction id: a position is {@code (xid << 20) + k},
+   * k from 1 to 2^20 - 1 within one transaction (see docs/eventstore.md, "Positions").
+   */
+  static final int POSITION_XID_SHIFT = 20;
+
+  /**
+   * PostgreSQL's readers see only positions below this bound: those of transactions older than
+   * every transaction still running ({@code pg_snapshot_xmin} of the statement's own snapshot), so
+   * every one of them has finished, and every transaction that commits later has a larger id and so
+   * larger positions.
+   */
+  static final String POSTGRES_HORIZON =
+      "(pg_snapshot_xmin(pg_current_snapshot())::text::int8 << " + POSITION_XID_SHIFT + ")";
+
+  /**
+   * PostgreSQL's append of a whole batch in one call, taking no lock. Per append, in order, one
+   * row: {@code idx} (1-based), {@code actual} (the stream's version before the append) and {@code
+   * first_position} (0 when the expected version did not match, and nothing of that append was
+   * written). {@code p_expected}: -1 any, 0 no stream, n exactly n.
+   *
+   * <p>Positions are {@code (xid << 20) + k}, with {@code xid} this transaction's id, taken
+   * (assigned) only after every version check of the batch: a stream's earlier event was committed
+   * before the check that saw it, so by a transaction with a smaller id, so at a smaller position.
+   * A transaction that had an id before the check (the caller's own, through appendIn) is refused
+   * with 40001 when the stream's last event has a larger id. A racing append of the same stream in
+   * another process fails this call on the unique (stream, version) key (23505), and nothing of the
+   * call is stored. The function is VOLATILE, so each of its statements reads a fresh snapshot.
+   * Versioned by name: a changed function gets a new name.
    */
   static final String APPEND_FUNCTION =
       """
-      CREATE FUNCTION es_append_v2(p_streams text[], p_expected int8[], p_counts int4[],
+      CREATE FUNCTION es_append_v4(p_streams text[], p_expected int8[], p_counts int4[],
           p_types text[], p_schemas int4[], p_payloads text[], p_metadata text[],
-          p_recorded_at int8)
+          p_recorded_at int8, p_notify bool)
       RETURNS TABLE (idx int4, actual int8, first_position int8)
       LANGUAGE plpgsql VOLATILE AS $fn$
       DECLARE
-        v_start int8;
-        v_last int8;
+        v_n int4 := coalesce(array_length(p_streams, 1), 0);
+        v_actual int8[];
+        v_ok bool[];
         v_current int8;
+        v_last_position int8;
+        v_newest_xid int8 := 0;
+        v_xid int8;
+        v_base int8;
+        v_next int8;
         v_offset int4 := 0;
-        v_n int4;
+        v_inserted int8;
       BEGIN
-        SELECT last_position INTO v_last FROM es_position WHERE id = 1 FOR UPDATE;
-        IF v_last IS NULL THEN
-          RAISE EXCEPTION 'es_position has no row: the schema was not created';
+        IF v_n = 0 THEN
+          RETURN;
         END IF;
-        v_start := v_last;
-        FOR i IN 1 .. coalesce(array_length(p_streams, 1), 0) LOOP
-          v_n := p_counts[i];
-          SELECT coalesce(max(e.stream_version), 0) INTO v_current
-            FROM es_events e WHERE e.stream_id = p_streams[i];
+        v_actual := array_fill(0::int8, ARRAY[v_n]);
+        v_ok := array_fill(false, ARRAY[v_n]);
+        FOR i IN 1 .. v_n LOOP
+          v_current := NULL;
+          FOR j IN REVERSE i - 1 .. 1 LOOP
+            IF v_ok[j] AND p_streams[j] = p_streams[i] THEN
+              v_current := v_actual[j] + p_counts[j];
+              EXIT;
+            END IF;
+          END LOOP;
+          IF v_current IS NULL THEN
+            v_last_position := NULL;
+            SELECT e.stream_version, e.global_position INTO v_current, v_last_position
+              FROM es_events e WHERE e.stream_id = p_streams[i]
+              ORDER BY e.stream_version DESC LIMIT 1;
+            v_current := coalesce(v_current, 0);
+            v_newest_xid := greatest(v_newest_xid, coalesce(v_last_position, 0) >> 20);
+          END IF;
+          v_actual[i] := v_current;
+          v_ok[i] := p_expected[i] < 0 OR p_expected[i] = v_current;
+        END LOOP;
+        v_xid := pg_current_xact_id()::text::int8;
+        IF v_newest_xid > v_xid THEN
+          RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'this transaction began writing'
+            || ' before the last append to a stream it appends to; retry it';
+        END IF;
+        v_base := v_xid << 20;
+        SELECT coalesce(max(e.global_position), v_base) INTO v_next FROM es_events e
+          WHERE e.global_position > v_base AND e.global_position < v_base + 1048576;
+        FOR i IN 1 .. v_n LOOP
           idx := i;
-          actual := v_current;
-          IF p_expected[i] >= 0 AND p_expected[i] <> v_current THEN
+          actual := v_actual[i];
+          IF NOT v_ok[i] THEN
             first_position := 0;
           ELSE
+            IF v_next - v_base + p_counts[i] >= 1048576 THEN
+              RAISE EXCEPTION 'more than 1048575 events in one transaction';
+            END IF;
             INSERT INTO es_events (global_position, stream_id, stream_version, event_type,
                 schema_version, payload, metadata, recorded_at)
-              SELECT v_last + k, p_streams[i], v_current + k, p_types[v_offset + k],
+              SELECT v_next + k, p_streams[i], v_actual[i] + k, p_types[v_offset + k],
                   p_schemas[v_offset + k], p_payloads[v_offset + k], p_metadata[v_offset + k],
                   p_recorded_at
-                FROM generate_series(1, v_n) AS k;
-            first_position := v_last + 1;
-            v_last := v_last + v_n;
+                FROM generate_series(1, p_counts[i]) AS k
+              ON CONFLICT (stream_id, stream_version) DO NOTHING;
+            GET DIAGNOSTICS v_inserted = ROW_COUNT;
+            IF v_inserted = p_counts[i] THEN
+              first_position := v_next + 1;
+              v_next := v_next + p_counts[i];
+            ELSE
+              -- A racing append (another process) committed some of these versions after the
+              -- check: this append is undone, and the batch goes on without it.
+              DELETE FROM es_events e
+                WHERE e.global_position > v_next AND e.global_position <= v_next + p_counts[i];
+              IF p_expected[i] < 0 THEN
+                RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'append to '
+                  || p_streams[i] || ' raced another writer; retry it';
+              END IF;
+              SELECT coalesce(max(e.stream_version), 0) INTO actual
+                FROM es_events e WHERE e.stream_id = p_streams[i];
+              first_position := 0;
+            END IF;
           END IF;
-          v_offset := v_offset + v_n;
+          v_offset := v_offset + p_counts[i];
           RETURN NEXT;
         END LOOP;
-        IF v_last > v_start THEN
-          UPDATE es_position SET last_position = v_last WHERE id = 1 AND last_position = v_start;
-          IF NOT FOUND THEN
-            RAISE EXCEPTION 'es_position moved while this transaction held its lock';
-          END IF;
-          PERFORM pg_notify('pledge_es', v_last::text);
+        IF p_notify AND v_next > v_base THEN
+          PERFORM pg_notify('pledge_es', v_next::text);
         END IF;
       END
       $fn$

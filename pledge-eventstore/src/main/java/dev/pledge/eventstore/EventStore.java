@@ -32,14 +32,16 @@ import org.slf4j.LoggerFactory;
  * the other gets a {@link WrongExpectedVersionException} naming the expected and the actual
  * version.
  *
- * <p><b>Positions.</b> Every event also gets a global position, 1, 2, 3, … across all streams, and
- * positions become visible in order: a reader that has seen position {@code p} has seen every
+ * <p><b>Positions.</b> Every event also gets a global position (a {@code long}) across all streams,
+ * and positions become visible in order: a reader that has seen position {@code p} has seen every
  * position below it, forever. This is what a sequence or auto-increment column does not give
  * (values are handed out at insert but committed in any order, so a reader that reads 1, 2, 4 may
- * later find 3). Here every append assigns positions while holding a lock on the one row of {@code
- * es_position} until it commits, so appends commit one after the other, in position order; group
- * commit ({@link AppendWriter}) puts many appends in one such transaction to keep the rate near the
- * database's commit rate. docs/eventstore.md gives the argument and the alternatives weighed.
+ * later find 3). On MariaDB and SQLite every append assigns positions 1, 2, 3, … while holding a
+ * lock on the one row of {@code es_position} until it commits. On PostgreSQL appends take no lock:
+ * a position is the writer's transaction id shifted left by 20 bits plus a counter, and readers see
+ * only positions of transactions older than every transaction still running. Group commit ({@link
+ * AppendWriter}) puts many appends in one transaction. docs/eventstore.md gives the argument and
+ * the alternatives weighed.
  *
  * <p><b>Reading.</b> {@link #readStream} and {@link #readStreamBackward} read one stream from a
  * version; {@link #readAll} reads every stream from a position; {@link #subscribe} reads from a
@@ -156,7 +158,8 @@ public final class EventStore implements AutoCloseable {
   /**
    * Appends inside the caller's own transaction on {@code connection} (auto-commit off), for a
    * service that writes its own tables and events together. The caller commits or rolls back; until
-   * then every other append waits (the position lock is held), so keep the transaction short.
+   * then, on MariaDB and SQLite, every other append waits (the position lock is held), so keep the
+   * transaction short; on PostgreSQL readers wait for it to end before they see later events.
    *
    * @throws WrongExpectedVersionException if the stream is not at {@code expected}; nothing was
    *     written, the caller's transaction is still usable
@@ -253,7 +256,11 @@ public final class EventStore implements AutoCloseable {
         connection.prepareStatement(
             "SELECT "
                 + COLUMNS
-                + " FROM es_events WHERE global_position > ? ORDER BY global_position LIMIT ?")) {
+                + " FROM es_events WHERE global_position > ?"
+                + (dialect == Dialect.POSTGRESQL
+                    ? " AND global_position < " + Dialect.POSTGRES_HORIZON
+                    : "")
+                + " ORDER BY global_position LIMIT ?")) {
       s.setFetchSize(maxCount);
       s.setLong(1, afterPosition);
       s.setInt(2, maxCount);
@@ -265,7 +272,12 @@ public final class EventStore implements AutoCloseable {
   public long headPosition() {
     try (Connection c = pool.getConnection();
         PreparedStatement s =
-            c.prepareStatement("SELECT last_position FROM es_position WHERE id = 1");
+            c.prepareStatement(
+                dialect == Dialect.POSTGRESQL
+                    ? "SELECT coalesce(max(global_position), 0) FROM es_events WHERE"
+                        + " global_position < "
+                        + Dialect.POSTGRES_HORIZON
+                    : "SELECT last_position FROM es_position WHERE id = 1");
         ResultSet rows = s.executeQuery()) {
       return rows.next() ? rows.getLong(1) : 0;
     } catch (SQLException e) {

@@ -21,9 +21,9 @@ import java.util.Objects;
  * @param pollInterval how often a subscription looks for new events when no notification comes (on
  *     PostgreSQL a notification wakes it at once; this is the fallback)
  * @param writerConnections batches the group-commit writer may have in flight at once (default 1).
- *     Above 1, only on PostgreSQL without a publisher: the next batch's call waits in the server on
- *     the position lock while the previous one commits, so positions still commit in order; a batch
- *     sharing a stream with one in flight waits for it, so each stream's appends keep their order.
+ *     Above 1, only on PostgreSQL without a publisher: batches commit in parallel (PostgreSQL takes
+ *     no position lock; readers see positions in order, see docs/eventstore.md); a batch sharing a
+ *     stream with one in flight waits for it, so each stream's appends keep their order.
  */
 public record EventStoreConfig(
     String jdbcUrl,

@@ -280,12 +280,10 @@ public final class ProjectionRunner implements AutoCloseable {
   private boolean caughtUp() {
     try (Connection c = store.dataSource().getConnection();
         PreparedStatement s =
-            c.prepareStatement(
-                "SELECT c.global_position, p.last_position FROM es_checkpoints c, es_position p"
-                    + " WHERE c.name = ? AND p.id = 1")) {
+            c.prepareStatement("SELECT global_position FROM es_checkpoints WHERE name = ?")) {
       s.setString(1, projection.name());
       try (ResultSet rows = s.executeQuery()) {
-        return rows.next() && rows.getLong(1) >= rows.getLong(2);
+        return rows.next() && rows.getLong(1) >= store.headPosition();
       }
     } catch (SQLException e) {
       throw new EventStoreException("projection '" + projection.name() + "': " + e, e);

@@ -15,6 +15,8 @@ class SignalledFeed implements ChangeFeed {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition moved = lock.newCondition();
   private long generation;
+  private final java.util.concurrent.atomic.AtomicLong newest =
+      new java.util.concurrent.atomic.AtomicLong();
 
   @Override
   public long generation() {
@@ -45,7 +47,17 @@ class SignalledFeed implements ChangeFeed {
 
   @Override
   public void committed(long lastPosition) {
+    heard(lastPosition);
     signal();
+  }
+
+  @Override
+  public long newestPosition() {
+    return newest.get();
+  }
+
+  final void heard(long position) {
+    newest.accumulateAndGet(position, Math::max);
   }
 
   final void signal() {

@@ -32,6 +32,7 @@ public final class Subscription implements AutoCloseable {
   private final Thread thread;
   private volatile long position;
   private volatile boolean closed;
+  private long heldBackMillis = 1;
 
   Subscription(
       EventStore store,
@@ -70,7 +71,15 @@ public final class Subscription implements AutoCloseable {
         }
         backoff = Duration.ofMillis(50);
         if (page.size() < pageSize) {
-          feed.await(seen, pollInterval);
+          if (feed.newestPosition() > position) {
+            // Committed but not yet readable (an older transaction is still running, see
+            // docs/eventstore.md, "Positions"): look again soon, 1 ms then doubling.
+            feed.await(seen, SignalledFeed.min(pollInterval, heldBackMillis));
+            heldBackMillis = Math.min(heldBackMillis * 2, 64);
+          } else {
+            heldBackMillis = 1;
+            feed.await(seen, pollInterval);
+          }
         }
       } catch (InterruptedException e) {
         return;

@@ -35,6 +35,14 @@ import org.junit.jupiter.api.TestInfo;
  * classes, so each names its own streams and never assumes the store is empty.
  */
 public abstract class EventStoreContract {
+  /**
+   * Whether positions are 1, 2, 3, … with no gap (MariaDB, SQLite); PostgreSQL's carry the writer's
+   * transaction id and leave gaps that never fill (docs/eventstore.md, "Positions").
+   */
+  protected boolean densePositions() {
+    return true;
+  }
+
   protected abstract EventStoreConfig database();
 
   private EventStore store;
@@ -214,17 +222,31 @@ public abstract class EventStoreContract {
   }
 
   @Test
-  void positions_increaseByOne_acrossAppends_andReadAllReturnsThemInOrder() {
+  void positions_increase_acrossAppends_andReadAllReturnsThemInOrder() {
     List<AppendResult> results = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       results.add(
           store.append(stream + "-" + (i % 3), ExpectedVersion.any(), List.of(deposited(i))));
     }
     long from = results.getFirst().firstPosition() - 1;
+    List<Long> appended = results.stream().map(AppendResult::firstPosition).toList();
+    // On PostgreSQL a committed event is readable once every older transaction of the server has
+    // ended (docs/eventstore.md, "Positions"): other work on the server may hold it back a little.
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() ->
+            store.readAll(from, 1000).stream()
+                .map(RecordedEvent::position)
+                .toList()
+                .containsAll(appended));
     List<RecordedEvent> all = store.readAll(from, 1000);
     assertThat(all).isNotEmpty();
     for (int i = 0; i < all.size(); i++) {
-      assertThat(all.get(i).position()).isEqualTo(from + 1 + i);
+      if (densePositions()) {
+        assertThat(all.get(i).position()).isEqualTo(from + 1 + i);
+      } else {
+        assertThat(all.get(i).position()).isGreaterThan(i == 0 ? from : all.get(i - 1).position());
+      }
     }
     assertThat(all)
         .extracting(RecordedEvent::position)
@@ -420,7 +442,7 @@ public abstract class EventStoreContract {
           .until(() -> seen.stream().filter(e -> e.streamId().equals(stream)).count() == 3);
       List<Long> positions = new ArrayList<>(seen.stream().map(RecordedEvent::position).toList());
       assertThat(positions).isSorted().doesNotHaveDuplicates();
-      for (int i = 1; i < positions.size(); i++) {
+      for (int i = 1; i < positions.size() && densePositions(); i++) {
         assertThat(positions.get(i)).isEqualTo(positions.get(i - 1) + 1);
       }
       assertThat(subscription.position()).isGreaterThanOrEqualTo(positions.getLast());

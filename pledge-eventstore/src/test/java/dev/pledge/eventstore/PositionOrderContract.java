@@ -38,6 +38,14 @@ public abstract class PositionOrderContract {
       ExecutorService pool = Executors.newFixedThreadPool(writers + 1);
       AtomicBoolean writing = new AtomicBoolean(true);
       ConcurrentLinkedQueue<Long> committed = new ConcurrentLinkedQueue<>();
+      ConcurrentLinkedQueue<Long> seenByReader = new ConcurrentLinkedQueue<>();
+      java.util.concurrent.atomic.AtomicLong lastCommitted =
+          new java.util.concurrent.atomic.AtomicLong();
+      // MariaDB and SQLite hand out positions 1, 2, 3, … with no gap at all; PostgreSQL's carry the
+      // writer's transaction id and so leave gaps that never fill (docs/eventstore.md,
+      // "Positions"). On both, a position that appears below one the reader already saw is a
+      // violation: the comparison of what the reader saw with the final store checks that.
+      boolean dense = !database().jdbcUrl().startsWith("jdbc:postgresql:");
       CountDownLatch go = new CountDownLatch(1);
       try {
         Future<List<String>> tail =
@@ -51,16 +59,17 @@ public abstract class PositionOrderContract {
                 long seen = a.feed().generation();
                 List<RecordedEvent> page = reader.readAll(last, 100);
                 for (RecordedEvent e : page) {
-                  if (e.position() != last + 1) {
+                  if (dense ? e.position() != last + 1 : e.position() <= last) {
                     violations.add("saw " + e.position() + " right after " + last);
                   }
                   last = e.position();
+                  seenByReader.add(last);
                 }
                 if (page.isEmpty() && stillWriting) {
                   // Woken by the next commit of store a, or after 20 ms at most.
                   a.feed().await(seen, java.time.Duration.ofMillis(20));
                 }
-                if (page.isEmpty() && !stillWriting) {
+                if (page.isEmpty() && !stillWriting && last >= lastCommitted.get()) {
                   if (finalPass) {
                     break;
                   }
@@ -109,6 +118,7 @@ public abstract class PositionOrderContract {
         for (Future<?> f : work) {
           f.get(5, TimeUnit.MINUTES);
         }
+        lastCommitted.set(committed.stream().mapToLong(Long::longValue).max().orElse(0));
         writing.set(false);
         List<String> result = tail.get(5, TimeUnit.MINUTES);
         long end = Long.parseLong(result.getFirst().substring("last=".length()));
@@ -122,11 +132,19 @@ public abstract class PositionOrderContract {
         for (long p = start; p < end; ) {
           List<RecordedEvent> page = reader.readAll(p, (int) Math.min(1000, end - p));
           assertThat(page).as("events after %d", p).isNotEmpty();
-          all.addAll(page);
+          page.stream().filter(e -> e.position() <= end).forEach(all::add);
           p = page.getLast().position();
         }
         assertThat(all).extracting(RecordedEvent::position).doesNotHaveDuplicates();
-        assertThat(all).hasSize((int) (end - start));
+        // Every position up to the reader's last is one the reader saw, in the same order: no
+        // position appeared later below one it had already passed.
+        assertThat(all)
+            .extracting(RecordedEvent::position)
+            .as("the store up to the reader's last position, against what the reader saw")
+            .containsExactlyElementsOf(seenByReader);
+        if (dense) {
+          assertThat(all).hasSize((int) (end - start));
+        }
         assertThat(all.getLast().position()).isEqualTo(end);
         assertThat(all.stream().filter(e -> e.streamId().startsWith(prefix)).count())
             .isEqualTo(committed.size());

@@ -13,6 +13,11 @@ import org.junit.jupiter.api.Test;
 /** The event store's contract on the real Postgres. */
 class PostgresEventStoreTest extends EventStoreContract {
   @Override
+  protected boolean densePositions() {
+    return false;
+  }
+
+  @Override
   protected EventStoreConfig database() {
     return TestDatabases.postgres();
   }

@@ -32,6 +32,15 @@ public interface ChangeFeed extends AutoCloseable {
   /** Called by the store of this process after it committed events up to {@code lastPosition}. */
   void committed(long lastPosition);
 
+  /**
+   * The largest position this feed has heard of as committed (0 if none or unknown). A reader that
+   * has read everything it can see but is below this may retry soon rather than wait for the next
+   * signal: on PostgreSQL an event becomes readable only once every older transaction has ended.
+   */
+  default long newestPosition() {
+    return 0;
+  }
+
   @Override
   void close();
 }
