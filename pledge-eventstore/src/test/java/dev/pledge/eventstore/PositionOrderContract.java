@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,8 +40,7 @@ public abstract class PositionOrderContract {
       AtomicBoolean writing = new AtomicBoolean(true);
       ConcurrentLinkedQueue<Long> committed = new ConcurrentLinkedQueue<>();
       ConcurrentLinkedQueue<Long> seenByReader = new ConcurrentLinkedQueue<>();
-      java.util.concurrent.atomic.AtomicLong lastCommitted =
-          new java.util.concurrent.atomic.AtomicLong();
+      AtomicLong lastCommitted = new AtomicLong();
       // MariaDB and SQLite hand out positions 1, 2, 3, … with no gap at all; PostgreSQL's carry the
       // writer's transaction id and so leave gaps that never fill (docs/eventstore.md,
       // "Positions"). On both, a position that appears below one the reader already saw is a
